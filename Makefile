@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_OUT := demo-out
+
+.PHONY: install demo test lint bench bench-quick screenshot golden clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Score the bundled months in order (history builds up), then write reports and forms.
+demo: $(STAMP)
+	rm -rf $(DEMO_OUT) && mkdir -p $(DEMO_OUT)
+	$(BIN)/svcqa check sample_data/2026-10.xlsx
+	$(BIN)/svcqa score sample_data/2026-08.xlsx --db $(DEMO_OUT)/svcqa.db --out $(DEMO_OUT)/2026-08 --quiet
+	$(BIN)/svcqa score sample_data/2026-09.xlsx --db $(DEMO_OUT)/svcqa.db --out $(DEMO_OUT)/2026-09 --quiet
+	$(BIN)/svcqa score sample_data/2026-10.xlsx --db $(DEMO_OUT)/svcqa.db --out $(DEMO_OUT)/2026-10
+	@echo "Outputs in $(DEMO_OUT)/"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check svcqa tests
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) build *.egg-info .pytest_cache

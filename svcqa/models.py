@@ -1,0 +1,263 @@
+"""The data contracts shared by ingest, scoring, history and rendering.
+
+Tables travel as pandas DataFrames with the canonical columns listed in ``svcqa.schema``;
+everything else is a small frozen dataclass.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from svcqa.errors import UsageError
+
+_MONTH_RE = re.compile(r"^\s*(\d{4})[-/.年]?(\d{1,2})月?\s*$")
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    """A calendar month, the assessed period: first to last day inclusive."""
+
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        """Parse ``2026-10`` (also ``2026/10``, ``202610``, ``2026年10月``)."""
+        match = _MONTH_RE.match(str(text))
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            raise UsageError(f"month {text!r} is not of the form YYYY-MM (for example 2026-10)")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def of(cls, value: date | datetime) -> Month:
+        return cls(value.year, value.month)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def last_day(self) -> date:
+        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    @property
+    def start(self) -> pd.Timestamp:
+        """Midnight at the start of the first day."""
+        return pd.Timestamp(self.year, self.month, 1)
+
+    @property
+    def end(self) -> pd.Timestamp:
+        """Midnight at the start of the next month (exclusive bound; "age at month end")."""
+        return self.next().start
+
+    def next(self) -> Month:
+        return Month(self.year + self.month // 12, self.month % 12 + 1)
+
+    def prev(self) -> Month:
+        return Month(self.year - (self.month == 1), (self.month - 2) % 12 + 1)
+
+    @property
+    def quarter(self) -> int:
+        return (self.month - 1) // 3 + 1
+
+    def quarter_months(self) -> list[Month]:
+        """The quarter's months up to and including this one (quarter to date)."""
+        first = (self.quarter - 1) * 3 + 1
+        return [Month(self.year, m) for m in range(first, self.month + 1)]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One per-row or per-cell problem (or note), located as the user sees it in Excel.
+
+    ``row`` is the spreadsheet row number shown in Excel (1-based, title rows included);
+    for CSV it is the line number. ``code`` is stable (``bad-date``, ``duplicate-id`` ...).
+    """
+
+    code: str
+    message: str
+    table: str = ""
+    file: str = ""
+    sheet: str = ""
+    row: int | None = None
+    column: str = ""
+    value: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "table": self.table,
+            "file": self.file,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class TableStats:
+    """Row accounting for one table: ``rows == used + excluded + rejected`` always."""
+
+    rows: int = 0
+    used: int = 0
+    excluded: int = 0
+    rejected: int = 0
+
+    def __post_init__(self) -> None:
+        if self.rows != self.used + self.excluded + self.rejected:
+            raise AssertionError(f"row accounting does not add up: {self}")
+
+    def as_dict(self) -> dict[str, int]:
+        return {"rows": self.rows, "used": self.used, "excluded": self.excluded, "rejected": self.rejected}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An input file as read: kept in the history store so a month can be audited later."""
+
+    path: str
+    name: str
+    size: int
+    sha256: str
+
+
+# Columns of the rejects / excluded frames (one row per rejected or excluded input row).
+ROW_ISSUE_COLUMNS = ["table", "file", "sheet", "row", "column", "value", "code", "reason"]
+
+
+@dataclass
+class MonthData:
+    """Everything ingest produced for one month: canonical tables plus full row accounting.
+
+    ``tables`` holds only *used* rows, each with ``_file``, ``_sheet`` and ``_row`` (the Excel
+    row number) so any figure can be traced back; ``rejects`` and ``excluded`` hold the rest.
+    """
+
+    month: Month
+    month_source: str  # "option" (given with --month) or "inferred" (most acceptance dates)
+    tables: dict[str, pd.DataFrame]
+    stats: dict[str, TableStats]
+    rejects: pd.DataFrame
+    excluded: pd.DataFrame
+    notes: list[Finding] = field(default_factory=list)
+    sources: list[SourceFile] = field(default_factory=list)
+    # branch_key -> display name (roster spelling, else the spelling most rows use)
+    branch_names: dict[str, str] = field(default_factory=dict)
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        return self.tables.get(name)
+
+
+# Columns of the evidence frame: the input rows behind every lost point.
+EVIDENCE_COLUMNS = [
+    "branch_key",
+    "kpi_id",
+    "kind",  # overdue_ticket, rework, complaint, absence, late, violation, incentive, rating, slow_ticket
+    "ref",  # ticket / complaint id, staff name, rater ...
+    "date",  # ISO date or datetime text
+    "value",  # the row's own figure: cycle days, age in days, points, rating ...
+    "category",  # complaint category, service type, attendance status ...
+    "detail",  # one human sentence, e.g. "follows ticket T0001 completed 2026-08-02"
+    "file",
+    "sheet",
+    "row",
+]
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    """One KPI of one branch: the metric, what it was scored against, and the points."""
+
+    id: str
+    label: str
+    group: str
+    value: float | None  # natural unit: days, or a rate as a fraction 0..1; None when no data
+    basis: int  # rows the metric was computed on (denominator)
+    points: float  # rounded to 2 decimals
+    max: float
+    no_data: bool = False
+    low_volume: bool = False
+    excluded: bool = False  # when_empty = "exclude": left out and the rest re-normalised
+    unit: str = ""  # "days", "rate", "count", "rating", "points", "number"
+    curve: dict[str, Any] = field(default_factory=dict)  # thresholds as scored, for the audit trail
+    numerator: float | None = None  # e.g. overdue tickets, reworks, valid complaints
+    note: str = ""  # e.g. "partial_quarter", "quarter to date 2026-07..2026-09"
+
+    @property
+    def lost(self) -> float:
+        return round(self.max - self.points, 2) if not self.excluded else 0.0
+
+
+@dataclass
+class BranchResult:
+    """One branch's month: total, grade, rank and the KPI breakdown."""
+
+    branch: str
+    branch_key: str
+    assessed: bool
+    total: float
+    kpis: list[KpiResult]
+    rank: int | None = None
+    grade: str | None = None
+    coefficient: float | None = None
+    flags: list[str] = field(default_factory=list)
+    kpi_total: float = 0.0
+    incentive_points: float = 0.0
+    region: str = ""
+    echelon: str = ""
+    prev_total: float | None = None
+    prev_rank: int | None = None
+    last_place_streak: int = 0
+
+
+@dataclass
+class Scorecard:
+    """The scored month: ranked branches, the input accounting and the evidence."""
+
+    month: Month
+    rubric_id: str
+    rubric_name: str
+    rubric_max: float
+    branches: list[BranchResult]
+    inputs: dict[str, TableStats]
+    evidence: pd.DataFrame  # EVIDENCE_COLUMNS
+    notes: list[Finding] = field(default_factory=list)
+    generated_at: datetime | None = None
+
+    @property
+    def assessed_count(self) -> int:
+        return sum(1 for b in self.branches if b.assessed)
+
+    def branch(self, key: str) -> BranchResult | None:
+        return next((b for b in self.branches if b.branch_key == key), None)
+
+
+@dataclass
+class HistoryContext:
+    """What scoring needs from earlier months; built by ``svcqa.history``, empty without a store.
+
+    ``flag_rates``: per KPI id whose metric is quarter-to-date, the earlier months of the same
+    quarter as rows (month, branch_key, numerator, basis). ``device_tickets``: stored tickets
+    completed within the 90 days before the month (device_id, ticket_id, branch_key,
+    completed_at, file, sheet, row, month) for rework detection by device id.
+    ``previous``: earlier months' results (month, branch_key, total, rank, assessed,
+    last_place, last_place_streak), newest first. ``first_seen``: branch_key -> first month
+    the branch was scored, for the grace month when no roster gives a contract start.
+    """
+
+    flag_rates: dict[str, pd.DataFrame] = field(default_factory=dict)
+    device_tickets: pd.DataFrame | None = None
+    previous: pd.DataFrame | None = None
+    first_seen: dict[str, Month] = field(default_factory=dict)
+    months_in_quarter: list[Month] = field(default_factory=list)  # earlier stored months used

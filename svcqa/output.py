@@ -1,0 +1,112 @@
+"""Writing outputs safely: atomic replacement, text that never becomes a formula, safe file names.
+
+Every file svcqa writes goes through ``atomic_write``: a temporary file in the same folder,
+flushed and fsynced, then renamed over the target, so a killed run never leaves a truncated
+file where a good one was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from svcqa.errors import OutputError
+
+# OWASP CSV-injection guidance: cells starting with these become formulas / DDE in spreadsheets.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@contextmanager
+def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None) -> Iterator:
+    """Open a temporary sibling of ``path`` for writing; rename it into place on success."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}. Check the folder exists and is writable.") from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, mode, encoding=encoding, newline="" if "b" not in mode else None) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_target(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path for libraries that insist on writing to a file name themselves.
+
+    The temporary file is renamed over ``path`` when the block succeeds.
+    """
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}. Check the folder exists and is writable.") from exc
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return Path(path)
+
+
+def is_formula_like(text: str) -> bool:
+    return bool(text) and text.startswith(FORMULA_PREFIXES)
+
+
+def csv_safe(value: object) -> object:
+    """Neutralise a CSV cell that a spreadsheet would run as a formula (prefix a quote, OWASP)."""
+    if isinstance(value, str) and is_formula_like(value):
+        return "'" + value
+    return value
+
+
+_UNSAFE_NAME = re.compile(r"[^\w\-. ]+", re.UNICODE)
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_filename(name: str, max_length: int = 60) -> str:
+    """A file-name stem for a branch name: readable, inside the folder, distinct per name.
+
+    Path separators, dots-only names, reserved device names and over-long names are replaced;
+    a short hash of the original name is appended whenever the slug differs from it, so two
+    names that differ only in case, width or punctuation never collide.
+    """
+    original = name
+    slug = unicodedata.normalize("NFKC", name)
+    slug = _UNSAFE_NAME.sub("_", slug).strip(" ._")
+    slug = re.sub(r"_+", "_", slug)[:max_length].strip(" ._")
+    if not slug or slug.upper().split(".")[0] in _RESERVED:
+        slug = f"branch_{slug}" if slug else "branch"
+    if slug != original or slug != slug.lower():  # case-insensitive file systems
+        slug = f"{slug}-{hashlib.sha1(original.encode('utf-8')).hexdigest()[:8]}"
+    return slug
