@@ -234,6 +234,9 @@ class Scorecard:
     evidence: pd.DataFrame  # EVIDENCE_COLUMNS
     notes: list[Finding] = field(default_factory=list)
     generated_at: datetime | None = None
+    # Month-only (numerator, basis) per (kpi_id, branch_key) for KPIs scored quarter to date,
+    # so the store can add up the quarter's months later: columns kpi_id, branch_key, numerator, basis.
+    period_counts: pd.DataFrame | None = None
 
     @property
     def assessed_count(self) -> int:

@@ -1,0 +1,163 @@
+"""Alias tables: which sheet names and header texts mean which canonical table and column.
+
+The schema's defaults are extended by a rubric (declared columns) and by a user alias file, so a
+new export layout is a configuration change, not a code change. Every comparison happens on
+``normalise_label`` text: NFKC (full-width -> half-width), whitespace removed, required-field
+star markers stripped, case-folded.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from svcqa.errors import InputError
+from svcqa.schema import TABLES, Column, Table
+
+SHEET_KEY = "__sheet__"
+_SPACE = re.compile(r"\s+")
+
+
+def normalise_label(text: object) -> str:
+    """The matching form of a sheet name or header cell (``" 受理时间* "`` -> ``"受理时间"``)."""
+    if text is None:
+        return ""
+    value = unicodedata.normalize("NFKC", str(text)).replace("\x00", "")
+    value = _SPACE.sub("", value).strip("*")
+    return value.casefold()
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A canonical table with the aliases and declared columns of this run merged in."""
+
+    table: Table
+    columns: tuple[Column, ...]
+    sheet_aliases: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def header_index(self) -> dict[str, tuple[str, int]]:
+        """Normalised alias -> (column name, alias rank); earlier columns win a shared alias."""
+        index: dict[str, tuple[str, int]] = {}
+        for column in self.columns:
+            for rank, alias in enumerate((*column.aliases, column.name, column.label)):
+                key = normalise_label(alias)
+                if key and key not in index:
+                    index[key] = (column.name, rank)
+        return index
+
+    def sheet_match(self, sheet_name: str) -> int:
+        """How strongly a sheet (or CSV file) name names this table: 0 none, else alias length.
+
+        Exact equality beats containment ("2026年10月工单明细" contains "工单明细"), and a longer
+        contained alias beats a shorter one, so "配合评分" is cooperation, not scores' "评分".
+        """
+        name = normalise_label(sheet_name)
+        best = 0
+        for alias in self.sheet_aliases:
+            key = normalise_label(alias)
+            if not key:
+                continue
+            if name == key:
+                best = max(best, 1000 + len(key))
+            elif key in name:
+                best = max(best, len(key))
+        return best
+
+
+def build_specs(
+    extra_columns: Mapping[str, Sequence[Column]] | None = None,
+    extra_aliases: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+) -> dict[str, TableSpec]:
+    """The schema's tables with rubric-declared columns and extra aliases merged in."""
+    extra_columns = extra_columns or {}
+    extra_aliases = extra_aliases or {}
+    unknown = sorted((set(extra_columns) | set(extra_aliases)) - set(TABLES))
+    if unknown:
+        raise InputError(
+            f"aliases or declared columns name unknown table(s) {', '.join(unknown)}; "
+            f"known tables: {', '.join(TABLES)}",
+            code="usage",
+        )
+    specs: dict[str, TableSpec] = {}
+    for name, table in TABLES.items():
+        columns = {c.name: c for c in table.columns}
+        for declared in extra_columns.get(name, ()):
+            if (
+                declared.name in columns
+            ):  # a rubric may re-declare a canonical column: merge aliases
+                base = columns[declared.name]
+                columns[declared.name] = replace(
+                    base, aliases=_merge(base.aliases, declared.aliases)
+                )
+            else:
+                columns[declared.name] = declared
+        sheet_aliases = table.sheet_aliases
+        for column_name, more in extra_aliases.get(name, {}).items():
+            if column_name == SHEET_KEY:
+                sheet_aliases = _merge(sheet_aliases, more)
+            elif column_name in columns:
+                columns[column_name] = replace(
+                    columns[column_name], aliases=_merge(columns[column_name].aliases, more)
+                )
+            else:
+                raise InputError(
+                    f"aliases for table {name} name unknown column {column_name!r}; "
+                    f"known columns: {', '.join(columns)} (or {SHEET_KEY} for sheet names)",
+                    code="usage",
+                )
+        specs[name] = TableSpec(table, tuple(columns.values()), sheet_aliases)
+    return specs
+
+
+def _merge(first: Iterable[str], more: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*first, *(str(m) for m in more)]))
+
+
+def load_alias_file(path: str | Path) -> dict[str, dict[str, list[str]]]:
+    """Read a TOML alias file: ``[aliases.tickets] ticket_id = ["单据号"]``, ``__sheet__ = [...]``."""
+    path = Path(path)
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise InputError("alias file not found", file=str(path), code="not-found") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(
+            f"cannot read the alias file: {exc}", file=str(path), code="bad-aliases"
+        ) from None
+    section = document.get("aliases", document)
+    result: dict[str, dict[str, list[str]]] = {}
+    problems: list[str] = []
+    if not isinstance(section, dict):
+        section = {}
+        problems.append("[aliases] must be a table of tables")
+    for table, columns in section.items():
+        if table not in TABLES:
+            problems.append(f"unknown table {table!r} (known: {', '.join(TABLES)})")
+            continue
+        if not isinstance(columns, dict):
+            problems.append(f"[aliases.{table}] must map column names to lists of header texts")
+            continue
+        for column, values in columns.items():
+            if isinstance(values, str):
+                values = [values]
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                problems.append(f"aliases.{table}.{column} must be a list of strings")
+                continue
+            # Column names are checked by build_specs, which also knows the rubric's declared columns.
+            result.setdefault(table, {})[column] = list(values)
+    if problems:
+        raise InputError(
+            "the alias file has problems", file=path.name, code="bad-aliases", reasons=problems
+        )
+    return result

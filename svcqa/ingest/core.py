@@ -1,0 +1,696 @@
+"""``ingest``: files in, ``MonthData`` out (canonical tables of used rows plus full accounting).
+
+Steps: expand and sniff the paths; read each visible sheet once as text; recognise its table by
+sheet name (or CSV file name), failing that by its headers; find the header row; parse the mapped
+columns vectorised; reject bad rows with stable codes; infer the month; exclude rows outside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from svcqa.errors import InputError
+from svcqa.ingest.aliases import TableSpec, build_specs, normalise_label
+from svcqa.ingest.header import SCAN_ROWS, HeaderMatch, find_header
+from svcqa.ingest.limits import Limits
+from svcqa.ingest.parse import PARSERS, arrow_blank, blank_mask, branch_key, id_codes, parse_enum
+from svcqa.ingest.reader import RawSheet, Workbook, expand_paths, read_csv, sniff, source_file
+from svcqa.models import ROW_ISSUE_COLUMNS, Finding, Month, MonthData, TableStats
+from svcqa.schema import TABLES, Column
+
+DEFAULT_REQUIRED = ("tickets", "complaints", "attendance")
+# Parse order: the roster first (it decides unknown-branch for the others).
+TABLE_ORDER = ("branches", *(name for name in TABLES if name != "branches"))
+BAD_CODES = {
+    "datetime": "bad-date",
+    "date": "bad-date",
+    "number": "bad-number",
+    "duration": "bad-number",
+    "flag": "bad-flag",
+}
+TYPE_WORDS = {
+    "datetime": "a date/time",
+    "date": "a date",
+    "number": "a number",
+    "duration": "a duration",
+    "flag": "a yes/no flag (是/否, Y/N, 1/0)",
+}
+
+
+@dataclass
+class Candidate:
+    """A sheet assigned to a table, with its header match (None when no header cell matched)."""
+
+    raw: RawSheet
+    spec: TableSpec
+    match: HeaderMatch | None
+    by: str  # "name" or "headers"
+
+    def missing(self, needed: Iterable[str]) -> list[str]:
+        have = self.match.columns if self.match else {}
+        return [c for c in needed if c not in have]
+
+
+def ingest(
+    paths: Sequence[str | Path],
+    *,
+    month: Month | None = None,
+    required: Mapping[str, Iterable[str]] | None = None,
+    extra_columns: Mapping[str, Sequence[Column]] | None = None,
+    extra_aliases: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+    limits: Limits | None = None,
+) -> MonthData:
+    """Read the month's exports into canonical tables; see ``docs/DESIGN.md`` for the contract."""
+    limits = limits or Limits()
+    specs = build_specs(extra_columns, extra_aliases)
+    if required is None:
+        required = {name: TABLES[name].required for name in DEFAULT_REQUIRED}
+    needs = {
+        name: list(dict.fromkeys([*TABLES[name].required, *cols]))
+        for name, cols in required.items()
+    }
+    files, notes = expand_paths(paths)
+    sources = [source_file(p) for p in files]
+
+    candidates: dict[str, list[Candidate]] = {}
+    seen: list[str] = []
+    for path in files:
+        for raw in _read_file(path, limits, notes):
+            seen.append(raw.where)
+            candidate = _recognise(raw, specs, needs, notes)
+            if candidate is not None:
+                candidates.setdefault(candidate.spec.name, []).append(candidate)
+
+    chosen = _choose(candidates, specs, needs, seen, notes)
+    roster_keys: set[str] | None = None
+    parsed: dict[str, _Parsed] = {}
+    for name in TABLE_ORDER:
+        if name not in chosen:
+            continue
+        table = _parse_table(chosen[name], specs[name], roster_keys)
+        parsed[name] = table
+        if name == "branches":
+            roster_keys = set(table.frame.loc[~table.taken, "branch_key"].dropna())
+        if name in needs and table.rows == 0:
+            cand = chosen[name][0]
+            raise InputError(
+                f"the {specs[name].table.label} ({name}) sheet has a header but no data rows",
+                file=cand.raw.file,
+                sheet=cand.raw.sheet or None,
+                code="empty-sheet",
+            )
+
+    month_source = "option"
+    if month is None:
+        month = _infer_month(parsed)
+        month_source = "inferred"
+        notes.append(
+            Finding(
+                "month-inferred",
+                f"month {month} inferred from the dates of the rows (most ticket acceptances); pass --month to set it",
+            )
+        )
+
+    tables: dict[str, pd.DataFrame] = {}
+    stats: dict[str, TableStats] = {}
+    rejects: list[pd.DataFrame] = []
+    excluded: list[pd.DataFrame] = []
+    for name, table in parsed.items():
+        outside = table.exclude_outside(month)
+        used = ~table.taken & ~outside
+        tables[name] = table.output(used)
+        rejects.extend(table.issues)
+        if outside.any():
+            excluded.append(table.outside_frame(outside, month))
+        n_excluded = int(outside.sum())
+        stats[name] = TableStats(
+            rows=table.rows,
+            used=int(used.sum()),
+            excluded=n_excluded,
+            rejected=table.rows - int(used.sum()) - n_excluded,
+        )
+    return MonthData(
+        month=month,
+        month_source=month_source,
+        tables=tables,
+        stats=stats,
+        rejects=_issues_frame(rejects),
+        excluded=_issues_frame(excluded),
+        notes=notes,
+        sources=sources,
+        branch_names=_branch_names(tables),
+    )
+
+
+# ---------------------------------------------------------------- reading and recognising
+
+
+def _read_file(path: Path, limits: Limits, notes: list[Finding]) -> list[RawSheet]:
+    if sniff(path, limits) == "csv":
+        return [read_csv(path, limits)]
+    book = Workbook(path, limits)
+    sheets: list[RawSheet] = []
+    scanned = 0
+    for info in book.sheets:
+        if not info.visible:
+            notes.append(
+                Finding(
+                    "hidden-sheet",
+                    f"hidden sheet {info.name!r} skipped",
+                    file=path.name,
+                    sheet=info.name,
+                )
+            )
+            continue
+        scanned += 1
+        if scanned > limits.max_sheets:
+            raise limits.exceeded(
+                "max_sheets",
+                f"the workbook has more than {limits.max_sheets} sheets",
+                file=path.name,
+            )
+        raw = book.load(info.name)
+        if raw.cells.num_rows == 0 or raw.cells.num_columns == 0:
+            notes.append(
+                Finding(
+                    "empty-sheet", f"sheet {info.name!r} is empty", file=path.name, sheet=info.name
+                )
+            )
+            continue
+        sheets.append(raw)
+    if book.date1904:
+        notes.append(
+            Finding(
+                "date-1904",
+                "the workbook uses the 1904 date system; serial dates read accordingly",
+                file=path.name,
+            )
+        )
+    if not sheets:
+        names = ", ".join(repr(s.name) for s in book.sheets) or "none"
+        raise InputError(
+            f"the workbook has no data: every visible sheet is empty (sheets: {names})",
+            file=path.name,
+            code="empty-sheet",
+        )
+    return sheets
+
+
+def _recognise(
+    raw: RawSheet, specs: dict[str, TableSpec], needs: Mapping[str, list[str]], notes: list[Finding]
+) -> Candidate | None:
+    """Table by sheet name (CSV: file name), else the table whose required headers match best."""
+    name = raw.sheet or Path(raw.file).stem
+    by_name = max(specs.values(), key=lambda s: s.sheet_match(name))
+    head = raw.head(SCAN_ROWS)
+    if by_name.sheet_match(name) > 0:
+        return Candidate(raw, by_name, find_header(head, by_name), "name")
+    best: Candidate | None = None
+    for spec in specs.values():
+        match = find_header(head, spec)
+        if match is None:
+            continue
+        candidate = Candidate(raw, spec, match, "headers")
+        needed = needs.get(spec.name) or list(spec.table.required)
+        if candidate.missing(needed) or match.score < 2:
+            continue
+        if best is None or match.score > best.match.score:  # type: ignore[union-attr]
+            best = candidate
+    if best is None:
+        notes.append(
+            Finding(
+                "sheet-ignored",
+                f"{raw.where} not used: its name and headers match no table",
+                file=raw.file,
+                sheet=raw.sheet,
+            )
+        )
+        return None
+    notes.append(
+        Finding(
+            "table-by-headers",
+            f"{raw.where} read as {best.spec.table.label} ({best.spec.name}) from its headers",
+            file=raw.file,
+            sheet=raw.sheet,
+        )
+    )
+    return best
+
+
+def _choose(
+    candidates: dict[str, list[Candidate]],
+    specs: dict[str, TableSpec],
+    needs: Mapping[str, list[str]],
+    seen: list[str],
+    notes: list[Finding],
+) -> dict[str, list[Candidate]]:
+    """Keep the sheets that carry each table's required columns; raise for what is missing."""
+    chosen: dict[str, list[Candidate]] = {}
+    for name, found in candidates.items():
+        spec = specs[name]
+        needed = needs.get(name) or list(spec.table.required)
+        good = [c for c in found if not c.missing(needed)]
+        if not good:
+            raise _missing_column(found[0], needed)
+        for bad in found:
+            if bad not in good:
+                notes.append(
+                    Finding(
+                        "sheet-ignored",
+                        f"{bad.raw.where} not used for {spec.table.label}: no column for "
+                        + ", ".join(spec.column(c).label or c for c in bad.missing(needed)),
+                        file=bad.raw.file,
+                        sheet=bad.raw.sheet,
+                    )
+                )
+        if len(good) > 1:
+            notes.append(
+                Finding(
+                    "table-merged",
+                    f"{spec.table.label} ({name}) read from {len(good)} sheets: "
+                    + "; ".join(c.raw.where for c in good),
+                )
+            )
+        for cand in good:
+            for column, header, position in cand.match.duplicates if cand.match else ():
+                notes.append(
+                    Finding(
+                        "duplicate-header",
+                        f"{cand.raw.where}: header {header!r} (column {_letters(position)}) also maps to "
+                        f"{spec.column(column).label or column}; the first matching column is used",
+                        file=cand.raw.file,
+                        sheet=cand.raw.sheet,
+                        column=header,
+                    )
+                )
+        chosen[name] = good
+    for name in needs:
+        if name not in chosen:
+            spec = specs[name]
+            raise InputError(
+                f"no {spec.table.label} ({name}) table: expected a sheet named like "
+                f"{', '.join(spec.sheet_aliases)} (or one whose headers match its columns); "
+                f"sheets found: {'; '.join(seen) or 'none'}",
+                code="missing-table",
+            )
+    return chosen
+
+
+def _missing_column(cand: Candidate, needed: list[str]) -> InputError:
+    reasons = []
+    for column_name in cand.missing(needed):
+        column = cand.spec.column(column_name)
+        expected = list(dict.fromkeys([*column.aliases, column.name]))
+        reasons.append(
+            f"no column for {column.label or column.name} ({column.name}); expected one of {', '.join(expected)}"
+        )
+    if cand.match is not None:
+        headers = [h for h in cand.match.headers if h]
+        where = f"header row {cand.match.row + 1}"
+    else:
+        head = cand.raw.head(SCAN_ROWS)
+        first = next((row for row in head if any(c and str(c).strip() for c in row)), [])
+        headers = [str(c).strip() for c in first if c and str(c).strip()]
+        where = "no header row recognised; first row"
+    message = f"{reasons[0]}; found headers ({where}): {', '.join(headers) or 'none'}"
+    return InputError(
+        message,
+        file=cand.raw.file,
+        sheet=cand.raw.sheet or None,
+        code="missing-column",
+        reasons=reasons[1:],
+    )
+
+
+def _letters(index: int) -> str:
+    text = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        text = chr(65 + rest) + text
+    return text
+
+
+# ---------------------------------------------------------------- parsing and checking
+
+
+class _Parsed:
+    """One table's rows across its sheets: parsed values, the raw text, and the row verdicts."""
+
+    def __init__(
+        self,
+        spec: TableSpec,
+        frame: pd.DataFrame,
+        raw_text: dict[str, pd.Series],
+        display: dict[str, pd.Series],
+    ):
+        self.spec = spec
+        self.frame = frame  # canonical columns + branch_key + _file/_sheet/_row
+        self.raw_text = raw_text  # column -> cell text as read
+        self.display = display  # column -> "label (header)" per row
+        self.rows = len(frame)
+        self.taken = np.zeros(self.rows, dtype=bool)  # rejected
+        self.issues: list[pd.DataFrame] = []
+
+    def reject(
+        self,
+        hit: np.ndarray,
+        code: str,
+        column: str | None,
+        reason: pd.Series | str,
+        value: pd.Series | str | None = None,
+    ) -> None:
+        """Reject the rows in ``hit`` not already rejected (the first problem of a row is its reason)."""
+        hit = hit & ~self.taken
+        if not hit.any():
+            return
+        self.taken |= hit
+        rows = self.frame.loc[hit]
+        if value is None:
+            value = self.raw_text[column][hit].fillna("") if column else ""
+        elif isinstance(value, pd.Series):
+            value = value[hit]
+        self.issues.append(
+            pd.DataFrame(
+                {
+                    "table": self.spec.name,
+                    "file": rows["_file"].to_numpy(),
+                    "sheet": rows["_sheet"].to_numpy(),
+                    "row": rows["_row"].to_numpy(),
+                    "column": self.display[column][hit].to_numpy() if column else "",
+                    "value": np.asarray(value, dtype=object)
+                    if isinstance(value, pd.Series)
+                    else value,
+                    "code": code,
+                    "reason": reason[hit].to_numpy() if isinstance(reason, pd.Series) else reason,
+                }
+            )
+        )
+
+    def exclude_outside(self, month: Month) -> np.ndarray:
+        column = self.spec.table.month_column
+        if not column or column not in self.frame:
+            return np.zeros(self.rows, dtype=bool)
+        stamps = self.frame[column]
+        inside = (stamps >= month.start) & (stamps < month.end)
+        return (~self.taken & stamps.notna().to_numpy() & ~inside.to_numpy()).astype(bool)
+
+    def outside_frame(self, outside: np.ndarray, month: Month) -> pd.DataFrame:
+        column = self.spec.table.month_column
+        assert column is not None
+        rows = self.frame.loc[outside]
+        label = self.spec.column(column).label or column
+        when = rows[column].dt.strftime("%Y-%m-%d %H:%M").str.removesuffix(" 00:00")
+        return pd.DataFrame(
+            {
+                "table": self.spec.name,
+                "file": rows["_file"].to_numpy(),
+                "sheet": rows["_sheet"].to_numpy(),
+                "row": rows["_row"].to_numpy(),
+                "column": self.display[column][outside].to_numpy(),
+                "value": self.raw_text[column][outside].fillna("").to_numpy(dtype=object),
+                "code": "outside-month",
+                "reason": (f"{label} " + when + f" is outside {month}").to_numpy(dtype=object),
+            }
+        )
+
+    def output(self, used: np.ndarray) -> pd.DataFrame:
+        frame = self.frame.loc[used].reset_index(drop=True)
+        frame["_row"] = frame["_row"].astype("int64")
+        return frame
+
+
+def _sheet_columns(
+    cand: Candidate, spec: TableSpec
+) -> tuple[dict[str, pd.Series], dict[str, pd.Series], pd.DataFrame, dict[str, np.ndarray]]:
+    """The mapped columns of one sheet's data rows as text, blank rows dropped, plus error cells."""
+    raw, match = cand.raw, cand.match
+    assert match is not None
+    start = match.row + 1
+    data = raw.cells.slice(start)
+    n = data.num_rows
+    blank = np.ones(n, dtype=bool)
+    for column in data.columns:
+        blank &= arrow_blank(column)
+    for row, _col, _ in raw.errors:
+        if row >= start:
+            blank[row - start] = False
+    keep = ~blank
+    rows = np.arange(start, start + n)[keep] + 1  # Excel row numbers
+    text: dict[str, pd.Series] = {}
+    display: dict[str, pd.Series] = {}
+    for name, position in match.columns.items():
+        series = data.column(str(position)).to_pandas()[keep].reset_index(drop=True)
+        text[name] = series.astype("str") if series.dtype != "str" else series
+        column = spec.column(name)
+        header = match.headers[position]
+        label = column.label or column.name
+        shown = (
+            label if normalise_label(header) == normalise_label(label) else f"{label} ({header})"
+        )
+        display[name] = pd.Series(shown, index=range(int(keep.sum())), dtype=object)
+    positions = {pos: name for name, pos in match.columns.items()}
+    error_detail: dict[str, np.ndarray] = {}
+    kept_rows = np.arange(start, start + n)[keep]
+    for row, col, detail in raw.errors:
+        if row < start or col not in positions:
+            continue
+        idx = int(np.searchsorted(kept_rows, row))
+        name = positions[col]
+        arr = error_detail.setdefault(name, np.full(len(kept_rows), None, dtype=object))
+        arr[idx] = detail
+    source = pd.DataFrame({"_file": raw.file, "_sheet": raw.sheet, "_row": rows.astype("int64")})
+    return text, display, source, error_detail
+
+
+def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] | None) -> _Parsed:
+    texts: dict[str, list[pd.Series]] = {}
+    displays: dict[str, list[pd.Series]] = {}
+    errors: dict[str, list[np.ndarray]] = {}
+    sources = []
+    date1904: list[np.ndarray] = []
+    mapped = [
+        c.name
+        for c in spec.columns
+        if any(c.name in cand.match.columns for cand in cands if cand.match)
+    ]
+    for cand in cands:
+        text, display, source, cell_errors = _sheet_columns(cand, spec)
+        count = len(source)
+        sources.append(source)
+        date1904.append(np.full(count, cand.raw.date1904))
+        for name in mapped:
+            texts.setdefault(name, []).append(
+                text.get(name, pd.Series(None, index=range(count), dtype="str"))
+            )
+            displays.setdefault(name, []).append(
+                display.get(
+                    name,
+                    pd.Series(spec.column(name).label or name, index=range(count), dtype=object),
+                )
+            )
+            errors.setdefault(name, []).append(
+                cell_errors.get(name, np.full(count, None, dtype=object))
+            )
+    frame = pd.concat(sources, ignore_index=True)
+    raw_text = {name: pd.concat(parts, ignore_index=True) for name, parts in texts.items()}
+    display = {name: pd.concat(parts, ignore_index=True) for name, parts in displays.items()}
+    cell_errors = {name: np.concatenate(parts) for name, parts in errors.items()}
+    is1904 = np.concatenate(date1904) if date1904 else np.zeros(0, dtype=bool)
+    table = _Parsed(spec, frame, raw_text, display)
+    values: dict[str, pd.Series] = {}
+    bad: dict[str, np.ndarray] = {}
+    for name in mapped:
+        column = spec.column(name)
+        series = raw_text[name]
+        if column.type == "enum":
+            values[name], bad[name] = parse_enum(series, column.values)
+        elif column.type in ("datetime", "date", "duration") and is1904.any():
+            # Mixed date systems across files: parse each group with its epoch.
+            out, flags = PARSERS[column.type](series)
+            if is1904.any():
+                alt, alt_flags = PARSERS[column.type](series[is1904], date1904=True)
+                out[is1904] = alt
+                flags[is1904] = alt_flags
+            values[name], bad[name] = out, flags
+        else:
+            values[name], bad[name] = PARSERS[column.type](series)
+
+    # 1. Excel error cells (#DIV/0!, #N/A ...) in a mapped column.
+    for name in mapped:
+        hit = np.not_equal(cell_errors[name], None)
+        if hit.any():
+            label = spec.column(name).label or name
+            table.reject(
+                hit,
+                "error-cell",
+                name,
+                f"{label} holds an Excel error value; fix the formula or the cell",
+                pd.Series(cell_errors[name]).fillna(""),
+            )
+    # 2. Required values missing.
+    needed = [c for c in spec.table.required if c in mapped]
+    for name in needed:
+        hit = blank_mask(raw_text[name])
+        label = spec.column(name).label or name
+        table.reject(hit, "missing-value", name, f"{label} is empty; it is required", "")
+    # 3. Values that cannot be read.
+    for name in mapped:
+        column = spec.column(name)
+        if not bad[name].any():
+            continue
+        label = column.label or name
+        if column.type == "enum":
+            allowed = ", ".join(
+                dict.fromkeys(s for spellings in column.values.values() for s in spellings[:2])
+            )
+            code = "unknown-" + name.replace("_", "-")
+            reason = (
+                f"{label} "
+                + raw_text[name].fillna("").map(repr)
+                + f" is not a known value (expected one of {allowed})"
+            )
+        else:
+            code = BAD_CODES.get(column.type, "bad-value")
+            reason = (
+                f"cannot read {label} "
+                + raw_text[name].fillna("").map(repr)
+                + f" as {TYPE_WORDS.get(column.type, column.type)}"
+            )
+        table.reject(bad[name], code, name, reason)
+    # 4. Table-specific consistency: completion before acceptance.
+    if spec.name == "tickets" and {"accepted_at", "completed_at"} <= set(values):
+        accepted, completed = values["accepted_at"], values["completed_at"]
+        hit = (completed < accepted).fillna(False).to_numpy(dtype=bool)
+        if hit.any():
+            fmt = "%Y-%m-%d %H:%M"
+            reason = (
+                "完成时间 "
+                + completed.dt.strftime(fmt)
+                + " is before 受理时间 "
+                + accepted.dt.strftime(fmt)
+            )
+            table.reject(hit, "completed-before-accepted", "completed_at", reason)
+    # 5. Unknown branches, when a roster is the authority.
+    keys = branch_key(values["branch"]) if "branch" in values else None
+    if keys is not None and roster_keys is not None and spec.name != "branches":
+        hit = (~keys.isin(roster_keys) & keys.notna()).to_numpy(dtype=bool)
+        reason = (
+            "网点 " + raw_text["branch"].fillna("").map(repr) + " is not in the roster (网点名单)"
+        )
+        table.reject(hit, "unknown-branch", "branch", reason)
+    # 6. Duplicate ids: the first valid row is kept, later ones rejected.
+    id_column = spec.table.id_column
+    if id_column and id_column in values:
+        ids = keys if id_column == "branch" and keys is not None else values[id_column]
+        codes = np.where(table.taken, -1, id_codes(ids))
+        repeated = pd.Series(codes).duplicated(keep="first").to_numpy()
+        dup = repeated & (codes >= 0)
+        if dup.any():
+            firsts = np.flatnonzero(~repeated & (codes >= 0))
+            first_of = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+            first_of[codes[firsts]] = firsts
+            at = first_of[codes[dup]]
+            kept = frame.iloc[at]
+            where = (
+                kept["_file"].to_numpy(dtype=object)
+                + np.where(
+                    kept["_sheet"].to_numpy(dtype=object) != "",
+                    " '" + kept["_sheet"].to_numpy(dtype=object) + "'",
+                    "",
+                )
+                + " row "
+                + kept["_row"].astype(str).to_numpy(dtype=object)
+            )
+            label = spec.column(id_column).label or id_column
+            reason = pd.Series("", index=frame.index, dtype=object)
+            reason[dup] = (
+                f"duplicate {label} "
+                + raw_text[id_column][dup].fillna("").str.strip().to_numpy(dtype=object)
+                + ": first seen in "
+                + where
+                + " (kept)"
+            )
+            table.reject(dup, "duplicate-id", id_column, reason)
+
+    out = pd.DataFrame(index=frame.index)
+    for column in spec.columns:
+        if column.name in values:
+            out[column.name] = values[column.name]
+    if keys is not None:
+        out["branch_key"] = keys
+    if spec.name == "complaints" and "is_valid" not in out:
+        out["is_valid"] = pd.array(np.ones(len(out), dtype=bool), dtype="boolean")
+    for name in ("_file", "_sheet", "_row"):
+        out[name] = frame[name]
+    table.frame = out
+    return table
+
+
+# ---------------------------------------------------------------- month, names, frames
+
+
+def _infer_month(parsed: Mapping[str, _Parsed]) -> Month:
+    """The month holding most ticket acceptance dates (else most dates of any dated table)."""
+    order = ["tickets", *(name for name in parsed if name != "tickets")]
+    for name in order:
+        table = parsed.get(name)
+        column = table.spec.table.month_column if table else None
+        if table is None or not column or column not in table.frame:
+            continue
+        stamps = table.frame.loc[~table.taken, column].dropna()
+        if stamps.empty:
+            continue
+        periods = stamps.dt.year * 100 + stamps.dt.month
+        counts = periods.value_counts()
+        top = int(counts.sort_index(ascending=False).idxmax())  # ties: the later month
+        return Month(top // 100, top % 100)
+    raise InputError(
+        "cannot infer the month: no dated rows were read; pass --month YYYY-MM", code="no-month"
+    )
+
+
+def _branch_names(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    """branch_key -> display name: the roster's spelling, else the spelling most rows use."""
+    names: dict[str, str] = {}
+    pairs = [
+        t[["branch_key", "branch"]]
+        for name, t in tables.items()
+        if name != "branches" and "branch_key" in t
+    ]
+    if pairs:
+        both = pd.concat(pairs, ignore_index=True).dropna()
+        if not both.empty:
+            counts = both.value_counts().rename("n").reset_index()
+            counts = counts.sort_values(
+                ["branch_key", "n", "branch"], ascending=[True, False, True]
+            )
+            names.update(
+                counts.drop_duplicates("branch_key").set_index("branch_key")["branch"].to_dict()
+            )
+    roster = tables.get("branches")
+    if roster is not None and "branch_key" in roster:
+        names.update(
+            roster.dropna(subset=["branch_key"])
+            .drop_duplicates("branch_key")
+            .set_index("branch_key")["branch"]
+            .to_dict()
+        )
+    return names
+
+
+def _issues_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    if not parts:
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in ROW_ISSUE_COLUMNS})
+        frame["row"] = frame["row"].astype("int64")
+        return frame
+    frame = pd.concat(parts, ignore_index=True)[ROW_ISSUE_COLUMNS]
+    frame["row"] = frame["row"].astype("int64")
+    return frame.sort_values(["table", "file", "sheet", "row"], kind="stable").reset_index(
+        drop=True
+    )

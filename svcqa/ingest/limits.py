@@ -1,0 +1,84 @@
+"""Safety limits for untrusted input files, checked before a reader touches the content.
+
+A monthly export is a few megabytes; a zip bomb, a 17-billion-cell ODS or a workbook with a
+thousand sheets is not an export. Each limit can be raised through ``Limits(...)`` in code or an
+environment variable on the command line, and the error message says which.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from svcqa.errors import InputError, LimitExceeded
+
+_ENV_PREFIX = "SVCQA_"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upper bounds applied to every input file (sizes in bytes)."""
+
+    max_file_bytes: int = 512 * 1024**2
+    max_uncompressed_bytes: int = 4 * 1024**3  # sum of a zip package's declared member sizes
+    max_compression_ratio: float = 200.0  # per member; real xlsx sheets compress ~10-30x
+    max_rows_per_sheet: int = 2_000_000
+    max_sheets: int = 64  # sheets scanned per workbook
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
+        """Defaults overridden by ``SVCQA_MAX_FILE_BYTES`` and friends (the CLI uses this)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, float | int] = {}
+        for f in fields(cls):
+            raw = env.get(_ENV_PREFIX + f.name.upper())
+            if raw is None or not raw.strip():
+                continue
+            try:
+                values[f.name] = float(raw) if f.type == "float" else int(raw)
+            except ValueError:
+                raise InputError(
+                    f"environment variable {_ENV_PREFIX + f.name.upper()}={raw!r} is not a number",
+                    code="usage",
+                ) from None
+        return cls(**values)
+
+    def exceeded(
+        self, name: str, found: str, *, file: str, sheet: str | None = None
+    ) -> LimitExceeded:
+        """The error for limit ``name``: what was found, the limit, and how to raise it."""
+        limit = getattr(self, name)
+        return LimitExceeded(
+            f"{found}, over the limit {name} = {limit:,}. If the file is genuine, raise the limit "
+            f"with the environment variable {_ENV_PREFIX + name.upper()} (or Limits({name}=...) in code).",
+            file=file,
+            sheet=sheet,
+        )
+
+
+def check_file_size(path: Path, size: int, limits: Limits) -> None:
+    if size > limits.max_file_bytes:
+        raise limits.exceeded("max_file_bytes", f"the file is {size:,} bytes", file=path.name)
+
+
+def check_zip(path: Path, archive: zipfile.ZipFile, limits: Limits) -> None:
+    """Refuse zip bombs from the central directory alone (declared sizes), before inflating."""
+    total = 0
+    for info in archive.infolist():
+        total += info.file_size
+        if info.compress_size > 0 and info.file_size > 1024**2:
+            ratio = info.file_size / info.compress_size
+            if ratio > limits.max_compression_ratio:
+                raise limits.exceeded(
+                    "max_compression_ratio",
+                    f"zip member {info.filename} declares a compression ratio of {ratio:,.0f}:1",
+                    file=path.name,
+                )
+    if total > limits.max_uncompressed_bytes:
+        raise limits.exceeded(
+            "max_uncompressed_bytes",
+            f"the package declares {total:,} uncompressed bytes",
+            file=path.name,
+        )

@@ -1,0 +1,404 @@
+"""Opening input files: format sniffing, safety checks, and sheets as columns of cell text.
+
+Workbooks (xlsx, xlsm, xls, ods) are read with ``fastexcel`` (Rust calamine, Arrow output),
+every cell as text, in one pass per sheet. calamine parses a whole sheet even to return its
+first rows, so "peek, then read the mapped columns" would parse every sheet twice; one pass that
+returns all columns as Arrow strings costs the same as a typed read and keeps mixed cells (a text
+date among real dates) intact. Python-calamine supplies sheet visibility without loading sheets.
+
+Row 0 of every ``RawSheet`` is row 1 in Excel (title rows and blank rows above the data
+included), so row numbers in findings are the ones the user sees.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from svcqa.errors import InputError, LimitExceeded
+from svcqa.ingest.limits import Limits, check_file_size, check_zip
+from svcqa.models import Finding, SourceFile
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
+_DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
+
+
+@dataclass
+class RawSheet:
+    """One sheet (or CSV file) as read: every cell as text, absolute rows, plus error cells."""
+
+    file: str  # file name as shown to the user
+    path: Path
+    sheet: str  # "" for CSV
+    cells: pa.Table  # string columns 0..n-1; row i is Excel row i + 1 (CSV: line i + 1)
+    errors: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, detail)
+    date1904: bool = False
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}, sheet {self.sheet!r}" if self.sheet else self.file
+
+    def head(self, n: int) -> list[list[str | None]]:
+        """The first ``n`` rows as lists of cell text (for header finding)."""
+        part = self.cells.slice(0, n).to_pydict()
+        columns = [part[name] for name in self.cells.column_names]
+        return [list(row) for row in zip(*columns, strict=True)] if columns else []
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    name: str
+    visible: bool
+
+
+def is_lock_file(path: Path) -> bool:
+    """Excel (``~$name.xlsx``) and WPS/LibreOffice (``.~name.xlsx``, ``.~lock.x#``) owner files."""
+    return path.name.startswith(("~$", ".~"))
+
+
+def expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[Finding]]:
+    """Files to read: folders expand to their workbooks and CSVs; lock files are skipped."""
+    files: list[Path] = []
+    notes: list[Finding] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            members = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES | CSV_SUFFIXES
+            )
+            candidates = members
+        elif path.exists():
+            candidates = [path]
+        else:
+            raise InputError("file not found; check the path", file=str(path), code="not-found")
+        for candidate in candidates:
+            if is_lock_file(candidate):
+                notes.append(
+                    Finding(
+                        "lock-file",
+                        f"skipped {candidate.name}: an Excel/WPS lock file (the workbook was open when "
+                        "the folder was copied), not data",
+                        file=candidate.name,
+                    )
+                )
+            else:
+                files.append(candidate)
+    if not files:
+        if notes:
+            raise InputError(
+                "only lock files were given (~$ or .~ names, left by Excel/WPS while a workbook is open); "
+                "pass the workbook itself",
+                file=notes[0].file,
+                code="lock-file",
+            )
+        raise InputError(
+            "no workbook or CSV files found in " + ", ".join(map(str, paths)), code="missing-table"
+        )
+    return files, notes
+
+
+def source_file(path: Path) -> SourceFile:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:  # read-only: inputs are never modified
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return SourceFile(
+        path=str(path), name=path.name, size=path.stat().st_size, sha256=digest.hexdigest()
+    )
+
+
+def sniff(path: Path, limits: Limits) -> str:
+    """``"workbook"`` or ``"csv"``; raises ``InputError`` with a stable code for anything else."""
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(
+            "the file is empty (0 bytes); export it again", file=path.name, code="empty-file"
+        )
+    check_file_size(path, size, limits)
+    with open(path, "rb") as handle:
+        magic = handle.read(8)
+    suffix = path.suffix.lower()
+    if magic.startswith(OLE2_MAGIC):
+        if _ole_encrypted(path):
+            raise InputError(
+                "the workbook is encrypted / password-protected; open it in Excel or WPS, remove the "
+                "password (File > Info > Protect Workbook) and save a copy",
+                file=path.name,
+                code="encrypted",
+            )
+        return "workbook"
+    if magic.startswith(ZIP_MAGIC):
+        _check_package(path, limits)
+        return "workbook"
+    if is_lock_file(path):
+        raise InputError(
+            "this is an Excel/WPS lock file, not a workbook", file=path.name, code="lock-file"
+        )
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if magic[:4] in (b"\x09\x04\x06\x00", b"\x09\x02\x06\x00", b"\x09\x00\x04\x00"):
+        raise InputError(
+            "an Excel 2.x-4.0 (BIFF2-4) worksheet, too old to read; open it and save as .xlsx",
+            file=path.name,
+            code="not-a-workbook",
+        )
+    raise InputError(
+        "not a workbook: expected .xlsx, .xlsm, .xls, .ods or .csv content"
+        + (
+            f" (the name ends in {suffix} but the content is not one)"
+            if suffix in WORKBOOK_SUFFIXES
+            else ""
+        ),
+        file=path.name,
+        code="not-a-workbook",
+    )
+
+
+def _ole_encrypted(path: Path) -> bool:
+    """An OOXML file saved with a password is an OLE2 container holding an EncryptionInfo stream."""
+    tail = b""
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            if _ENCRYPTION_STREAM in tail + chunk:
+                return True
+            tail = chunk[-len(_ENCRYPTION_STREAM) :]
+    return False
+
+
+def _check_package(path: Path, limits: Limits) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if not names:
+                raise InputError(
+                    "an empty zip archive, not a workbook", file=path.name, code="not-a-workbook"
+                )
+            check_zip(path, archive, limits)
+            if "[Content_Types].xml" not in names and "mimetype" not in names:
+                raise InputError(
+                    "a zip archive but not an Excel or ODS package (no [Content_Types].xml)",
+                    file=path.name,
+                    code="not-a-workbook",
+                )
+    except zipfile.BadZipFile as exc:
+        raise InputError(
+            f"the workbook is corrupt or truncated ({exc}); export or copy it again",
+            file=path.name,
+            code="corrupt",
+        ) from None
+
+
+def workbook_date1904(path: Path) -> bool:
+    """True when an xlsx/xlsm uses the Mac 1904 date system (serial numbers count from 1904)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for name in ("xl/workbook.xml", "xl/workbook.bin"):
+                if name in archive.namelist():
+                    with archive.open(name) as handle:
+                        return bool(_DATE1904.search(handle.read(64 * 1024)))
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return False
+    return False
+
+
+def _reader_error(path: Path, exc: Exception, sheet: str | None = None) -> InputError:
+    """Map a reader exception to an InputError with a stable code; never a traceback."""
+    text = str(exc).split("\nContext:")[0].strip()
+    lower = text.lower()
+    if "password" in lower or "encrypt" in lower:
+        return InputError(
+            "the workbook is encrypted / password-protected; remove the password and save a copy",
+            file=path.name,
+            sheet=sheet,
+            code="encrypted",
+        )
+    if "cell limit exceeded" in lower or "too large" in lower:
+        return LimitExceeded(
+            f"the sheet declares more cells than can be read safely ({text})",
+            file=path.name,
+            sheet=sheet,
+        )
+    if "invalid ole" in lower or "not an office document" in lower or "_rels/.rels" in lower:
+        return InputError(
+            f"not a workbook ({text})", file=path.name, sheet=sheet, code="not-a-workbook"
+        )
+    return InputError(
+        f"the workbook is corrupt or cannot be read ({text}); open it in Excel/WPS and save a copy",
+        file=path.name,
+        sheet=sheet,
+        code="corrupt",
+    )
+
+
+class Workbook:
+    """A workbook opened for reading: sheet list with visibility, then sheets one at a time."""
+
+    def __init__(self, path: Path, limits: Limits):
+        import fastexcel
+        import python_calamine
+
+        self.path, self.limits = path, limits
+        try:
+            self._reader = fastexcel.read_excel(str(path))
+            names = list(self._reader.sheet_names)
+        except Exception as exc:  # noqa: BLE001 - any reader failure becomes an InputError
+            raise _reader_error(path, exc) from None
+        visible = dict.fromkeys(names, True)
+        try:
+            book = python_calamine.CalamineWorkbook.from_path(str(path))
+            for meta in book.sheets_metadata:
+                visible[meta.name] = str(meta.visible).rsplit(".", 1)[-1].lower() == "visible"
+            book.close()
+        except Exception:  # noqa: BLE001, S110 - visibility is best effort; fastexcel opened the file
+            pass
+        self.sheets = [SheetInfo(name, visible.get(name, True)) for name in names]
+        self.date1904 = path.suffix.lower() in (".xlsx", ".xlsm") and workbook_date1904(path)
+
+    def load(self, name: str) -> RawSheet:
+        """Every cell of sheet ``name`` as text, row 0 = Excel row 1."""
+        try:
+            sheet = self._reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
+            if sheet.total_height > self.limits.max_rows_per_sheet:
+                raise self.limits.exceeded(
+                    "max_rows_per_sheet",
+                    f"the sheet has {sheet.total_height:,} rows",
+                    file=self.path.name,
+                    sheet=name,
+                )
+            batch, cell_errors = sheet.to_arrow_with_errors()
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise _reader_error(self.path, exc, name) from None
+        errors = [
+            (int(e.position[0]), int(e.position[1]), _error_detail(e.detail))
+            for e in (cell_errors.errors if cell_errors else [])
+        ]
+        table = pa.Table.from_batches([batch]) if batch.num_columns else pa.table({})
+        table = table.rename_columns([str(i) for i in range(table.num_columns)])
+        return RawSheet(self.path.name, self.path, name, table, errors, self.date1904)
+
+
+def _error_detail(detail: str) -> str:
+    """``Expected string but got 'Error(Div0)'`` -> ``#DIV/0!`` (what Excel shows)."""
+    match = re.search(r"Error\((\w+)\)", detail)
+    names = {
+        "Div0": "#DIV/0!",
+        "NA": "#N/A",
+        "Name": "#NAME?",
+        "Null": "#NULL!",
+        "Num": "#NUM!",
+        "Ref": "#REF!",
+        "Value": "#VALUE!",
+    }
+    return names.get(match.group(1), f"#{match.group(1).upper()}") if match else detail
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes: UTF-8 (BOM stripped) first, then GB18030 (Chinese Windows "Save as CSV")."""
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"cannot decode the CSV as UTF-8 or GB18030 (byte {exc.start}); save it as 'CSV UTF-8'",
+            code="not-a-workbook",
+        ) from None
+
+
+def read_csv(path: Path, limits: Limits) -> RawSheet:
+    """A CSV file as one sheet of text cells; row i is line i + 1."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        text, _ = decode_text(data)
+    except InputError as exc:
+        raise InputError(str(exc), file=path.name, code=exc.code) from None
+    if "\x00" in text[:4096]:
+        raise InputError(
+            "not a CSV text file (binary content)", file=path.name, code="not-a-workbook"
+        )
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    table = _csv_table(text, delimiter)
+    if table.num_rows > limits.max_rows_per_sheet:
+        raise limits.exceeded(
+            "max_rows_per_sheet", f"the file has {table.num_rows:,} lines", file=path.name
+        )
+    return RawSheet(path.name, path, "", table)
+
+
+def _csv_table(text: str, delimiter: str) -> pa.Table:
+    """Records in file order as string columns ("" -> null); blank lines stay (as all-null rows)
+    so that record i is line i + 1."""
+    try:
+        # Fast path: the C parser with enough positional columns for the widest of the first lines.
+        head = list(
+            csv.reader(io.StringIO("\n".join(text.splitlines()[:200])), delimiter=delimiter)
+        )
+        width = max((len(r) for r in head), default=0)
+        frame = (
+            pd.read_csv(
+                io.StringIO(text),
+                header=None,
+                names=range(width),
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                sep=delimiter,
+                engine="c",
+            )
+            if width
+            else None
+        )
+    except (pd.errors.ParserError, ValueError):
+        frame = None
+    if frame is not None and _no_multiline(text, len(frame)):
+        columns = {
+            str(i): pa.array(frame[i].to_numpy(dtype=object), type=pa.string())
+            for i in range(frame.shape[1])
+        }
+    else:  # ragged rows or quoted line breaks: the csv module copes with both
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        width = max((len(r) for r in rows), default=0)
+        columns = {
+            str(i): pa.array([r[i] if i < len(r) else None for r in rows], type=pa.string())
+            for i in range(width)
+        }
+    if not columns:
+        return pa.table({})
+    import pyarrow.compute as pc
+
+    return pa.table(
+        {
+            name: pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+            for name, col in columns.items()
+        }
+    )
+
+
+def _no_multiline(text: str, records: int) -> bool:
+    """Record index == line index only when no quoted field spans lines."""
+    lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    return lines == records

@@ -1,0 +1,48 @@
+"""User-facing labels: Chinese by default (as in the rubrics), English available."""
+
+from __future__ import annotations
+
+FLAG_LABELS = {
+    "zh": {
+        "last_place": "末位",
+        "rectification_required": "须整改",
+        "contract_review": "协议清算评估",
+        "grace_month": "新签约首月(不排名)",
+        "veto": "一票否决",
+        "partial_quarter": "季度数据不全",
+    },
+    "en": {
+        "last_place": "last place",
+        "rectification_required": "rectification required",
+        "contract_review": "contract review",
+        "grace_month": "grace month (not ranked)",
+        "veto": "veto",
+        "partial_quarter": "partial quarter",
+    },
+}
+
+TABLE_LABELS = {
+    "zh": {
+        "tickets": "工单",
+        "complaints": "投诉",
+        "attendance": "出勤",
+        "discipline": "纪律",
+        "cooperation": "工作配合",
+        "incentives": "正负激励",
+        "branches": "网点名单",
+        "scores": "部门评分",
+    },
+    "en": {},
+}
+
+
+def flag_label(flag: str, lang: str = "zh") -> str:
+    return FLAG_LABELS.get(lang, FLAG_LABELS["en"]).get(flag, flag)
+
+
+def flags_text(flags: list[str], lang: str = "zh") -> str:
+    return "、".join(flag_label(f, lang) for f in flags) if lang == "zh" else ", ".join(flag_label(f, lang) for f in flags)
+
+
+def table_label(table: str, lang: str = "zh") -> str:
+    return TABLE_LABELS.get(lang, {}).get(table, table)

@@ -1,0 +1,218 @@
+"""The ``score`` job end to end: ingest, history context, score, write outputs, store.
+
+Usable without the CLI::
+
+    from svcqa.pipeline import run_score
+    result = run_score(["sample_data/2026-10.xlsx"], db="svcqa.db")
+    print(result.scorecard.branches[0].branch)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from svcqa import __version__
+from svcqa.errors import InputError, OutputError
+from svcqa.models import Month, MonthData, Scorecard
+
+DEFAULT_OUT = Path("svcqa-out")
+
+
+@dataclass
+class ScoreRun:
+    """What one ``score`` run produced."""
+
+    scorecard: Scorecard
+    data: MonthData
+    outputs: dict[str, Path]
+    db_path: Path | None = None
+    run_id: int | None = None
+    rescored: list[Month] = field(default_factory=list)  # later months re-scored from their stored inputs
+    stale: list[Month] = field(default_factory=list)  # later months whose inputs are gone: re-score by hand
+
+
+def default_out_dir(month: Month, base: Path | None = None) -> Path:
+    return (base or DEFAULT_OUT) / str(month)
+
+
+@contextmanager
+def locked_folder(folder: Path, timeout: float = 60.0) -> Iterator[None]:
+    """Hold an exclusive lock on an output folder so two runs never interleave their files."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / ".svcqa.lock", "a+")
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write to output folder {folder}: {exc.strerror or exc}. Choose a writable folder with --out."
+        ) from exc
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OutputError(
+                        f"output folder {folder} is in use by another svcqa run for more than {timeout:g} s; try again later"
+                    ) from None
+                time.sleep(0.1)
+        yield
+    finally:
+        handle.close()
+
+
+def _load_rubric(rubric: object):
+    from svcqa.rubric import Rubric, load_rubric
+
+    return rubric if isinstance(rubric, Rubric) else load_rubric(rubric)  # type: ignore[arg-type]
+
+
+def ingest_for_rubric(paths: Sequence[str | Path], rubric, *, month: Month | None = None, aliases_file: Path | None = None, limits=None) -> MonthData:
+    """Read the inputs with the columns and aliases the rubric asks for."""
+    from svcqa.ingest import ingest, load_alias_file
+
+    aliases: dict[str, dict[str, list[str]]] = {t: {c: list(a) for c, a in cols.items()} for t, cols in rubric.aliases.items()}
+    if aliases_file is not None:
+        for table, columns in load_alias_file(aliases_file).items():
+            for column, names in columns.items():
+                aliases.setdefault(table, {}).setdefault(column, []).extend(names)
+    return ingest(
+        paths,
+        month=month,
+        required=rubric.required_columns(),
+        extra_columns=rubric.extra_columns,
+        extra_aliases=aliases,
+        limits=limits,
+    )
+
+
+def run_score(
+    paths: Sequence[str | Path],
+    *,
+    rubric: object = None,
+    month: Month | None = None,
+    out_dir: Path | None = None,
+    db: str | Path | None = None,
+    use_history: bool = True,
+    strict: bool = False,
+    aliases_file: Path | None = None,
+    limits=None,
+    now: datetime | None = None,
+    rescore_stale: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> ScoreRun:
+    """Score one month and write ``scorecard.xlsx/json/csv`` and the rejects into ``out_dir``.
+
+    With history (the default), the month's earlier quarter months, stored tickets and ranks
+    feed the scoring, the result replaces the month in the store in one transaction, and any
+    later stored months whose inputs are still on disk unchanged are re-scored in order.
+    """
+    from svcqa.rubric import DEFAULT_RUBRIC
+    from svcqa.scoring import score_month
+
+    step = progress or (lambda _message: None)
+    now = now or datetime.now().replace(microsecond=0)
+    rubric_obj = _load_rubric(rubric or DEFAULT_RUBRIC)
+
+    step("reading inputs")
+    data = ingest_for_rubric(paths, rubric_obj, month=month, aliases_file=aliases_file, limits=limits)
+    target = out_dir or default_out_dir(data.month)
+
+    store = None
+    db_path = None
+    if use_history:
+        from svcqa.history import HistoryStore, resolve_db_path
+
+        db_path = resolve_db_path(db)
+        store = HistoryStore(db_path)
+    try:
+        context = store.context(data.month, qtd_kpis=rubric_obj.qtd_kpi_ids) if store else None
+        step("scoring")
+        scorecard = score_month(data, rubric_obj, context, now=now)
+        step("writing outputs")
+        outputs = write_outputs(scorecard, data, target)
+        run = ScoreRun(scorecard, data, outputs, db_path=db_path)
+        if store is not None:
+            step("saving history")
+            run.run_id = store.save(
+                scorecard,
+                data,
+                rubric_id=rubric_obj.id,
+                rubric_source=rubric_obj.source_text,
+                rubric_sha256=rubric_obj.sha256,
+                tool_version=__version__,
+                now=now,
+            )
+            if rescore_stale:
+                run.rescored, run.stale = _rescore_later_months(store, data.month, now=now, limits=limits, step=step)
+    finally:
+        if store is not None:
+            store.close()
+
+    if strict and not data.rejects.empty:
+        raise InputError(
+            f"{len(data.rejects)} rejected row(s) and --strict was given; see {outputs['rejects_csv']}",
+            code="rejected-rows",
+        )
+    return run
+
+
+def write_outputs(scorecard: Scorecard, data: MonthData, out_dir: Path) -> dict[str, Path]:
+    """Write every output of a scored month, each atomically, under a folder lock."""
+    from svcqa.render.rejects import write_rejects
+    from svcqa.render.scorecard import write_scorecard_csv, write_scorecard_json, write_scorecard_xlsx
+
+    with locked_folder(out_dir):
+        rejects_paths = write_rejects(data, out_dir)
+        outputs = {
+            "scorecard_xlsx": write_scorecard_xlsx(scorecard, out_dir / "scorecard.xlsx", rejects=data.rejects),
+            "scorecard_json": write_scorecard_json(scorecard, out_dir / "scorecard.json", month_source=data.month_source),
+            "scorecard_csv": write_scorecard_csv(scorecard, out_dir / "scorecard.csv"),
+        }
+    for path in rejects_paths:
+        outputs["rejects_" + path.suffix.lstrip(".")] = path
+    return outputs
+
+
+def _rescore_later_months(store, month: Month, *, now: datetime, limits, step) -> tuple[list[Month], list[Month]]:
+    """Re-score later stored months that depend on ``month``, from their recorded inputs.
+
+    A month is re-scored only when every input file it was scored from still exists with the
+    same content hash; otherwise it is reported as stale so the analyst can re-score it.
+    """
+    from svcqa.history import file_sha256
+    from svcqa.rubric import load_rubric_text
+    from svcqa.scoring import score_month
+
+    rescored: list[Month] = []
+    stale: list[Month] = []
+    for later in sorted(m for m in store.stale_months() if m > month):
+        info = store.run_info(later)
+        inputs = info.get("inputs", [])
+        paths = [Path(item["path"]) for item in inputs]
+        if not paths or not all(p.is_file() and file_sha256(p) == item["sha256"] for p, item in zip(paths, inputs)):
+            stale.append(later)
+            continue
+        step(f"re-scoring {later}")
+        rubric_obj = load_rubric_text(info["rubric_source"])
+        data = ingest_for_rubric(paths, rubric_obj, month=later, limits=limits)
+        context = store.context(later, qtd_kpis=rubric_obj.qtd_kpi_ids)
+        scorecard = score_month(data, rubric_obj, context, now=now)
+        store.save(
+            scorecard,
+            data,
+            rubric_id=rubric_obj.id,
+            rubric_source=rubric_obj.source_text,
+            rubric_sha256=rubric_obj.sha256,
+            tool_version=__version__,
+            now=now,
+        )
+        rescored.append(later)
+    return rescored, stale

@@ -1,0 +1,97 @@
+"""The rejects file: every rejected and excluded input row, located as the user sees it in Excel.
+
+Written twice: ``rejects.xlsx`` for people (filterable, frozen header) and ``rejects.csv`` for
+tools. Input text is written as string cells only, never as formulas.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from svcqa.models import ROW_ISSUE_COLUMNS, MonthData
+from svcqa.output import atomic_target, atomic_write, csv_safe
+
+HEADERS_ZH = {
+    "table": "表 table",
+    "file": "文件 file",
+    "sheet": "工作表 sheet",
+    "row": "行号 row",
+    "column": "列 column",
+    "value": "值 value",
+    "code": "代码 code",
+    "reason": "原因 reason",
+}
+WIDTHS = {
+    "table": 12,
+    "file": 24,
+    "sheet": 18,
+    "row": 8,
+    "column": 22,
+    "value": 24,
+    "code": 26,
+    "reason": 70,
+}
+
+
+def issue_rows(data: MonthData) -> pd.DataFrame:
+    """Rejected then excluded rows in one frame, ordered by table, file, sheet and row."""
+    parts = [f for f in (data.rejects, data.excluded) if f is not None and not f.empty]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in ROW_ISSUE_COLUMNS})
+    frame = pd.concat(parts, ignore_index=True)[ROW_ISSUE_COLUMNS]
+    return frame.sort_values(["table", "file", "sheet", "row"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def write_rejects(data: MonthData, out_dir: Path) -> list[Path]:
+    """Write ``rejects.xlsx`` and ``rejects.csv`` into ``out_dir``; returns both paths."""
+    out_dir = Path(out_dir)
+    rows = issue_rows(data)
+    records = rows.to_dict("records")
+    xlsx_path, csv_path = out_dir / "rejects.xlsx", out_dir / "rejects.csv"
+
+    with atomic_target(xlsx_path) as tmp:
+        book = xlsxwriter.Workbook(
+            str(tmp), {"strings_to_formulas": False, "strings_to_urls": False}
+        )
+        sheet = book.add_worksheet("rejects")
+        bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        for col, name in enumerate(ROW_ISSUE_COLUMNS):
+            sheet.write_string(0, col, HEADERS_ZH[name], bold)
+            sheet.set_column(col, col, WIDTHS[name])
+        for r, record in enumerate(records, start=1):
+            for col, name in enumerate(ROW_ISSUE_COLUMNS):
+                value = record[name]
+                if name == "row" and value is not None and not pd.isna(value):
+                    sheet.write_number(r, col, int(value))
+                else:
+                    sheet.write_string(
+                        r,
+                        col,
+                        ""
+                        if value is None or (isinstance(value, float) and pd.isna(value))
+                        else str(value),
+                    )
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(len(records), 1), len(ROW_ISSUE_COLUMNS) - 1)
+        book.close()
+
+    # utf-8 with BOM so Excel on Chinese Windows opens the Chinese text correctly.
+    with atomic_write(csv_path, "w", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(ROW_ISSUE_COLUMNS)
+        for record in records:
+            writer.writerow(
+                [
+                    int(record[name])
+                    if name == "row" and not pd.isna(record[name])
+                    else csv_safe("" if pd.isna(record[name]) else str(record[name]))
+                    for name in ROW_ISSUE_COLUMNS
+                ]
+            )
+    return [xlsx_path, csv_path]

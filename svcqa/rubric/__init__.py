@@ -1,0 +1,58 @@
+"""Rubrics: scoring schemes as data (TOML), validated into frozen objects.
+
+    from svcqa.rubric import load_rubric, list_presets, check_rubric_file, DEFAULT_RUBRIC
+    rubric = load_rubric("gd-mobile-aftersales")      # a preset id, or a path to a .toml file
+
+Presets live in ``svcqa/rubric/presets/``; ``svcqa rubric show ID --format toml`` prints one so
+a user can copy and edit it. Loading never executes code: ``tomllib`` only.
+"""
+
+from __future__ import annotations
+
+from svcqa.errors import RubricError
+from svcqa.rubric.curves import apply_curve, round_half_up, round_points
+from svcqa.rubric.loader import (
+    DEFAULT_RUBRIC,
+    check_document,
+    check_rubric_file,
+    list_presets,
+    load_rubric,
+    load_rubric_text,
+    preset_ids,
+    presets_document,
+)
+from svcqa.rubric.model import (
+    CURVE_KINDS,
+    METRIC_KINDS,
+    Curve,
+    Grade,
+    Incentives,
+    Kpi,
+    Metric,
+    Rubric,
+    VetoRule,
+)
+
+__all__ = [
+    "CURVE_KINDS",
+    "DEFAULT_RUBRIC",
+    "METRIC_KINDS",
+    "Curve",
+    "Grade",
+    "Incentives",
+    "Kpi",
+    "Metric",
+    "Rubric",
+    "RubricError",
+    "VetoRule",
+    "apply_curve",
+    "check_document",
+    "check_rubric_file",
+    "list_presets",
+    "load_rubric",
+    "load_rubric_text",
+    "preset_ids",
+    "presets_document",
+    "round_half_up",
+    "round_points",
+]

@@ -1,0 +1,372 @@
+"""The rubric as a frozen object: KPIs, metrics, curves, grades and rules.
+
+A rubric is data (a TOML file, see ``svcqa.rubric.loader``); these classes are what the loader
+builds after validating all of it, and what ``svcqa.scoring`` reads. Nothing here executes
+anything from the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from svcqa.schema import TABLES, Column
+
+# Metric kinds. Each entry: default table, whether it yields a rate (numerator / basis, so it
+# may be scored quarter to date), unit, and the canonical columns it always needs (besides
+# ``branch``). Columns named by options (``column``, filters, ``weight_column`` ...) are added
+# per KPI by ``Metric.columns()``.
+METRIC_KINDS: dict[str, dict[str, Any]] = {
+    # seed kinds
+    "mean_cycle_days": {"table": "tickets", "rate": False, "unit": "days", "needs": ("accepted_at", "completed_at")},
+    "overdue_share": {"table": "tickets", "rate": True, "unit": "rate", "needs": ("accepted_at", "completed_at")},
+    "rework_rate": {"table": "tickets", "rate": True, "unit": "rate", "needs": ("accepted_at",)},
+    "complaint_rate": {"table": "complaints", "rate": True, "unit": "rate", "needs": ("received_at",)},
+    "rating_mean": {"table": "cooperation", "rate": False, "unit": "rating", "needs": ()},
+    "direct_score": {"table": "scores", "rate": False, "unit": "points", "needs": ()},
+    # general kinds on any declared or canonical column
+    "mean": {"table": None, "rate": False, "unit": "number", "needs": ()},
+    "share_over": {"table": None, "rate": True, "unit": "rate", "needs": ()},
+    "flag_rate": {"table": None, "rate": True, "unit": "rate", "needs": ()},
+    "count": {"table": None, "rate": False, "unit": "count", "needs": ()},
+    "sum": {"table": None, "rate": False, "unit": "number", "needs": ()},
+}
+# Kinds whose ``column`` option is mandatory (rating_mean defaults to ``rating``).
+COLUMN_KINDS = {"mean", "share_over", "flag_rate", "sum", "direct_score", "rating_mean"}
+
+CURVE_KINDS = ("linear", "deduct", "rating", "bands", "ratio")
+WHEN_EMPTY = ("full", "zero", "exclude")
+EXTRA_COLUMN_TYPES = ("number", "flag", "date", "datetime", "duration", "text")
+COMPARISONS = (">", ">=", "<", "<=")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What to measure for a KPI, per branch, from one table of the month."""
+
+    kind: str
+    table: str
+    column: str | None = None
+    # column -> accepted values (a row passes when its value is one of them)
+    filter: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    days: float | None = None  # overdue_share: over this many days
+    threshold: float | None = None  # share_over
+    op: str = ">"  # share_over comparison
+    quarter_to_date: bool = False
+    window_days: float = 90.0  # rework_rate: a repeat within this many days of a completion
+    weight_column: str | None = None  # count: weight rows by this column's value...
+    weights: tuple[tuple[str, float], ...] = ()  # ...using this map
+    default_weight: float = 1.0  # count: rows whose value is not in ``weights``
+    points_column: str | None = None  # count: a row's own points override its weight when present
+    basis_table: str = "tickets"  # complaint_rate: the denominator table
+
+    def columns(self) -> dict[str, set[str]]:
+        """Canonical columns this metric needs, per table (``branch`` always)."""
+        needed: dict[str, set[str]] = {self.table: {"branch", *METRIC_KINDS[self.kind]["needs"]}}
+        if self.column:
+            needed[self.table].add(self.column)
+        needed[self.table].update(col for col, _ in self.filter)
+        if self.weight_column:
+            needed[self.table].add(self.weight_column)
+        if self.kind == "complaint_rate":
+            needed.setdefault(self.basis_table, set()).update({"branch", "accepted_at"})
+        # points_column, is_rework / device_id are optional: used when present.
+        return needed
+
+    def describe(self) -> str:
+        """A short human description, e.g. ``share > 10 d · exchange``."""
+        col = f"{self.table}.{self.column}"
+        text = {
+            "mean_cycle_days": "mean cycle days",
+            "overdue_share": f"share > {self.days:g} d" if self.days is not None else "overdue share",
+            "rework_rate": f"rework rate ({self.window_days:g} d)",
+            "complaint_rate": "valid complaints / tickets",
+            "rating_mean": f"mean {col}",
+            "direct_score": col,
+            "mean": f"mean {col}",
+            "share_over": f"share {col} {self.op} {self.threshold:g}" if self.threshold is not None else f"share {col}",
+            "flag_rate": f"rate {col}",
+            "sum": f"sum {col}",
+        }.get(self.kind)
+        if self.kind == "count":
+            weights = ", ".join(f"{k} {v:g}" for k, v in self.weights if v)
+            text = f"count {self.table}" + (f" ({weights})" if weights else "")
+            if self.points_column:
+                text += f" or its {self.points_column}"
+        parts = [text or self.kind]
+        parts += ["/".join(str(v) for v in values) for _, values in self.filter]
+        if self.quarter_to_date:
+            parts.append("QTD")
+        return " · ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "table": self.table}
+        if self.column:
+            out["column"] = self.column
+        if self.filter:
+            out["filter"] = {c: list(v) if len(v) > 1 else v[0] for c, v in self.filter}
+        for name in ("days", "threshold"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        if self.kind == "share_over":
+            out["op"] = self.op
+        if self.quarter_to_date:
+            out["quarter_to_date"] = True
+        if self.kind == "rework_rate":
+            out["window_days"] = self.window_days
+        if self.kind == "count":
+            if self.weight_column:
+                out["weight_column"] = self.weight_column
+                out["weights"] = dict(self.weights)
+            out["default_weight"] = self.default_weight
+            if self.points_column:
+                out["points_column"] = self.points_column
+        return out
+
+
+@dataclass(frozen=True)
+class Curve:
+    """How a metric value becomes points (``points`` is the KPI's maximum).
+
+    linear: full marks at ``full``, zero at ``zero``, straight line between, clipped; lower is
+    better when ``full < zero``. deduct: ``per`` points off per unit of value, floor 0. rating:
+    ``value * points / scale_max`` clipped to [0, points]. bands: the first band the value
+    reaches (``better`` says which way) gives its points, else ``otherwise``. ratio: the rate
+    (or ``1 - rate`` when ``invert``) times the points.
+    """
+
+    kind: str
+    full: float | None = None
+    zero: float | None = None
+    per: float = 1.0
+    scale_max: float | None = None
+    bands: tuple[tuple[float, float], ...] = ()  # (limit, points)
+    otherwise: float = 0.0
+    better: str = "lower"  # bands/linear direction ("lower" or "higher")
+    invert: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.kind == "linear":
+            return {"kind": "linear", "full": self.full, "zero": self.zero, "better": self.better}
+        if self.kind == "deduct":
+            return {"kind": "deduct", "per": self.per}
+        if self.kind == "rating":
+            return {"kind": "rating", "scale_max": self.scale_max}
+        if self.kind == "bands":
+            return {
+                "kind": "bands",
+                "better": self.better,
+                "bands": [list(b) for b in self.bands],
+                "otherwise": self.otherwise,
+            }
+        return {"kind": "ratio", "invert": self.invert}
+
+    def describe(self, unit: str = "") -> str:
+        """A short human rule, e.g. ``≤ 3 full, ≥ 7 zero``."""
+
+        def fmt(x: float | None) -> str:
+            if x is None:
+                return ""
+            return f"{x * 100:g}%" if unit == "rate" else f"{x:g}"
+
+        if self.kind == "linear":
+            if self.better == "lower":
+                return f"full ≤ {fmt(self.full)} · zero ≥ {fmt(self.zero)}"
+            return f"full ≥ {fmt(self.full)} · zero ≤ {fmt(self.zero)}"
+        if self.kind == "deduct":
+            return f"−{self.per:g} per unit, floor 0"
+        if self.kind == "rating":
+            return f"rating × points / {self.scale_max:g}"
+        if self.kind == "bands":
+            sign = "≤" if self.better == "lower" else "≥"
+            parts = [f"{sign} {fmt(limit)}: {pts:g}" for limit, pts in self.bands]
+            return "; ".join(parts + [f"else {self.otherwise:g}"])
+        return "(1 − rate) × points" if self.invert else "rate × points"
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI: what it measures, how it scores, and what happens without data."""
+
+    id: str
+    label: str
+    group: str
+    points: float
+    metric: Metric
+    curve: Curve
+    when_empty: str = "full"
+    min_basis: int = 0  # below this many rows the metric counts as empty (low volume); 0 = off
+    label_en: str = ""
+
+    @property
+    def unit(self) -> str:
+        return METRIC_KINDS[self.metric.kind]["unit"]
+
+
+@dataclass(frozen=True)
+class Grade:
+    name: str
+    min: float
+    coefficient: float
+
+
+@dataclass(frozen=True)
+class VetoRule:
+    """A one-vote veto: the per-branch sum of ``column`` (or the row count) reaching ``at_least``."""
+
+    id: str
+    label: str
+    table: str
+    column: str | None
+    at_least: float
+
+
+@dataclass(frozen=True)
+class Incentives:
+    """Plus/minus points added to the KPI total (then clipped to [0, max])."""
+
+    enabled: bool = True
+    table: str = "incentives"
+    column: str = "points"
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """A validated, immutable rubric; ``source_text`` is the TOML it was loaded from."""
+
+    id: str
+    name: str
+    max: float
+    kpis: tuple[Kpi, ...]
+    grades: tuple[Grade, ...]  # best first
+    source_text: str
+    origin: str = ""  # preset id or file path
+    description: str = ""
+    incentives: Incentives = field(default_factory=Incentives)
+    vetoes: tuple[VetoRule, ...] = ()
+    failing_grades: tuple[str, ...] = ()  # grades that require rectification
+    rectify_last_place: bool = True
+    contract_review_after: int = 3
+    grace_months: int = 1
+    extra_columns: dict[str, list[Column]] = field(default_factory=dict)
+    aliases: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    sheet_aliases: dict[str, list[str]] = field(default_factory=dict)
+
+    def __hash__(self) -> int:  # dict fields are not hashable; the text identifies the rubric
+        return hash(self.sha256)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.source_text.encode("utf-8")).hexdigest()
+
+    @property
+    def qtd_kpi_ids(self) -> list[str]:
+        """KPIs scored quarter to date: the history store keeps their monthly counts."""
+        return [k.id for k in self.kpis if k.metric.quarter_to_date]
+
+    @property
+    def lowest_grade(self) -> Grade:
+        return self.grades[-1]
+
+    def kpi(self, kpi_id: str) -> Kpi:
+        return next(k for k in self.kpis if k.id == kpi_id)
+
+    def grade_for(self, total: float) -> Grade:
+        return next((g for g in self.grades if total >= g.min), self.grades[-1])
+
+    def required_columns(self) -> dict[str, set[str]]:
+        """Canonical columns each table needs for this rubric (when the table is present).
+
+        Optional inputs the metrics use when available (``is_rework``/``device_id``,
+        ``is_valid``, discipline ``points``, roster columns, and the measured column of a KPI
+        with ``when_empty = "full"``) are not listed; ``optional_columns()`` lists them.
+        """
+        needed: dict[str, set[str]] = {}
+        for kpi in self.kpis:
+            for table, cols in kpi.metric.columns().items():
+                if kpi.when_empty == "full" and kpi.metric.column and table == kpi.metric.table:
+                    # The measured column may be absent: the KPI then scores full marks as
+                    # "no data" (e.g. a declared answer_seconds column a system does not export).
+                    cols = cols - ({kpi.metric.column} - set(TABLES[table].required))
+                needed.setdefault(table, set()).update(cols)
+        if self.incentives.enabled:
+            needed.setdefault(self.incentives.table, set()).update({"branch", self.incentives.column})
+        return needed
+
+    def optional_columns(self) -> dict[str, set[str]]:
+        """Columns the rubric uses when present, beyond ``required_columns()``."""
+        used: dict[str, set[str]] = {}
+        for kpi in self.kpis:
+            for table, cols in kpi.metric.columns().items():
+                used.setdefault(table, set()).update(cols)
+            metric = kpi.metric
+            extra = {metric.points_column} if metric.points_column else set()
+            if metric.kind == "rework_rate":
+                extra |= {"is_rework", "device_id", "ticket_id", "completed_at"}
+            if metric.kind == "complaint_rate":
+                extra |= {"is_valid", "category", "description", "complaint_id"}
+            used.setdefault(metric.table, set()).update(extra)
+        for veto in self.vetoes:  # a veto applies only when its column is supplied
+            used.setdefault(veto.table, set()).update({"branch"} | ({veto.column} if veto.column else set()))
+        used.setdefault("branches", set()).update({"branch", "region", "echelon", "contract_start"})
+        required = self.required_columns()
+        return {t: cols - required.get(t, set()) for t, cols in used.items() if cols - required.get(t, set())}
+
+    def column_names(self, table: str) -> set[str]:
+        """Canonical plus declared column names of ``table``."""
+        names = {c.name for c in TABLES[table].columns} if table in TABLES else set()
+        return names | {c.name for c in self.extra_columns.get(table, [])}
+
+    def summary(self) -> dict[str, Any]:
+        """One line of ``svcqa rubric list``."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kpis": len(self.kpis),
+            "max": self.max,
+            "origin": self.origin,
+            "description": self.description,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """The rubric as ``svcqa rubric show --format json`` prints it."""
+        return {
+            **self.summary(),
+            "sha256": self.sha256,
+            "kpis": [
+                {
+                    "id": k.id,
+                    "label": k.label,
+                    "group": k.group,
+                    "points": k.points,
+                    "unit": k.unit,
+                    "metric": k.metric.as_dict(),
+                    "metric_text": k.metric.describe(),
+                    "curve": k.curve.as_dict(),
+                    "rule": k.curve.describe(k.unit),
+                    "when_empty": k.when_empty,
+                    "min_basis": k.min_basis,
+                }
+                for k in self.kpis
+            ],
+            "grades": [{"name": g.name, "min": g.min, "coefficient": g.coefficient} for g in self.grades],
+            "failing_grades": list(self.failing_grades),
+            "rectify_last_place": self.rectify_last_place,
+            "contract_review_after": self.contract_review_after,
+            "grace_months": self.grace_months,
+            "incentives": {
+                "enabled": self.incentives.enabled,
+                "table": self.incentives.table,
+                "column": self.incentives.column,
+            },
+            "vetoes": [
+                {"id": v.id, "label": v.label, "table": v.table, "column": v.column, "at_least": v.at_least}
+                for v in self.vetoes
+            ],
+            "extra_columns": {
+                t: [{"name": c.name, "type": c.type, "aliases": list(c.aliases), "label": c.label} for c in cols]
+                for t, cols in self.extra_columns.items()
+            },
+            "aliases": self.aliases,
+        }

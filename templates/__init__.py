@@ -1,0 +1,1 @@
+"""Report and form templates, shipped inside the package as ``svcqa.templates``."""
