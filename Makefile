@@ -24,10 +24,16 @@ demo: $(STAMP)
 	$(BIN)/svcqa score sample_data/2026-08.xlsx --db $(DEMO_OUT)/svcqa.db --out $(DEMO_OUT)/2026-08 --quiet
 	$(BIN)/svcqa score sample_data/2026-09.xlsx --db $(DEMO_OUT)/svcqa.db --out $(DEMO_OUT)/2026-09 --quiet
 	$(BIN)/svcqa score sample_data/2026-10.xlsx --db $(DEMO_OUT)/svcqa.db --out $(DEMO_OUT)/2026-10
-	@echo "Outputs in $(DEMO_OUT)/"
+	$(BIN)/svcqa history --db $(DEMO_OUT)/svcqa.db --months 3
+	$(BIN)/svcqa report --all --db $(DEMO_OUT)/svcqa.db --out $(DEMO_OUT)/2026-10/reports
+	@echo "Outputs in $(DEMO_OUT)/: open $(DEMO_OUT)/2026-10/reports/index.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Regenerate the report screenshot shown in the README (needs chromium).
+screenshot: $(STAMP)
+	$(BIN)/python docs/make_screenshot.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check svcqa tests

@@ -15,10 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-import browser  # noqa: E402 - needs the tests folder on sys.path
-import report_fixtures  # noqa: E402
+import browser
+import report_fixtures
 
-from svcqa.render.report import build_branch_view, render_branch_html  # noqa: E402
+from svcqa.render.report import build_branch_view, render_branch_html
 
 
 def main(argv: list[str] | None = None) -> int:

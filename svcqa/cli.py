@@ -156,6 +156,7 @@ def score(
             f"{sc.month}: {assessed} branches ranked under {sc.rubric_id}; last place: {', '.join(last) or '-'}; "
             f"outputs in {run.outputs['scorecard_xlsx'].parent}",
             markup=False,
+            soft_wrap=True,
         )
     else:
         _print_scorecard(console, sc, month_note)
@@ -527,6 +528,57 @@ def rubric_check_command(
         f"{path}: OK — {document['id']} ({document['name']}), {document['kpis']} KPIs, max {document['max']:g}",
         markup=False,
     )
+
+
+@app.command("report")
+@handles_errors
+def report_command(
+    branch: str | None = typer.Option(None, "--branch", "-b", help="The branch to report on (name as written in the exports; spaces and full-width forms are ignored)."),
+    all_branches: bool = typer.Option(False, "--all", help="Write a report for every branch of the month, plus index.html."),
+    month: str | None = typer.Option(None, "--month", "-m", help="Stored month YYYY-MM (default: the latest stored month)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default ./svcqa-out/YYYY-MM/reports/)."),
+    formats: str = typer.Option("html,xlsx", "--format", "-f", help="Report files to write: html, xlsx or html,xlsx."),
+    db: Path | None = typer.Option(None, "--db", help="History store (default $SVCQA_DB, else ./svcqa.db)."),
+    lang: str = typer.Option("zh", "--lang", help="Language of the report's labels: zh or en."),
+) -> None:
+    """Write per-branch reports (HTML and XLSX) for a month stored in the history store.
+
+    Each report shows the branch's total, rank, grade and fee coefficient with the change against
+    the month before, every KPI with its thresholds and lost points, charts, peer comparison, hot
+    complaint categories, and the input rows behind every lost point (file, sheet, Excel row).
+    --all also writes index.html, a ranked table linking to every report.
+
+    Example:  svcqa report --all --month 2026-10 --db svcqa.db
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from svcqa.models import Month
+    from svcqa.render.report import parse_formats, reports_from_store
+
+    if (branch is None) == (not all_branches):
+        raise UsageError("give either --branch NAME or --all")
+    if lang not in ("zh", "en"):
+        raise UsageError(f"--lang must be zh or en, not {lang!r}")
+    chosen = parse_formats(formats)
+    err = stderr_console()
+    with Progress(
+        TextColumn("reports"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=not (all_branches and sys.stderr.isatty()),
+    ) as bar:
+        task = bar.add_task("reports", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        run = reports_from_store(
+            db, month=Month.parse(month) if month else None, branch=branch, out_dir=out, formats=chosen, lang=lang, progress=progress
+        )
+    console = stdout_console()
+    if all_branches:
+        console.print(f"{run.month}: {len(run.branches)} branch reports ({', '.join(chosen)}) in {run.out_dir}/ (index.html)", markup=False)
+    else:
+        for path in run.paths:
+            console.print(str(path), markup=False)
 
 
 def main() -> None:

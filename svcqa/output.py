@@ -100,7 +100,7 @@ def csv_safe(value: object) -> object:
     return value
 
 
-_UNSAFE_NAME = re.compile(r"[^\w\-. ]+", re.UNICODE)
+_UNSAFE_NAME = re.compile(r"[^\w\-. ()]+", re.UNICODE)
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 
 

@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from svcqa.models import (
-    EVIDENCE_COLUMNS,
     BranchResult,
     Finding,
     HistoryContext,
@@ -35,9 +34,9 @@ from svcqa.models import (
 )
 from svcqa.rubric.curves import apply_curve, round_points
 from svcqa.rubric.metrics import (
+    EvidencePart,
     MetricContext,
     MetricResult,
-    EvidencePart,
     assemble_evidence,
     build_evidence,
     compute_metric,
@@ -54,7 +53,7 @@ def score_month(
 ) -> Scorecard:
     """Score every branch of ``data.month`` with ``rubric``; ``history`` feeds QTD, reworks and streaks."""
     month = data.month
-    used = set(rubric.required_columns()) | {"branches"}
+    used = rubric.tables()
     tables = {name: df for name, df in data.tables.items() if name in used and df is not None}
     ctx = MetricContext(month, tables, history)
     n = ctx.n
@@ -69,7 +68,12 @@ def score_month(
         scored = _score_kpi(kpi, result)
         kpi_rows.append(scored)
         if result.note.startswith("no ") or " has no " in result.note or "neither" in result.note:
-            notes.append(Finding("kpi-no-data", f"{kpi.id} ({kpi.label}): {result.note}; scored as when_empty = {kpi.when_empty}"))
+            notes.append(
+                Finding(
+                    "kpi-no-data",
+                    f"{kpi.id} ({kpi.label}): {result.note}; scored as when_empty = {kpi.when_empty}",
+                )
+            )
         if result.note == "partial_quarter":
             notes.append(
                 Finding(
@@ -80,7 +84,7 @@ def score_month(
             )
         if result.evidence is not None and n:
             lost = (scored["points"] < kpi.points) & ~scored["empty"]
-            if lost.any():
+            if lost.any() or result.evidence_for_all:
                 evidence_parts.append(result.evidence(lost))
         if result.month_counts is not None:
             num, basis = result.month_counts
@@ -99,12 +103,18 @@ def score_month(
     # ---- totals
     max_matrix = np.array([[kpi.points] for kpi in rubric.kpis]) * np.ones((1, n))
     points = np.vstack([r["points"] for r in kpi_rows]) if kpi_rows else np.zeros((0, n))
-    excluded = np.vstack([r["excluded"] for r in kpi_rows]) if kpi_rows else np.zeros((0, n), dtype=bool)
+    excluded = (
+        np.vstack([r["excluded"] for r in kpi_rows]) if kpi_rows else np.zeros((0, n), dtype=bool)
+    )
     included_max = np.where(excluded, 0.0, max_matrix).sum(axis=0)
     earned = np.where(excluded, 0.0, points).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         # Nothing measurable at all (every KPI excluded): no business, no deduction.
-        kpi_total = np.where(included_max > 0, earned * rubric.max / np.where(included_max > 0, included_max, 1), rubric.max)
+        kpi_total = np.where(
+            included_max > 0,
+            earned * rubric.max / np.where(included_max > 0, included_max, 1),
+            rubric.max,
+        )
     kpi_total = round_points(kpi_total)
     incentive_points, incentive_evidence = _incentives(rubric, ctx)
     if incentive_evidence is not None:
@@ -152,11 +162,20 @@ def score_month(
                 branch.flags.append("veto")
             if last_place[i]:
                 branch.flags.append("last_place")
-                before = prev["streak"] if prev is not None and prev["month"] == str(month.prev()) and prev["last_place"] else 0
+                before = (
+                    prev["streak"]
+                    if prev is not None
+                    and prev["month"] == str(month.prev())
+                    and prev["last_place"]
+                    else 0
+                )
                 branch.last_place_streak = int(before) + 1
             if (last_place[i] and rubric.rectify_last_place) or grade.name in failing:
                 branch.flags.append("rectification_required")
-            if rubric.contract_review_after and branch.last_place_streak >= rubric.contract_review_after:
+            if (
+                rubric.contract_review_after
+                and branch.last_place_streak >= rubric.contract_review_after
+            ):
                 branch.flags.append("contract_review")
         else:
             branch.flags.append("grace_month")
@@ -167,7 +186,14 @@ def score_month(
     period_counts = (
         pd.concat(period_parts, ignore_index=True)
         if period_parts
-        else pd.DataFrame({"kpi_id": pd.Series(dtype=object), "branch_key": pd.Series(dtype=object), "numerator": pd.Series(dtype="float64"), "basis": pd.Series(dtype="float64")})
+        else pd.DataFrame(
+            {
+                "kpi_id": pd.Series(dtype=object),
+                "branch_key": pd.Series(dtype=object),
+                "numerator": pd.Series(dtype="float64"),
+                "basis": pd.Series(dtype="float64"),
+            }
+        )
     )
     return Scorecard(
         month=month,
@@ -257,7 +283,9 @@ def _incentives(rubric: Rubric, ctx: MetricContext) -> tuple[np.ndarray, Evidenc
     if not inc.enabled or df is None or inc.column not in df.columns or len(df) == 0:
         return np.zeros(ctx.n), None
     codes = ctx.codes(inc.table)
-    values = np.nan_to_num(pd.to_numeric(df[inc.column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan))
+    values = np.nan_to_num(
+        pd.to_numeric(df[inc.column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    )
     total = round_points(ctx.count(codes, values))
     pos = np.flatnonzero((values < 0) & (codes >= 0))
     evidence = build_evidence(
@@ -276,7 +304,11 @@ def _vetoes(rubric: Rubric, ctx: MetricContext) -> np.ndarray:
             continue
         codes = ctx.codes(veto.table)
         if veto.column:
-            weights = np.nan_to_num(pd.to_numeric(df[veto.column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan))
+            weights = np.nan_to_num(
+                pd.to_numeric(df[veto.column], errors="coerce").to_numpy(
+                    dtype="float64", na_value=np.nan
+                )
+            )
             vetoed |= ctx.count(codes, weights) >= veto.at_least
         else:
             vetoed |= ctx.count(codes) >= veto.at_least
@@ -312,7 +344,13 @@ def _months_between(earlier: Month, later: Month) -> int:
     return (later.year - earlier.year) * 12 + later.month - earlier.month
 
 
-def _grace(keys: list[str], month: Month, grace_months: int, roster: dict[str, dict], history: HistoryContext | None) -> np.ndarray:
+def _grace(
+    keys: list[str],
+    month: Month,
+    grace_months: int,
+    roster: dict[str, dict],
+    history: HistoryContext | None,
+) -> np.ndarray:
     """Branches in their grace period: scored and recorded, not assessed.
 
     The roster's contract start decides when it has one; otherwise, when history holds earlier
@@ -356,13 +394,19 @@ def _previous(history: HistoryContext | None, month: Month) -> dict[str, dict]:
             "month": rec["month"],
             "total": None if pd.isna(rec.get("total")) else float(rec["total"]),
             "rank": None if rank is None or pd.isna(rank) else int(rank),
-            "last_place": bool(rec.get("last_place")) if not pd.isna(rec.get("last_place")) else False,
-            "streak": 0 if pd.isna(rec.get("last_place_streak", 0)) else int(rec.get("last_place_streak", 0)),
+            "last_place": bool(rec.get("last_place"))
+            if not pd.isna(rec.get("last_place"))
+            else False,
+            "streak": 0
+            if pd.isna(rec.get("last_place_streak", 0))
+            else int(rec.get("last_place_streak", 0)),
         }
     return out
 
 
-def _display_names(keys: list[str], data: MonthData, tables: dict[str, pd.DataFrame]) -> dict[str, str]:
+def _display_names(
+    keys: list[str], data: MonthData, tables: dict[str, pd.DataFrame]
+) -> dict[str, str]:
     """The roster's / ingest's spelling, else the spelling most rows of the month use."""
     names = {k: data.branch_names[k] for k in keys if k in data.branch_names}
     missing = [k for k in keys if k not in names]
@@ -376,7 +420,9 @@ def _display_names(keys: list[str], data: MonthData, tables: dict[str, pd.DataFr
             frame = pd.concat(counts, ignore_index=True).dropna()
             if len(frame):
                 top = frame.value_counts().reset_index().drop_duplicates("branch_key")
-                names.update(dict(zip(top["branch_key"].astype(str), top["branch"].astype(str), strict=True)))
+                names.update(
+                    dict(zip(top["branch_key"].astype(str), top["branch"].astype(str), strict=True))
+                )
     return names
 
 
@@ -388,7 +434,9 @@ def branch_key(name: str) -> str:
     return "".join(unicodedata.normalize("NFKC", str(name)).split())
 
 
-def month_data_from_tables(month: Month | str, tables: dict[str, pd.DataFrame], *, file: str = "memory.xlsx") -> MonthData:
+def month_data_from_tables(
+    month: Month | str, tables: dict[str, pd.DataFrame], *, file: str = "memory.xlsx"
+) -> MonthData:
     """MonthData from canonical frames (tests, notebooks, generators): adds the columns ingest adds.
 
     Each frame needs a ``branch`` column and canonical column names; ``branch_key``, ``_file``,
@@ -410,7 +458,9 @@ def month_data_from_tables(month: Month | str, tables: dict[str, pd.DataFrame], 
         if "_row" not in df.columns:
             df["_row"] = np.arange(2, len(df) + 2)
         out[name] = df
-    issues = pd.DataFrame(columns=["table", "file", "sheet", "row", "column", "value", "code", "reason"])
+    issues = pd.DataFrame(
+        columns=["table", "file", "sheet", "row", "column", "value", "code", "reason"]
+    )
     return MonthData(
         month=month,
         month_source="option",

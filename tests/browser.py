@@ -113,19 +113,26 @@ def screenshot(page: Path, png: Path, width: int = 1100, height: int = 1500) -> 
 
 
 def pdf_pages(pdf: Path) -> list[tuple[float, float]]:
-    """(width, height) in points of every page's /MediaBox (A4 is 595.x by 842)."""
+    """(width, height) in points of every page (A4 is 595 x 842), from each page object's /MediaBox.
+
+    Chromium writes uncompressed object dictionaries; a page without its own /MediaBox inherits
+    the one on its /Pages parent, taken here as the document's first /Pages box.
+    """
     data = pdf.read_bytes()
-    boxes = re.findall(rb"/Type\s*/Page[^s].*?/MediaBox\s*\[\s*([\d.\s-]+)\]", data, flags=re.S)
-    if not boxes:  # MediaBox before /Type in the dictionary
-        boxes = re.findall(rb"/MediaBox\s*\[\s*([\d.\s-]+)\]", data)
+    objects = re.split(rb"\bendobj\b", data)
+    box = re.compile(rb"/MediaBox\s*\[\s*([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s*\]")
+
+    def size(match: re.Match[bytes]) -> tuple[float, float]:
+        x0, y0, x1, y1 = (float(v) for v in match.groups())
+        return round(x1 - x0, 1), round(y1 - y0, 1)
+
+    inherited = next((size(m) for obj in objects if re.search(rb"/Type\s*/Pages\b", obj) for m in [box.search(obj)] if m), None)
     sizes = []
-    for box in boxes:
-        x0, y0, x1, y1 = (float(v) for v in box.split())
-        sizes.append((round(x1 - x0, 1), round(y1 - y0, 1)))
-    count = re.search(rb"/Type\s*/Pages\b.*?/Count\s+(\d+)", data, flags=re.S)
-    if count and len(sizes) != int(count.group(1)) and len(set(sizes)) == 1:
-        sizes = sizes[:1] * int(count.group(1))
-    return sizes
+    for obj in objects:
+        if re.search(rb"/Type\s*/Page(?![a-zA-Z])", obj):
+            found = box.search(obj)
+            sizes.append(size(found) if found else inherited)
+    return [s for s in sizes if s is not None]
 
 
 def png_pixels(png: Path) -> tuple[int, int, list[bytes]]:

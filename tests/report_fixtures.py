@@ -254,8 +254,9 @@ def build_history(generated_at: datetime | None = None) -> tuple[Scorecard, Scor
     return cards[-1], cards[-2], trend
 
 
-def build_large(n_branches: int = 500, month: Month = Month(2026, 10)) -> Scorecard:
+def build_large(n_branches: int = 500, month: Month | None = None) -> Scorecard:
     """A month of many branches for timing ``--all`` (same shapes as ``build_month``)."""
+    month = month or Month(2026, 10)
     rng = np.random.default_rng(7)
     counter = [0]
     branches: list[BranchResult] = []

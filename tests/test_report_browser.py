@@ -11,11 +11,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import browser  # noqa: E402
-import report_fixtures as rf  # noqa: E402
+import browser
+import report_fixtures as rf
 
-from svcqa.output import safe_filename  # noqa: E402
-from svcqa.render.report import write_branch_reports  # noqa: E402
+from svcqa.output import safe_filename
+from svcqa.render.report import write_branch_reports
 
 pytestmark = pytest.mark.browser
 NOW = datetime(2026, 11, 2, 8, 0)

@@ -40,7 +40,9 @@ def test_round_half_up(value: float, expected: float) -> None:
 
 
 @settings(deadline=None)
-@given(st.decimals(min_value=-1000, max_value=1000, places=4, allow_nan=False, allow_infinity=False))
+@given(
+    st.decimals(min_value=-1000, max_value=1000, places=4, allow_nan=False, allow_infinity=False)
+)
 def test_vectorised_rounding_matches_decimal(value: Decimal) -> None:
     """The vectorised rounding equals Decimal half-up rounding of the decimal the float was written from."""
     expected = float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
@@ -66,9 +68,15 @@ def test_linear_higher_is_better() -> None:
 
 
 def test_linear_complaint_boundaries() -> None:
-    """"≤ 3 % full, > 5 % zero": exactly 5 % already gives 0, and 3 % gives full marks."""
+    """ "≤ 3 % full, > 5 % zero": exactly 5 % already gives 0, and 3 % gives full marks."""
     curve = Curve("linear", full=0.03, zero=0.05)
-    assert [points(curve, x, 30) for x in (0.03, 0.035, 0.04, 0.05, 0.0500001)] == [30, 22.5, 15, 0, 0]
+    assert [points(curve, x, 30) for x in (0.03, 0.035, 0.04, 0.05, 0.0500001)] == [
+        30,
+        22.5,
+        15,
+        0,
+        0,
+    ]
 
 
 def test_deduct_floor() -> None:
@@ -86,7 +94,14 @@ def test_rating_clipped_and_scaled() -> None:
 def test_bands_pick_best_band_reached() -> None:
     """Bands (lower is better): ≤ 1 % gives 10, ≤ 3 % gives 6, ≤ 5 % gives 2, else 0."""
     curve = Curve("bands", bands=((0.01, 10), (0.03, 6), (0.05, 2)), otherwise=0, better="lower")
-    assert [points(curve, x, 10) for x in (0.0, 0.01, 0.02, 0.03, 0.05, 0.06)] == [10, 10, 6, 6, 2, 0]
+    assert [points(curve, x, 10) for x in (0.0, 0.01, 0.02, 0.03, 0.05, 0.06)] == [
+        10,
+        10,
+        6,
+        6,
+        2,
+        0,
+    ]
     higher = Curve("bands", bands=((90, 5), (80, 3)), otherwise=1, better="higher")
     assert [points(higher, x, 5) for x in (95, 90, 85, 79)] == [5, 5, 3, 1]
 

@@ -16,10 +16,20 @@ MONTH = "2026-10"
 GD = load_rubric("gd-mobile-aftersales")
 
 
-def tickets(branch: str, cycles: list[float | None], service_type: str = "exchange", *, start: str = "2026-10-01", prefix: str = "") -> pd.DataFrame:
+def tickets(
+    branch: str,
+    cycles: list[float | None],
+    service_type: str = "exchange",
+    *,
+    start: str = "2026-10-01",
+    prefix: str = "",
+) -> pd.DataFrame:
     """Tickets accepted one hour apart from ``start``; ``None`` cycle = still open."""
     accepted = [pd.Timestamp(start) + pd.Timedelta(hours=i) for i in range(len(cycles))]
-    completed = [a + pd.Timedelta(days=c) if c is not None else pd.NaT for a, c in zip(accepted, cycles, strict=True)]
+    completed = [
+        a + pd.Timedelta(days=c) if c is not None else pd.NaT
+        for a, c in zip(accepted, cycles, strict=True)
+    ]
     return pd.DataFrame(
         {
             "ticket_id": [f"{prefix or branch}-{service_type}-{i}" for i in range(len(cycles))],
@@ -34,8 +44,12 @@ def tickets(branch: str, cycles: list[float | None], service_type: str = "exchan
 def score(tables: dict[str, pd.DataFrame], rubric=GD, history=None):
     frames = {name: df for name, df in tables.items()}
     if "tickets" in frames and "is_rework" not in frames["tickets"].columns:
-        frames["tickets"] = frames["tickets"].assign(is_rework=pd.array([False] * len(frames["tickets"]), dtype="boolean"))
-    return score_month(month_data_from_tables(MONTH, frames), rubric, history, now=datetime(2026, 11, 2, 9, 0))
+        frames["tickets"] = frames["tickets"].assign(
+            is_rework=pd.array([False] * len(frames["tickets"]), dtype="boolean")
+        )
+    return score_month(
+        month_data_from_tables(MONTH, frames), rubric, history, now=datetime(2026, 11, 2, 9, 0)
+    )
 
 
 def kpi(branch: BranchResult, kpi_id: str) -> KpiResult:
@@ -69,7 +83,9 @@ def test_exchange_cycle_golden(cycles: list[float], points: float) -> None:
     assert result.curve["full"] == 3 and result.curve["zero"] == 7
 
 
-@pytest.mark.parametrize(("mean", "points"), [(6.5, 3.00), (5.0, 12.00), (6.0, 6.00), (7.0, 0.00), (4.0, 12.00)])
+@pytest.mark.parametrize(
+    ("mean", "points"), [(6.5, 3.00), (5.0, 12.00), (6.0, 6.00), (7.0, 0.00), (4.0, 12.00)]
+)
 def test_warranty_cycle_golden(mean: float, points: float) -> None:
     """Warranty mean cycle scores (7 − x)/(7 − 5) × 12; the SPEC example 6.5 days gives 3.00."""
     result = kpi(only(score({"tickets": tickets("A", [mean], "warranty")})), "warranty_cycle")
@@ -79,7 +95,9 @@ def test_warranty_cycle_golden(mean: float, points: float) -> None:
 @pytest.mark.parametrize(("mean", "points"), [(6.0, 3.00), (5.0, 6.00), (7.0, 0.00), (5.5, 4.50)])
 def test_nonwarranty_cycle_golden(mean: float, points: float) -> None:
     """Paid-repair mean cycle scores (7 − x)/(7 − 5) × 6."""
-    result = kpi(only(score({"tickets": tickets("A", [mean], "non_warranty")})), "nonwarranty_cycle")
+    result = kpi(
+        only(score({"tickets": tickets("A", [mean], "non_warranty")})), "nonwarranty_cycle"
+    )
     assert result.points == points
 
 
@@ -92,10 +110,14 @@ def test_open_tickets_are_left_out_of_the_mean_cycle() -> None:
 # ----------------------------------------------------------------------------- rates
 def with_reworks(total: int, reworks: int) -> pd.DataFrame:
     frame = tickets("A", [1.0] * total, "warranty")
-    return frame.assign(is_rework=pd.array([True] * reworks + [False] * (total - reworks), dtype="boolean"))
+    return frame.assign(
+        is_rework=pd.array([True] * reworks + [False] * (total - reworks), dtype="boolean")
+    )
 
 
-@pytest.mark.parametrize(("reworks", "points"), [(15, 5.00), (10, 10.00), (20, 0.00), (12, 8.00), (30, 0.00), (0, 10.00)])
+@pytest.mark.parametrize(
+    ("reworks", "points"), [(15, 5.00), (10, 10.00), (20, 0.00), (12, 8.00), (30, 0.00), (0, 10.00)]
+)
 def test_rework_rate_golden(reworks: int, points: float) -> None:
     """Rework rate over 200 services: 7.5 % -> 5.00; 5 % full; 10 % zero; 6 % -> 8.00."""
     result = kpi(only(score({"tickets": with_reworks(200, reworks)})), "rework_rate")
@@ -104,7 +126,9 @@ def test_rework_rate_golden(reworks: int, points: float) -> None:
     assert (result.numerator, result.basis) == (reworks, 200)
 
 
-@pytest.mark.parametrize(("over", "points"), [(3, 2.50), (2, 5.00), (4, 0.00), (1, 5.00), (5, 0.00)])
+@pytest.mark.parametrize(
+    ("over", "points"), [(3, 2.50), (2, 5.00), (4, 0.00), (1, 5.00), (5, 0.00)]
+)
 def test_exchange_overdue_golden(over: int, points: float) -> None:
     """Share of 40 exchange tickets over 10 days: 7.5 % -> 2.50 of 5; 5 % full; 10 % zero."""
     cycles = [12.0] * over + [2.0] * (40 - over)
@@ -128,14 +152,19 @@ def test_open_ticket_counts_overdue_by_age_at_month_end() -> None:
     result = kpi(only(card), "exchange_overdue")
     assert (result.numerator, result.basis) == (2, 40)
     assert result.points == 5.00  # exactly 5 %
-    frame.loc[frame.index[:1], "completed_at"] = frame["accepted_at"].iloc[0] + pd.Timedelta(days=11)
+    frame.loc[frame.index[:1], "completed_at"] = frame["accepted_at"].iloc[0] + pd.Timedelta(
+        days=11
+    )
     result = kpi(only(score({"tickets": frame})), "exchange_overdue")
     assert (result.numerator, result.points) == (3, 2.50)
 
 
 def test_warranty_overdue_uses_warranty_tickets_only() -> None:
     """The warranty overdue KPI counts warranty tickets; exchange tickets do not enter it."""
-    frame = pd.concat([tickets("A", [11.0] * 3 + [1.0] * 37, "warranty"), tickets("A", [20.0] * 10)], ignore_index=True)
+    frame = pd.concat(
+        [tickets("A", [11.0] * 3 + [1.0] * 37, "warranty"), tickets("A", [20.0] * 10)],
+        ignore_index=True,
+    )
     result = kpi(only(score({"tickets": frame})), "warranty_overdue")
     assert (result.numerator, result.basis, result.points) == (3, 40, 2.50)
 
@@ -154,11 +183,18 @@ def complaints(branch: str, valid: int, invalid: int = 0) -> pd.DataFrame:
     )
 
 
-@pytest.mark.parametrize(("valid", "points"), [(7, 22.50), (6, 30.00), (10, 0.00), (8, 15.00), (12, 0.00), (0, 30.00)])
+@pytest.mark.parametrize(
+    ("valid", "points"), [(7, 22.50), (6, 30.00), (10, 0.00), (8, 15.00), (12, 0.00), (0, 30.00)]
+)
 def test_complaint_rate_golden(valid: int, points: float) -> None:
     """Valid complaints / 200 tickets accepted: 3.5 % -> 22.50; ≤ 3 % full; exactly 5 % -> 0; 4 % -> 15."""
-    frame = pd.concat([tickets("A", [1.0] * 100), tickets("A", [1.0] * 100, "warranty")], ignore_index=True)
-    result = kpi(only(score({"tickets": frame, "complaints": complaints("A", valid, invalid=5)})), "complaint_rate")
+    frame = pd.concat(
+        [tickets("A", [1.0] * 100), tickets("A", [1.0] * 100, "warranty")], ignore_index=True
+    )
+    result = kpi(
+        only(score({"tickets": frame, "complaints": complaints("A", valid, invalid=5)})),
+        "complaint_rate",
+    )
     assert result.points == points
     assert (result.numerator, result.basis) == (valid, 200)
 
@@ -193,7 +229,14 @@ def test_attendance_deductions(statuses: list[str], points: float) -> None:
 
 def test_discipline_uses_own_points_when_present() -> None:
     """A violation costs 1 point, or its own 扣分 when the sheet gives one."""
-    frame = pd.DataFrame({"branch": "A", "date": pd.Timestamp("2026-10-03"), "violation": ["脱岗", "着装", "吸烟"], "points": [np.nan, 2.0, -0.5]})
+    frame = pd.DataFrame(
+        {
+            "branch": "A",
+            "date": pd.Timestamp("2026-10-03"),
+            "violation": ["脱岗", "着装", "吸烟"],
+            "points": [np.nan, 2.0, -0.5],
+        }
+    )
     result = kpi(only(score({"discipline": frame})), "discipline")
     assert result.value == 3.5 and result.points == 1.50
 
@@ -206,10 +249,15 @@ def test_branch_without_violations_keeps_full_discipline_points() -> None:
     assert (result.points, result.value, result.no_data) == (5.00, 0.0, False)
 
 
-@pytest.mark.parametrize(("ratings", "points"), [([8, 9], 8.50), ([10], 10.00), ([0], 0.00), ([8.12, 8.13], 8.13), ([12], 10.00)])
+@pytest.mark.parametrize(
+    ("ratings", "points"),
+    [([8, 9], 8.50), ([10], 10.00), ([0], 0.00), ([8.12, 8.13], 8.13), ([12], 10.00)],
+)
 def test_cooperation_rating(ratings: list[float], points: float) -> None:
     """Cooperation scores the mean rating on 10 points, half up on the hundredth, clipped."""
-    frame = pd.DataFrame({"branch": "A", "rating": ratings, "rater": [f"r{i}" for i in range(len(ratings))]})
+    frame = pd.DataFrame(
+        {"branch": "A", "rating": ratings, "rater": [f"r{i}" for i in range(len(ratings))]}
+    )
     assert kpi(only(score({"cooperation": frame})), "cooperation").points == points
 
 
@@ -247,7 +295,9 @@ def test_full_month_total_grade_and_coefficient() -> None:
         ],
         ignore_index=True,
     )
-    frame = frame.assign(is_rework=pd.array([True] * 15 + [False] * 185, dtype="boolean"))  # 7.5 % -> 5.00
+    frame = frame.assign(
+        is_rework=pd.array([True] * 15 + [False] * 185, dtype="boolean")
+    )  # 7.5 % -> 5.00
     coop = pd.DataFrame({"branch": "A", "rating": [8, 9]})
     card = score(
         {
@@ -258,7 +308,18 @@ def test_full_month_total_grade_and_coefficient() -> None:
         }
     )
     branch = only(card)
-    assert [k.points for k in branch.kpis] == [9.00, 3.00, 6.00, 5.00, 5.00, 5.00, 22.50, 2.50, 5.00, 8.50]
+    assert [k.points for k in branch.kpis] == [
+        9.00,
+        3.00,
+        6.00,
+        5.00,
+        5.00,
+        5.00,
+        22.50,
+        2.50,
+        5.00,
+        8.50,
+    ]
     assert branch.total == 71.50
     assert (branch.grade, branch.coefficient) == ("合格", 0.95)
     assert sum(k.lost for k in branch.kpis) == pytest.approx(28.5)
@@ -266,7 +327,13 @@ def test_full_month_total_grade_and_coefficient() -> None:
 
 def test_incentives_are_added_and_total_clipped() -> None:
     """Incentive points are added to the KPI total, and the total is clipped to [0, max]."""
-    inc = pd.DataFrame({"branch": ["A", "B", "B", "C"], "points": [5.0, -3.0, -1.25, -150.0], "reason": ["表扬", "违规", "迟报", "重大事故"]})
+    inc = pd.DataFrame(
+        {
+            "branch": ["A", "B", "B", "C"],
+            "points": [5.0, -3.0, -1.25, -150.0],
+            "reason": ["表扬", "违规", "迟报", "重大事故"],
+        }
+    )
     card = score({"incentives": inc, "attendance": attendance("A", ["absent"] * 2)})
     a, b, c = only(card, "A"), only(card, "B"), only(card, "C")
     assert (a.kpi_total, a.incentive_points, a.total) == (98.00, 5.00, 100.00)
@@ -280,11 +347,21 @@ def test_incentives_are_added_and_total_clipped() -> None:
 def test_ranks_share_ties_and_flag_last_place() -> None:
     """Ranks go 1, 2, 2, 4; the last-ranked branch must rectify; branches sort by rank then name."""
     frame = pd.concat(
-        [attendance("A", ["present"]), attendance("B", ["absent"]), attendance("C", ["absent"]), attendance("D", ["absent", "absent"])],
+        [
+            attendance("A", ["present"]),
+            attendance("B", ["absent"]),
+            attendance("C", ["absent"]),
+            attendance("D", ["absent", "absent"]),
+        ],
         ignore_index=True,
     )
     card = score({"attendance": frame})
-    assert [(b.branch, b.rank, b.total) for b in card.branches] == [("A", 1, 100.0), ("B", 2, 99.0), ("C", 2, 99.0), ("D", 4, 98.0)]
+    assert [(b.branch, b.rank, b.total) for b in card.branches] == [
+        ("A", 1, 100.0),
+        ("B", 2, 99.0),
+        ("C", 2, 99.0),
+        ("D", 4, 98.0),
+    ]
     assert card.branch("D").flags == ["last_place", "rectification_required"]
     assert card.branch("D").last_place_streak == 1
     assert card.branch("B").flags == []
@@ -292,7 +369,9 @@ def test_ranks_share_ties_and_flag_last_place() -> None:
 
 def test_all_tied_means_nobody_is_last() -> None:
     """When every assessed branch ties, there is no last place to rectify."""
-    card = score({"attendance": pd.concat([attendance("A", ["present"]), attendance("B", ["present"])])})
+    card = score(
+        {"attendance": pd.concat([attendance("A", ["present"]), attendance("B", ["present"])])}
+    )
     assert [b.rank for b in card.branches] == [1, 1]
     assert all(b.flags == [] for b in card.branches)
 
@@ -317,10 +396,18 @@ def test_grace_month_from_roster_contract_start() -> None:
             "contract_start": pd.to_datetime(["2024-01-01", "2025-06-01", "2026-10-10"]),
         }
     )
-    att = pd.concat([attendance("A", ["present"]), attendance("B", ["absent"]), attendance("N", ["absent"] * 5)])
+    att = pd.concat(
+        [attendance("A", ["present"]), attendance("B", ["absent"]), attendance("N", ["absent"] * 5)]
+    )
     card = score({"attendance": att, "branches": roster})
     new = card.branch("N")
-    assert (new.assessed, new.rank, new.grade, new.coefficient, new.total) == (False, None, None, None, 95.0)
+    assert (new.assessed, new.rank, new.grade, new.coefficient, new.total) == (
+        False,
+        None,
+        None,
+        None,
+        95.0,
+    )
     assert new.flags == ["grace_month"]
     assert card.branch("B").flags == ["last_place", "rectification_required"]
     assert [b.branch for b in card.branches] == ["A", "B", "N"]
@@ -330,7 +417,9 @@ def test_grace_month_from_roster_contract_start() -> None:
 
 def test_roster_branch_without_rows_is_scored() -> None:
     """A roster branch with no rows at all appears, scored by when_empty (full marks, no data)."""
-    roster = pd.DataFrame({"branch": ["A", "Quiet"], "contract_start": pd.to_datetime(["2024-01-01", "2024-01-01"])})
+    roster = pd.DataFrame(
+        {"branch": ["A", "Quiet"], "contract_start": pd.to_datetime(["2024-01-01", "2024-01-01"])}
+    )
     card = score({"attendance": attendance("A", ["absent"]), "branches": roster})
     quiet = card.branch("Quiet")
     assert quiet.total == 100.0 and all(k.no_data for k in quiet.kpis if k.id != "attendance")
@@ -339,7 +428,9 @@ def test_roster_branch_without_rows_is_scored() -> None:
 def test_veto_forces_lowest_grade() -> None:
     """Unicom: a GM dispatch order unanswered three times forces 不合格 and flags veto."""
     unicom = load_rubric("unicom-branch-monthly")
-    scores = pd.DataFrame({"branch": ["A", "B"], "cs_1001": [35.0, 30.0], "gm_unanswered": [3.0, 2.0]})
+    scores = pd.DataFrame(
+        {"branch": ["A", "B"], "cs_1001": [35.0, 30.0], "gm_unanswered": [3.0, 2.0]}
+    )
     card = score({"scores": scores}, unicom)
     a, b = card.branch("A"), card.branch("B")
     assert (a.total, a.rank, a.grade) == (100.0, 1, "不合格")
@@ -373,11 +464,20 @@ curve = {{ kind = "rating", scale_max = 10 }}
 """
 
 
-@pytest.mark.parametrize(("rule", "total", "cycle_points"), [("full", 92.0, 60.0), ("zero", 32.0, 0.0), ("exclude", 80.0, 0.0)])
+@pytest.mark.parametrize(
+    ("rule", "total", "cycle_points"),
+    [("full", 92.0, 60.0), ("zero", 32.0, 0.0), ("exclude", 80.0, 0.0)],
+)
 def test_when_empty_rules(rule: str, total: float, cycle_points: float) -> None:
     """No exchange tickets: full keeps 60, zero gives 0, exclude re-normalises 32/40 to 80.00."""
     rubric = load_rubric_text(EMPTY_RUBRIC.format(rule=rule, min_basis=0))
-    card = score({"cooperation": pd.DataFrame({"branch": "A", "rating": [8.0]}), "tickets": tickets("A", [1.0], "warranty")}, rubric)
+    card = score(
+        {
+            "cooperation": pd.DataFrame({"branch": "A", "rating": [8.0]}),
+            "tickets": tickets("A", [1.0], "warranty"),
+        },
+        rubric,
+    )
     branch = only(card)
     cycle = kpi(branch, "cycle")
     assert cycle.no_data is True and cycle.value is None
@@ -389,7 +489,9 @@ def test_when_empty_rules(rule: str, total: float, cycle_points: float) -> None:
 def test_min_basis_treats_small_samples_as_empty() -> None:
     """Below min_basis the KPI is low volume and follows when_empty (here full marks)."""
     rubric = load_rubric_text(EMPTY_RUBRIC.format(rule="full", min_basis=5))
-    frames = {"tickets": pd.concat([tickets("A", [6.0] * 3), tickets("B", [6.0] * 5)], ignore_index=True)}
+    frames = {
+        "tickets": pd.concat([tickets("A", [6.0] * 3), tickets("B", [6.0] * 5)], ignore_index=True)
+    }
     card = score(frames, rubric)
     a, b = kpi(card.branch("A"), "cycle"), kpi(card.branch("B"), "cycle")
     assert (a.points, a.low_volume, a.no_data, a.value, a.basis) == (60.0, True, True, 6.0, 3)
@@ -412,14 +514,24 @@ def test_evidence_names_rows_behind_lost_points() -> None:
     assert list(ev.columns) == EVIDENCE_COLUMNS
     assert set(ev["branch_key"]) == {"A"}  # B lost nothing
     slow = ev[ev["kind"] == "slow_ticket"]
-    assert list(slow["ref"]) == ["A-exchange-1", "A-exchange-2"] and list(slow["value"]) == [4.0, 12.0]
-    assert list(slow["row"]) == [3, 4] and set(slow["sheet"]) == {"tickets"} and set(slow["file"]) == {"memory.xlsx"}
+    assert list(slow["ref"]) == ["A-exchange-1", "A-exchange-2"] and list(slow["value"]) == [
+        4.0,
+        12.0,
+    ]
+    assert (
+        list(slow["row"]) == [3, 4]
+        and set(slow["sheet"]) == {"tickets"}
+        and set(slow["file"]) == {"memory.xlsx"}
+    )
     assert slow["date"].iloc[0] == "2026-10-01T01:00"
     overdue = ev[ev["kind"] == "overdue_ticket"]
     assert list(overdue["ref"]) == ["A-exchange-2"] and overdue["category"].iloc[0] == "换机"
     complaint = ev[ev["kind"] == "complaint"]
     assert list(complaint["ref"]) == ["A-C0"] and complaint["detail"].iloc[0] == "投诉内容 0"
-    assert complaint["category"].iloc[0] == "服务态度" and complaint["date"].iloc[0] == "2026-10-09T10:30"
+    assert (
+        complaint["category"].iloc[0] == "服务态度"
+        and complaint["date"].iloc[0] == "2026-10-09T10:30"
+    )
     absence = ev[ev["kpi_id"] == "attendance"]
     assert list(absence["kind"]) == ["absence", "late"] and list(absence["value"]) == [1.0, 0.5]
     assert list(absence["date"]) == ["2026-10-12", "2026-10-12"]
@@ -428,7 +540,11 @@ def test_evidence_names_rows_behind_lost_points() -> None:
 def test_scorecard_metadata() -> None:
     """The scorecard carries month, rubric, input stats and the injected time."""
     card = score({"attendance": attendance("A", ["present"])})
-    assert (str(card.month), card.rubric_id, card.rubric_max) == ("2026-10", "gd-mobile-aftersales", 100.0)
+    assert (str(card.month), card.rubric_id, card.rubric_max) == (
+        "2026-10",
+        "gd-mobile-aftersales",
+        100.0,
+    )
     assert card.generated_at == datetime(2026, 11, 2, 9, 0)
     assert card.inputs["attendance"].used == 1
     assert any(n.code == "kpi-no-data" and "complaints" in n.message for n in card.notes)
@@ -438,12 +554,32 @@ def test_curve_record_for_audit() -> None:
     """Each KpiResult carries the thresholds it was scored against."""
     card = score({"tickets": tickets("A", [12.0])})
     overdue = kpi(only(card), "exchange_overdue")
-    assert overdue.curve["kind"] == "linear" and overdue.curve["full"] == 0.05 and overdue.curve["over_days"] == 10
+    assert (
+        overdue.curve["kind"] == "linear"
+        and overdue.curve["full"] == 0.05
+        and overdue.curve["over_days"] == 10
+    )
     assert overdue.unit == "rate" and kpi(only(card), "exchange_cycle").unit == "days"
 
 
 def test_branch_names_match_after_normalisation() -> None:
     """Spellings differing by spaces and width are one branch, displayed as most rows spell it."""
-    frame = pd.concat([tickets("天河 店", [1.0]), tickets("天河店", [1.0, 2.0], prefix="x"), tickets("天河店", [1.0], "warranty", prefix="y")])
+    frame = pd.concat(
+        [
+            tickets("天河 店", [1.0]),
+            tickets("天河店", [1.0, 2.0], prefix="x"),
+            tickets("天河店", [1.0], "warranty", prefix="y"),
+        ]
+    )
     card = score({"tickets": frame})
     assert len(card.branches) == 1 and card.branches[0].branch == "天河店"
+
+
+def test_every_valid_complaint_is_evidence_even_without_lost_points() -> None:
+    """Valid complaints of a branch on full marks are still recorded (reports' hot spots need them)."""
+    frame = pd.concat([tickets("A", [1.0] * 200), tickets("B", [1.0] * 200)], ignore_index=True)
+    card = score({"tickets": frame, "complaints": pd.concat([complaints("A", 2, invalid=3), complaints("B", 9)])})
+    assert kpi(card.branch("A"), "complaint_rate").points == 30.0
+    rows = card.evidence[card.evidence["kpi_id"] == "complaint_rate"]
+    assert rows.groupby("branch_key").size().to_dict() == {"A": 2, "B": 9}
+    assert set(rows["category"]) == {"服务态度"}

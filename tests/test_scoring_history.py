@@ -21,7 +21,9 @@ def services(branch: str, n: int, reworks: int, month: str = "2026-11") -> pd.Da
             "branch": branch,
             "service_type": "warranty",
             "accepted_at": pd.Series(accepted, dtype="datetime64[ns]"),
-            "completed_at": pd.Series([a + pd.Timedelta(days=1) for a in accepted], dtype="datetime64[ns]"),
+            "completed_at": pd.Series(
+                [a + pd.Timedelta(days=1) for a in accepted], dtype="datetime64[ns]"
+            ),
             "is_rework": pd.array([True] * reworks + [False] * (n - reworks), dtype="boolean"),
         }
     )
@@ -34,15 +36,28 @@ def rework_kpi(card, branch: str = "A"):
 def test_quarter_to_date_adds_earlier_months() -> None:
     """November's rework rate adds October's stored counts: (9 + 6) / (120 + 80) = 7.5 % -> 5.00."""
     history = HistoryContext(
-        flag_rates={"rework_rate": pd.DataFrame({"month": ["2026-10", "2026-07"], "branch_key": ["A", "A"], "numerator": [9.0, 50.0], "basis": [120.0, 50.0]})},
+        flag_rates={
+            "rework_rate": pd.DataFrame(
+                {
+                    "month": ["2026-10", "2026-07"],
+                    "branch_key": ["A", "A"],
+                    "numerator": [9.0, 50.0],
+                    "basis": [120.0, 50.0],
+                }
+            )
+        },
         months_in_quarter=[Month(2026, 10)],
     )
-    card = score_month(month_data_from_tables("2026-11", {"tickets": services("A", 80, 6)}), GD, history)
+    card = score_month(
+        month_data_from_tables("2026-11", {"tickets": services("A", 80, 6)}), GD, history
+    )
     result = rework_kpi(card)
     assert (result.numerator, result.basis, result.points) == (15.0, 200, 5.00)
     assert result.note == "quarter to date 2026-10..2026-11"
     counts = card.period_counts
-    assert counts.to_dict("records") == [{"kpi_id": "rework_rate", "branch_key": "A", "numerator": 6.0, "basis": 80.0}]
+    assert counts.to_dict("records") == [
+        {"kpi_id": "rework_rate", "branch_key": "A", "numerator": 6.0, "basis": 80.0}
+    ]
 
 
 def test_quarter_to_date_without_history_is_partial() -> None:
@@ -56,17 +71,27 @@ def test_quarter_to_date_without_history_is_partial() -> None:
 
 def test_first_month_of_quarter_is_complete_alone() -> None:
     """October is the quarter's first month: the month alone is the whole quarter to date."""
-    card = score_month(month_data_from_tables("2026-10", {"tickets": services("A", 80, 6, month="2026-10")}), GD)
+    card = score_month(
+        month_data_from_tables("2026-10", {"tickets": services("A", 80, 6, month="2026-10")}), GD
+    )
     assert rework_kpi(card).note == "quarter to date 2026-10..2026-10"
 
 
 def test_quarter_history_missing_a_month_is_partial() -> None:
     """December with only November stored (October missing) is still a partial quarter."""
     history = HistoryContext(
-        flag_rates={"rework_rate": pd.DataFrame({"month": ["2026-11"], "branch_key": ["A"], "numerator": [1.0], "basis": [10.0]})},
+        flag_rates={
+            "rework_rate": pd.DataFrame(
+                {"month": ["2026-11"], "branch_key": ["A"], "numerator": [1.0], "basis": [10.0]}
+            )
+        },
         months_in_quarter=[Month(2026, 11)],
     )
-    card = score_month(month_data_from_tables("2026-12", {"tickets": services("A", 10, 1, month="2026-12")}), GD, history)
+    card = score_month(
+        month_data_from_tables("2026-12", {"tickets": services("A", 10, 1, month="2026-12")}),
+        GD,
+        history,
+    )
     result = rework_kpi(card)
     assert (result.numerator, result.basis, result.note) == (2.0, 20, "partial_quarter")
 
@@ -76,7 +101,12 @@ def device_tickets() -> pd.DataFrame:
         # ticket, device, accepted, completed
         ("T1", "X", "2026-10-01 09:00", "2026-10-03 09:00"),
         ("T2", "X", "2026-10-20 09:00", "2026-10-21 09:00"),  # X completed 10-03 -> rework
-        ("T3", "Y", "2026-10-10 09:00", "2026-10-11 09:00"),  # Y completed 08-15 in history -> rework
+        (
+            "T3",
+            "Y",
+            "2026-10-10 09:00",
+            "2026-10-11 09:00",
+        ),  # Y completed 08-15 in history -> rework
         ("T4", "Z", "2026-10-05 09:00", "2026-10-06 09:00"),  # Z completed 06-01: 126 days -> not
         ("T5", "W", "2026-10-02 09:00", "2026-10-05 12:00"),
         ("T6", "W", "2026-10-05 12:00", "2026-10-06 12:00"),  # same instant: not strictly before
@@ -102,11 +132,17 @@ def device_history() -> HistoryContext:
                 "device_id": ["Y", "Z", "X"],
                 "ticket_id": ["H1", "H2", "H3"],
                 "branch_key": ["B", "A", "A"],
-                "completed_at": pd.to_datetime(["2026-08-15 10:00", "2026-06-01 10:00", "2026-10-03 09:00"]),
+                "completed_at": pd.to_datetime(
+                    ["2026-08-15 10:00", "2026-06-01 10:00", "2026-10-03 09:00"]
+                ),
                 "file": "aug.xlsx",
                 "sheet": "工单",
                 "row": [5, 6, 7],
-                "month": ["2026-08", "2026-06", "2026-10"],  # 2026-10 is the month being re-scored: ignored
+                "month": [
+                    "2026-08",
+                    "2026-06",
+                    "2026-10",
+                ],  # 2026-10 is the month being re-scored: ignored
             }
         )
     )
@@ -114,7 +150,9 @@ def device_history() -> HistoryContext:
 
 def test_reworks_derived_from_device_id_and_history() -> None:
     """Without a rework column, a repeat of a device within 90 days of a completion is a rework."""
-    card = score_month(month_data_from_tables("2026-10", {"tickets": device_tickets()}), GD, device_history())
+    card = score_month(
+        month_data_from_tables("2026-10", {"tickets": device_tickets()}), GD, device_history()
+    )
     result = rework_kpi(card)
     assert (result.numerator, result.basis) == (2.0, 8)
     assert result.value == pytest.approx(0.25) and result.points == 0.0
@@ -138,16 +176,35 @@ def test_rework_flag_column_wins_over_device_id() -> None:
     card = score_month(month_data_from_tables("2026-10", {"tickets": frame}), GD, device_history())
     result = rework_kpi(card)
     assert result.numerator == 1.0 and "derived" not in result.note
-    assert card.evidence[card.evidence["kind"] == "rework"]["detail"].tolist() == ["导出数据标记为返修"]
+    assert card.evidence[card.evidence["kind"] == "rework"]["detail"].tolist() == [
+        "导出数据标记为返修"
+    ]
 
 
 def attendance(statuses: dict[str, int]) -> pd.DataFrame:
     rows = [(b, "absent") for b, n in statuses.items() for _ in range(n)]
-    return pd.DataFrame({"branch": [r[0] for r in rows], "status": [r[1] for r in rows], "date": pd.Timestamp("2026-10-02")})
+    return pd.DataFrame(
+        {
+            "branch": [r[0] for r in rows],
+            "status": [r[1] for r in rows],
+            "date": pd.Timestamp("2026-10-02"),
+        }
+    )
 
 
 def previous(rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["month", "branch_key", "total", "rank", "assessed", "last_place", "last_place_streak"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "month",
+            "branch_key",
+            "total",
+            "rank",
+            "assessed",
+            "last_place",
+            "last_place_streak",
+        ],
+    )
 
 
 def test_last_place_streak_reaches_contract_review() -> None:
@@ -163,7 +220,22 @@ def test_last_place_streak_reaches_contract_review() -> None:
         )
     )
     data = month_data_from_tables("2026-10", {"attendance": attendance({"A": 0, "B": 1, "C": 3})})
-    data.tables["attendance"] = pd.concat([data.tables["attendance"], pd.DataFrame({"branch": ["A"], "branch_key": ["A"], "status": ["present"], "date": pd.Timestamp("2026-10-02"), "_file": "m", "_sheet": "s", "_row": 9})])
+    data.tables["attendance"] = pd.concat(
+        [
+            data.tables["attendance"],
+            pd.DataFrame(
+                {
+                    "branch": ["A"],
+                    "branch_key": ["A"],
+                    "status": ["present"],
+                    "date": pd.Timestamp("2026-10-02"),
+                    "_file": "m",
+                    "_sheet": "s",
+                    "_row": 9,
+                }
+            ),
+        ]
+    )
     card = score_month(data, GD, history)
     c = card.branch("C")
     assert (c.rank, c.last_place_streak) == (3, 3)
@@ -175,7 +247,9 @@ def test_last_place_streak_reaches_contract_review() -> None:
 def test_streak_needs_the_immediately_previous_month() -> None:
     """Last place two months ago but not last month: the streak starts again at 1."""
     history = HistoryContext(previous=previous([("2026-08", "B", 80.0, 2, True, True, 4)]))
-    card = score_month(month_data_from_tables("2026-10", {"attendance": attendance({"A": 1, "B": 2})}), GD, history)
+    card = score_month(
+        month_data_from_tables("2026-10", {"attendance": attendance({"A": 1, "B": 2})}), GD, history
+    )
     b = card.branch("B")
     assert (b.last_place_streak, b.prev_total, b.prev_rank) == (1, 80.0, 2)
     assert "contract_review" not in b.flags

@@ -150,12 +150,30 @@ def ingest(
 # ---------------------------------------------------------------- reading and recognising
 
 
+def read_sheets(path: str | Path, limits: Limits | None = None) -> tuple[list[RawSheet], list[Finding]]:
+    """The non-empty visible sheets of one file as text grids, with notes on what was skipped.
+
+    The lower-level half of ``ingest`` (no table recognition): use it to inspect files that are
+    not svcqa months. Raises ``InputError`` for unreadable files and when nothing is left.
+    """
+    notes: list[Finding] = []
+    return _read_file(Path(path), limits or Limits(), notes), notes
+
+
 def _read_file(path: Path, limits: Limits, notes: list[Finding]) -> list[RawSheet]:
     if sniff(path, limits) == "csv":
-        return [read_csv(path, limits)]
+        raw = read_csv(path, limits)
+        if raw.cells.num_rows == 0 or raw.cells.num_columns == 0:
+            raise InputError("the CSV file has no rows", file=path.name, code="empty-sheet")
+        return [raw]
     book = Workbook(path, limits)
+    if len(book.sheets) > limits.max_total_sheets:
+        raise limits.exceeded(
+            "max_total_sheets", f"the workbook has {len(book.sheets):,} sheets", file=path.name
+        )
     sheets: list[RawSheet] = []
     scanned = 0
+    empty = 0
     for info in book.sheets:
         if not info.visible:
             notes.append(
@@ -167,22 +185,42 @@ def _read_file(path: Path, limits: Limits, notes: list[Finding]) -> list[RawShee
                 )
             )
             continue
+        raw = book.load(info.name)
+        if raw.cells.num_rows == 0 or raw.cells.num_columns == 0:
+            empty += 1
+            if empty <= 20:  # a workbook of 1,000 blank sheets needs one line, not 1,000
+                notes.append(
+                    Finding(
+                        "empty-sheet",
+                        f"sheet {info.name!r} is empty",
+                        file=path.name,
+                        sheet=info.name,
+                    )
+                )
+            continue
+        # Only sheets with content count: empty ones cost little and are common in templates.
         scanned += 1
         if scanned > limits.max_sheets:
             raise limits.exceeded(
                 "max_sheets",
-                f"the workbook has more than {limits.max_sheets} sheets",
+                f"the workbook has more than {limits.max_sheets} non-empty sheets",
                 file=path.name,
             )
-        raw = book.load(info.name)
-        if raw.cells.num_rows == 0 or raw.cells.num_columns == 0:
-            notes.append(
-                Finding(
-                    "empty-sheet", f"sheet {info.name!r} is empty", file=path.name, sheet=info.name
-                )
-            )
-            continue
         sheets.append(raw)
+    if empty > 20:
+        notes.append(
+            Finding("empty-sheet", f"{empty - 20} more empty sheets skipped", file=path.name)
+        )
+    if book.uncalculated:
+        notes.append(
+            Finding(
+                "formulas-not-calculated",
+                "the workbook was saved without calculated formula values (fullCalcOnLoad, as "
+                "openpyxl and other libraries write): formula cells read as blank. Open it in "
+                "Excel/WPS and save it to store the values",
+                file=path.name,
+            )
+        )
     if book.date1904:
         notes.append(
             Finding(
@@ -441,7 +479,12 @@ def _sheet_columns(
         if row >= start:
             blank[row - start] = False
     keep = ~blank
-    rows = np.arange(start, start + n)[keep] + 1  # Excel row numbers
+    numbers = (
+        raw.row_numbers[start : start + n]
+        if raw.row_numbers is not None
+        else np.arange(start, start + n) + 1
+    )
+    rows = numbers[keep]  # Excel row numbers (CSV: first line of the record)
     text: dict[str, pd.Series] = {}
     display: dict[str, pd.Series] = {}
     for name, position in match.columns.items():
@@ -454,6 +497,8 @@ def _sheet_columns(
             label if normalise_label(header) == normalise_label(label) else f"{label} ({header})"
         )
         display[name] = pd.Series(shown, index=range(int(keep.sum())), dtype=object)
+    if "branch" in text:
+        text["branch"] = _fill_merged(raw, match.columns["branch"], text["branch"], start, keep)
     positions = {pos: name for name, pos in match.columns.items()}
     error_detail: dict[str, np.ndarray] = {}
     kept_rows = np.arange(start, start + n)[keep]
@@ -466,6 +511,42 @@ def _sheet_columns(
         arr[idx] = detail
     source = pd.DataFrame({"_file": raw.file, "_sheet": raw.sheet, "_row": rows.astype("int64")})
     return text, display, source, error_detail
+
+
+def _fill_merged(
+    raw: RawSheet, position: int, series: pd.Series, start: int, keep: np.ndarray
+) -> pd.Series:
+    """Policy for merged label cells: a vertical merge in the branch (网点) column means every
+    row it spans belongs to that branch, so the value is filled down. Other columns are not
+    filled (a blank under a merge there stays blank and is judged like any blank).
+
+    Merge information costs a second parse, so it is read only when the column has blanks.
+    """
+    blank = blank_mask(series)
+    if not blank.any():
+        return series
+    ranges = [
+        (r0, r1)
+        for r0, c0, r1, c1 in raw.merged_ranges()
+        if c0 <= position <= c1 and r1 > r0 and r0 >= start  # merges in the data, not the header
+    ]
+    if not ranges:
+        return series
+    kept_rows = np.arange(start, start + len(keep))[keep]  # sheet row (0-based) per series item
+    column = raw.cells.column(str(position)) if position < raw.cells.num_columns else None
+    if column is None:
+        return series
+    filled = series.copy()
+    for r0, r1 in ranges:
+        top = column[r0].as_py() if r0 < raw.cells.num_rows else None
+        if top is None or not str(top).strip():
+            continue
+        lo, hi = np.searchsorted(kept_rows, [max(r0, start), r1 + 1])
+        span = np.arange(lo, hi)
+        span = span[blank[span]]
+        if span.size:
+            filled.iloc[span] = top
+    return filled
 
 
 def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] | None) -> _Parsed:

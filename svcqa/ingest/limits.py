@@ -25,7 +25,8 @@ class Limits:
     max_uncompressed_bytes: int = 4 * 1024**3  # sum of a zip package's declared member sizes
     max_compression_ratio: float = 200.0  # per member; real xlsx sheets compress ~10-30x
     max_rows_per_sheet: int = 2_000_000
-    max_sheets: int = 64  # sheets scanned per workbook
+    max_sheets: int = 64  # non-empty visible sheets read per workbook
+    max_total_sheets: int = 4096  # all sheets, empty and hidden included (checked before reading)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
@@ -68,6 +69,15 @@ def check_zip(path: Path, archive: zipfile.ZipFile, limits: Limits) -> None:
     total = 0
     for info in archive.infolist():
         total += info.file_size
+        # Deflate never grows data by more than ~0.1%: a member whose compressed size exceeds
+        # its declared size lies about that size (a bomb hiding from the checks below).
+        if info.compress_type != zipfile.ZIP_STORED and info.compress_size > info.file_size * 1.01 + 1024:
+            raise InputError(
+                f"zip member {info.filename} declares {info.file_size:,} bytes but holds "
+                f"{info.compress_size:,} compressed bytes; the package is corrupt or forged",
+                file=path.name,
+                code="corrupt",
+            )
         if info.compress_size > 0 and info.file_size > 1024**2:
             ratio = info.file_size / info.compress_size
             if ratio > limits.max_compression_ratio:
@@ -82,3 +92,37 @@ def check_zip(path: Path, archive: zipfile.ZipFile, limits: Limits) -> None:
             f"the package declares {total:,} uncompressed bytes",
             file=path.name,
         )
+
+
+# XML parts may start with a BOM, a declaration, comments and whitespace before a DOCTYPE; a
+# DOCTYPE further in than this is not a valid prolog for any real workbook part.
+PROLOG_BYTES = 64 * 1024
+_DTD_MARKERS = (b"<!doctype", b"<!entity")
+
+
+def check_xml_prologs(path: Path, archive: zipfile.ZipFile) -> None:
+    """Refuse XML parts declaring a DTD or entities ("billion laughs"): Excel, WPS and
+    LibreOffice never write one, and an entity-expanding parser could inflate it to gigabytes."""
+    for info in archive.infolist():
+        if info.is_dir() or not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            continue
+        try:
+            with archive.open(info) as handle:
+                head = handle.read(PROLOG_BYTES)
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
+            raise InputError(
+                f"the workbook is corrupt or truncated (zip member {info.filename}: {exc}); "
+                "export or copy it again",
+                file=path.name,
+                code="corrupt",
+            ) from None
+        # UTF-16 parts interleave NULs; drop them so the markers still match.
+        text = head.replace(b"\x00", b"").lower()
+        if any(marker in text for marker in _DTD_MARKERS):
+            raise InputError(
+                f"zip member {info.filename} declares a DTD or XML entities (<!DOCTYPE>/<!ENTITY>), "
+                "which spreadsheet programs never write; refused as a possible entity-expansion "
+                "('billion laughs') attack. Open the file in Excel/WPS and save a copy",
+                file=path.name,
+                code="unsafe-xml",
+            )

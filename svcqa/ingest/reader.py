@@ -21,11 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from svcqa.errors import InputError, LimitExceeded
-from svcqa.ingest.limits import Limits, check_file_size, check_zip
+from svcqa.ingest.limits import Limits, check_file_size, check_xml_prologs, check_zip
 from svcqa.models import Finding, SourceFile
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
@@ -33,6 +34,7 @@ CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
+_FULL_CALC = re.compile(rb"<(?:\w+:)?calcPr\b[^>]*\bfullCalcOnLoad\s*=\s*[\"'](?:1|true)[\"']")
 _DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
 
 
@@ -46,6 +48,19 @@ class RawSheet:
     cells: pa.Table  # string columns 0..n-1; row i is Excel row i + 1 (CSV: line i + 1)
     errors: list[tuple[int, int, str]] = field(default_factory=list)  # (row, column, detail)
     date1904: bool = False
+    # Row number the user sees for each row of ``cells`` when it is not i + 1 (a CSV whose
+    # quoted fields span lines: record i starts on a later line).
+    row_numbers: np.ndarray | None = None
+
+    def merged_ranges(self) -> list[tuple[int, int, int, int]]:
+        """Merged cell ranges as 0-based ``(first_row, first_col, last_row, last_col)``.
+
+        Read lazily (it parses the sheet a second time), so callers ask only when blank cells
+        suggest merges; CSV and formats without merge information give ``[]``.
+        """
+        if not self.sheet:
+            return []
+        return merged_ranges(self.path, self.sheet)
 
     @property
     def where(self) -> str:
@@ -195,6 +210,7 @@ def _check_package(path: Path, limits: Limits) -> None:
                     file=path.name,
                     code="not-a-workbook",
                 )
+            check_xml_prologs(path, archive)
     except zipfile.BadZipFile as exc:
         raise InputError(
             f"the workbook is corrupt or truncated ({exc}); export or copy it again",
@@ -214,6 +230,49 @@ def workbook_date1904(path: Path) -> bool:
     except (zipfile.BadZipFile, OSError, KeyError):
         return False
     return False
+
+
+def workbook_uncalculated(path: Path) -> bool:
+    """True when an xlsx asks to be recalculated on open (``fullCalcOnLoad``): written by a
+    library such as openpyxl, its formula cells carry no cached values and read as blank."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "xl/workbook.xml" in archive.namelist():
+                with archive.open("xl/workbook.xml") as handle:
+                    return bool(_FULL_CALC.search(handle.read(256 * 1024)))
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return False
+    return False
+
+
+def xls_date1904(path: Path) -> bool:
+    """True when a BIFF .xls uses the 1904 date system (its DATEMODE record); best effort."""
+    try:
+        import xlrd
+
+        # on_demand: only the workbook globals are parsed, not the sheets.
+        book = xlrd.open_workbook(str(path), on_demand=True, ignore_workbook_corruption=True)
+        try:
+            return book.datemode == 1
+        finally:
+            book.release_resources()
+    except Exception:  # noqa: BLE001 - xlrd cannot read every file calamine can; assume 1900
+        return False
+
+
+def merged_ranges(path: Path, sheet: str) -> list[tuple[int, int, int, int]]:
+    """The merged ranges of one sheet (python-calamine), ``[]`` when unavailable."""
+    try:
+        import python_calamine
+
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        try:
+            ranges = book.get_sheet_by_name(sheet).merged_cell_ranges or []
+        finally:
+            book.close()
+    except Exception:  # noqa: BLE001 - merge information is an aid, never a reason to fail
+        return []
+    return [(int(a[0]), int(a[1]), int(b[0]), int(b[1])) for a, b in ranges]
 
 
 def _reader_error(path: Path, exc: Exception, sheet: str | None = None) -> InputError:
@@ -267,7 +326,12 @@ class Workbook:
         except Exception:  # noqa: BLE001, S110 - visibility is best effort; fastexcel opened the file
             pass
         self.sheets = [SheetInfo(name, visible.get(name, True)) for name in names]
-        self.date1904 = path.suffix.lower() in (".xlsx", ".xlsm") and workbook_date1904(path)
+        self.uncalculated = path.suffix.lower() in (".xlsx", ".xlsm") and workbook_uncalculated(path)
+        self.date1904 = (
+            workbook_date1904(path)
+            if path.suffix.lower() in (".xlsx", ".xlsm")
+            else path.suffix.lower() == ".xls" and xls_date1904(path)
+        )
 
     def load(self, name: str) -> RawSheet:
         """Every cell of sheet ``name`` as text, row 0 = Excel row 1."""
@@ -340,17 +404,19 @@ def read_csv(path: Path, limits: Limits) -> RawSheet:
             "not a CSV text file (binary content)", file=path.name, code="not-a-workbook"
         )
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    table = _csv_table(text, delimiter)
+    table, row_numbers = _csv_table(text, delimiter)
     if table.num_rows > limits.max_rows_per_sheet:
         raise limits.exceeded(
             "max_rows_per_sheet", f"the file has {table.num_rows:,} lines", file=path.name
         )
-    return RawSheet(path.name, path, "", table)
+    return RawSheet(path.name, path, "", table, row_numbers=row_numbers)
 
 
-def _csv_table(text: str, delimiter: str) -> pa.Table:
+def _csv_table(text: str, delimiter: str) -> tuple[pa.Table, np.ndarray | None]:
     """Records in file order as string columns ("" -> null); blank lines stay (as all-null rows)
-    so that record i is line i + 1."""
+    so that record i is line i + 1, except when quoted fields span lines: then the second value
+    gives each record's first line number."""
+    row_numbers: np.ndarray | None = None
     try:
         # Fast path: the C parser with enough positional columns for the widest of the first lines.
         head = list(
@@ -380,14 +446,21 @@ def _csv_table(text: str, delimiter: str) -> pa.Table:
             for i in range(frame.shape[1])
         }
     else:  # ragged rows or quoted line breaks: the csv module copes with both
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        rows, starts, line = [], [], 0
+        for record in reader:  # rare path; line_num tells where each record ends
+            rows.append(record)
+            starts.append(line + 1)
+            line = reader.line_num
         width = max((len(r) for r in rows), default=0)
+        if starts != list(range(1, len(starts) + 1)):
+            row_numbers = np.asarray(starts, dtype=np.int64)
         columns = {
             str(i): pa.array([r[i] if i < len(r) else None for r in rows], type=pa.string())
             for i in range(width)
         }
     if not columns:
-        return pa.table({})
+        return pa.table({}), None
     import pyarrow.compute as pc
 
     return pa.table(
@@ -395,7 +468,7 @@ def _csv_table(text: str, delimiter: str) -> pa.Table:
             name: pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
             for name, col in columns.items()
         }
-    )
+    ), row_numbers
 
 
 def _no_multiline(text: str, records: int) -> bool:

@@ -90,7 +90,7 @@ def lost_points_chart(bars: Sequence[Bar], *, title: str, axis_label: str, empty
     scale_max = max([b.of for b in bars] + [b.value for b in bars] + [1.0])
     ticks = nice_ticks(0, scale_max, 5)
     x_max = ticks[-1]
-    x = lambda v: left + plot_w * (v / x_max)  # noqa: E731 - tiny local scale
+    x = lambda v: left + plot_w * (v / x_max)
     desc = "; ".join(f"{b.label}: {b.value:.2f}/{b.of:g}" for b in bars) or empty_text
     parts = _open(width, height, title, desc)
     plot_bottom = top + row * max(len(bars), 1)
@@ -140,10 +140,10 @@ def trend_chart(
     t_max = total_ticks[-1]
     rank_count = max(rank_count, max((r for r in ranks if r is not None), default=1), 1)
     rank_ticks = _rank_ticks(rank_count)
-    x = lambda i: left + (plot_w / 2 if n <= 1 else plot_w * i / (n - 1))  # noqa: E731
-    y_total = lambda v: plot_bottom - plot_h * (v / t_max)  # noqa: E731
+    x = lambda i: left + (plot_w / 2 if n <= 1 else plot_w * i / (n - 1))
+    y_total = lambda v: plot_bottom - plot_h * (v / t_max)
     # Rank 1 at the top, rank N at the bottom (a single ranked branch sits on top).
-    y_rank = lambda r: top + (0 if rank_count <= 1 else plot_h * (r - 1) / (rank_count - 1))  # noqa: E731
+    y_rank = lambda r: top + (0 if rank_count <= 1 else plot_h * (r - 1) / (rank_count - 1))
     for tick in total_ticks:
         y = y_total(tick)
         parts.append(f'<line x1="{left}" y1="{_num(y)}" x2="{left + plot_w}" y2="{_num(y)}" stroke="{COLOURS["grid"]}" stroke-width="1"/>')

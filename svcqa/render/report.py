@@ -10,9 +10,9 @@ formatted as text and grouped by branch) is computed once per scorecard in ``Rep
 from __future__ import annotations
 
 import math
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from svcqa.errors import NotFound, UsageError
 from svcqa.labels import flag_label
-from svcqa.models import EVIDENCE_COLUMNS, BranchResult, KpiResult, Scorecard
+from svcqa.models import EVIDENCE_COLUMNS, BranchResult, KpiResult, Month, Scorecard
 from svcqa.output import safe_filename, write_text_atomic
 from svcqa.render.charts import Bar, lost_points_chart, trend_chart
 from svcqa.render.environment import DASH, make_environment, metric, signed
@@ -608,7 +608,10 @@ def _date_column(series: pd.Series) -> np.ndarray:
         has_time = (series.dt.normalize() != series).fillna(False)
         text = np.where(has_time, series.dt.strftime("%Y-%m-%d %H:%M"), series.dt.strftime("%Y-%m-%d"))
         return np.where(series.isna(), "", text).astype(object)
-    return _text_column(series)
+    # ISO text from the evidence ("2026-10-01T10:00:00"): minutes are enough, midnight is a date.
+    text = series.astype(object).where(series.notna(), "").astype(str)
+    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?$", r"\1 \2", regex=True)
+    return text.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00$", r"\1", regex=True).to_numpy(dtype=object)
 
 
 def _number_column(numbers: pd.Series, raw: pd.Series) -> np.ndarray:
@@ -721,7 +724,7 @@ def build_branch_view(
     )
 
 
-def _arrow(delta: float | int | None, text: str) -> str:
+def _arrow(delta: float | None, text: str) -> str:
     if delta is None:
         return ""
     return f"↑ {text}" if delta > 0 else f"↓ {text}" if delta < 0 else f"→ {text}"
@@ -1192,13 +1195,85 @@ def write_branch_reports(
     return written
 
 
+@dataclass(frozen=True)
+class ReportRun:
+    """What ``reports_from_store`` wrote: the month, the folder and every file."""
+
+    month: Month
+    out_dir: Path
+    paths: list[Path]
+    branches: list[str]  # display names, in the order written
+
+
+TREND_MONTHS = 12
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """``"html,xlsx"`` -> ("html", "xlsx"); UsageError for anything else."""
+    formats = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    bad = [f for f in formats if f not in ("html", "xlsx")]
+    if bad or not formats:
+        raise UsageError(f"--format takes html, xlsx or html,xlsx, not {text!r}")
+    return formats
+
+
+def reports_from_store(
+    db: Path | None,
+    *,
+    month: Month | None = None,
+    branch: str | None = None,
+    out_dir: Path | None = None,
+    formats: Sequence[str] = ("html", "xlsx"),
+    lang: str = "zh",
+    progress: Callable[[int, int], None] | None = None,
+    now: datetime | None = None,
+) -> ReportRun:
+    """Write one branch's report (``branch``) or every branch's (``branch=None``) for a stored month.
+
+    The month defaults to the latest stored one; the previous month (when stored) gives the
+    changes, and up to 12 stored months up to this one give the trend. ``branch`` is matched
+    after NFKC and whitespace removal; an unknown name raises NotFound naming the closest ones.
+    """
+    from svcqa.history import HistoryStore, resolve_db_path
+    from svcqa.history.views import find_branch
+
+    _labels(lang)
+    with HistoryStore(resolve_db_path(db), create=False) as store:
+        stored = store.months()
+        if not stored:
+            raise NotFound(f"history store {store.path} holds no scored month yet; score one first with svcqa score")
+        month = month or stored[-1]
+        scorecard = store.load_scorecard(month)
+        previous = store.load_scorecard(month.prev()) if month.prev() in stored else None
+        trend = store.trend()
+        keys = None
+        if branch is not None:
+            key = find_branch(store, branch)
+            if scorecard.branch(key) is None:
+                raise NotFound(f"branch {branch!r} has no result in {month}; stored months: {', '.join(map(str, stored))}")
+            keys = [key]
+    if trend is not None and len(trend):
+        months = sorted({str(m) for m in trend["month"] if str(m) <= str(month)})[-TREND_MONTHS:]
+        trend = trend[trend["month"].astype(str).isin(months)]
+    target = Path(out_dir) if out_dir is not None else Path("svcqa-out") / str(month) / "reports"
+    paths = write_branch_reports(
+        scorecard, target, branch_keys=keys, trend=trend, previous=previous, formats=formats, lang=lang, progress=progress, now=now,
+        with_index=keys is None,
+    )
+    names = [b.branch for b in scorecard.branches if keys is None or b.branch_key in keys]
+    return ReportRun(month=month, out_dir=target, paths=paths, branches=names)
+
+
 __all__ = [
     "BranchView",
     "ReportContext",
+    "ReportRun",
     "build_branch_view",
+    "parse_formats",
     "render_branch_html",
     "render_index_html",
     "report_stems",
+    "reports_from_store",
     "write_branch_reports",
     "write_branch_xlsx",
 ]

@@ -41,7 +41,7 @@ STYLE = {
 }
 
 _XML_TABLE = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;"}
-_XML_TABLE.update({c: None for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]})
+_XML_TABLE.update({c: None for c in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]})
 MAX_TEXT = 32767  # Excel's limit on characters in a cell
 
 
@@ -111,7 +111,7 @@ class Sheet:
             s = f' s="{sid}"' if sid else ""
             blank = f"<c{s}/>"
             if isinstance(values, np.ndarray) and values.dtype.kind == "f":
-                parts.append([blank if v != v else f"<c{s}><v>{_number(v)}</v></c>" for v in values.tolist()])
+                parts.append([blank if math.isnan(v) else f"<c{s}><v>{_number(v)}</v></c>" for v in values.tolist()])
             else:
                 parts.append([_cell_text(s, v) if isinstance(v, str) else _cell("", v, sid, with_ref=False) for v in values])
         first = len(self._rows) + 1
@@ -194,13 +194,12 @@ class Workbook:
 
     def save(self, path: str | Path) -> Path:
         files = self._files()
-        with atomic_write(path, "wb") as handle:
-            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-                for name, text in files:
-                    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    info.external_attr = 0o644 << 16
-                    archive.writestr(info, text.encode("utf-8"), compresslevel=1)
+        with atomic_write(path, "wb") as handle, zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+            for name, text in files:
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, text.encode("utf-8"), compresslevel=1)
         return Path(path)
 
     def _files(self) -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ in one call per KPI. NaN values (no data) give NaN points; the caller applies ``
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -51,7 +52,7 @@ def round_half_up(value: float) -> float:
     genuine 2.124999 stays 2.12. Adding an epsilon instead would misround large or negative
     values and values that truly sit just below the half.
     """
-    if value != value:  # NaN
+    if math.isnan(value):
         return value
     snapped = Decimal(repr(float(value))).quantize(Decimal("1e-9"), rounding=ROUND_HALF_EVEN)
     return float(snapped.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))

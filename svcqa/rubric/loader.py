@@ -54,7 +54,17 @@ _TOP_KEYS = {
     "id", "name", "max", "description", "when_empty", "grace_months", "rectification", "incentives",
     "grades", "kpis", "vetoes", "columns", "aliases", "sheet_aliases",
 }  # fmt: skip
-_KPI_KEYS = {"id", "label", "label_en", "group", "points", "metric", "curve", "when_empty", "min_basis"}
+_KPI_KEYS = {
+    "id",
+    "label",
+    "label_en",
+    "group",
+    "points",
+    "metric",
+    "curve",
+    "when_empty",
+    "min_basis",
+}
 _METRIC_KEYS = {
     "kind", "table", "column", "filter", "days", "threshold", "op", "quarter_to_date", "window_days",
     "weight_column", "weights", "default_weight", "points_column", "basis_table",
@@ -72,7 +82,9 @@ class _Lines:
     """
 
     _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-    _KEY = re.compile(r'^\s*((?:"[^"]*"|\'[^\']*\'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:"[^"]*"|\'[^\']*\'|[A-Za-z0-9_\-]+))*)\s*=')
+    _KEY = re.compile(
+        r'^\s*((?:"[^"]*"|\'[^\']*\'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:"[^"]*"|\'[^\']*\'|[A-Za-z0-9_\-]+))*)\s*='
+    )
 
     def __init__(self, text: str):
         self.lines: dict[tuple[Any, ...], int] = {}
@@ -94,8 +106,17 @@ class _Lines:
                 match = self._KEY.match(line)
                 if match:
                     self._remember(header + tuple(self._split(match.group(1))), number)
-            stripped = re.sub(r'"[^"]*"|\'[^\']*\'', "", line.split("#", 1)[0] if '"' not in line else line)
-            depth = max(0, depth + stripped.count("[") + stripped.count("{") - stripped.count("]") - stripped.count("}"))
+            stripped = re.sub(
+                r'"[^"]*"|\'[^\']*\'', "", line.split("#", 1)[0] if '"' not in line else line
+            )
+            depth = max(
+                0,
+                depth
+                + stripped.count("[")
+                + stripped.count("{")
+                - stripped.count("]")
+                - stripped.count("}"),
+            )
 
     @staticmethod
     def _split(dotted: str) -> list[str]:
@@ -195,7 +216,9 @@ def check_rubric_file(path: str | Path) -> Rubric:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RubricError(f"rubric file {path} does not exist; give a preset id or the path to a .toml file") from None
+        raise RubricError(
+            f"rubric file {path} does not exist; give a preset id or the path to a .toml file"
+        ) from None
     except UnicodeDecodeError:
         raise RubricError(f"rubric file {path} is not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
@@ -208,7 +231,9 @@ def load_rubric_text(text: str, *, origin: str = "<text>") -> Rubric:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RubricError(f"rubric {origin} is not valid TOML: {exc}; fix the syntax at that line") from None
+        raise RubricError(
+            f"rubric {origin} is not valid TOML: {exc}; fix the syntax at that line"
+        ) from None
     problems = _Problems(_Lines(text))
     rubric = _build(doc, text, origin, problems)
     if problems.items or rubric is None:
@@ -221,15 +246,26 @@ def load_rubric_text(text: str, *, origin: str = "<text>") -> Rubric:
 
 
 # --------------------------------------------------------------------------- validation
-def _unknown_keys(section: Any, allowed: set[str], path: tuple[Any, ...], problems: _Problems) -> None:
+def _unknown_keys(
+    section: Any, allowed: set[str], path: tuple[Any, ...], problems: _Problems
+) -> None:
     if isinstance(section, dict):
         for key in section:
             if key not in allowed:
-                problems.add(path + (key,), f"unknown key {key!r}; expected one of {', '.join(sorted(allowed))}")
+                problems.add(
+                    path + (key,),
+                    f"unknown key {key!r}; expected one of {', '.join(sorted(allowed))}",
+                )
 
 
 def _number(
-    section: dict[str, Any], key: str, path: tuple[Any, ...], problems: _Problems, *, default: Any = None, required: bool = False
+    section: dict[str, Any],
+    key: str,
+    path: tuple[Any, ...],
+    problems: _Problems,
+    *,
+    default: Any = None,
+    required: bool = False,
 ) -> Any:
     if key not in section:
         if required:
@@ -243,7 +279,13 @@ def _number(
 
 
 def _string(
-    section: dict[str, Any], key: str, path: tuple[Any, ...], problems: _Problems, *, default: str = "", required: bool = False
+    section: dict[str, Any],
+    key: str,
+    path: tuple[Any, ...],
+    problems: _Problems,
+    *,
+    default: str = "",
+    required: bool = False,
 ) -> str:
     if key not in section:
         if required:
@@ -256,7 +298,9 @@ def _string(
     return value
 
 
-def _bool(section: dict[str, Any], key: str, path: tuple[Any, ...], problems: _Problems, default: bool) -> bool:
+def _bool(
+    section: dict[str, Any], key: str, path: tuple[Any, ...], problems: _Problems, default: bool
+) -> bool:
     value = section.get(key, default)
     if not isinstance(value, bool):
         problems.add(path + (key,), f"must be true or false, found {value!r}")
@@ -264,7 +308,9 @@ def _bool(section: dict[str, Any], key: str, path: tuple[Any, ...], problems: _P
     return value
 
 
-def _table(section: dict[str, Any], key: str, path: tuple[Any, ...], problems: _Problems) -> dict[str, Any]:
+def _table(
+    section: dict[str, Any], key: str, path: tuple[Any, ...], problems: _Problems
+) -> dict[str, Any]:
     value = section.get(key, {})
     if not isinstance(value, dict):
         problems.add(path + (key,), f"must be a table ([{key}]), found {type(value).__name__}")
@@ -284,7 +330,10 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: _Problems) -> 
     _unknown_keys(doc, _TOP_KEYS, (), problems)
     rubric_id = _string(doc, "id", (), problems, required=True)
     if rubric_id and not _ID_RE.match(rubric_id):
-        problems.add(("id",), f"{rubric_id!r} must be lower-case letters, digits, '-' or '_' (e.g. my-rubric)")
+        problems.add(
+            ("id",),
+            f"{rubric_id!r} must be lower-case letters, digits, '-' or '_' (e.g. my-rubric)",
+        )
     name = _string(doc, "name", (), problems, required=True)
     max_points = _number(doc, "max", (), problems, required=True)
     if max_points is not None and max_points <= 0:
@@ -304,7 +353,11 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: _Problems) -> 
 
     kpis = _kpis(doc, default_empty, known_columns, problems)
     # Add up every KPI's points as written, including KPIs with other problems.
-    raw_points = [k.get("points") for k in doc.get("kpis", []) if isinstance(k, dict)] if isinstance(doc.get("kpis"), list) else []
+    raw_points = (
+        [k.get("points") for k in doc.get("kpis", []) if isinstance(k, dict)]
+        if isinstance(doc.get("kpis"), list)
+        else []
+    )
     total = sum(p for p in raw_points if _is_number(p))
     if max_points is not None and raw_points and not math.isclose(total, max_points, abs_tol=1e-9):
         problems.add(
@@ -314,17 +367,28 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: _Problems) -> 
 
     grades = _grades(doc, max_points, problems)
     rect = _table(doc, "rectification", (), problems)
-    _unknown_keys(rect, {"last_place", "failing_grades", "contract_review_after"}, ("rectification",), problems)
+    _unknown_keys(
+        rect,
+        {"last_place", "failing_grades", "contract_review_after"},
+        ("rectification",),
+        problems,
+    )
     failing = rect.get("failing_grades", [grades[-1].name] if grades else [])
     if not isinstance(failing, list) or not all(isinstance(f, str) for f in failing):
         problems.add(("rectification", "failing_grades"), "must be a list of grade names")
         failing = []
     for grade_name in failing:
         if grades and grade_name not in {g.name for g in grades}:
-            problems.add(("rectification", "failing_grades"), f"{grade_name!r} is not one of the [[grades]] names")
+            problems.add(
+                ("rectification", "failing_grades"),
+                f"{grade_name!r} is not one of the [[grades]] names",
+            )
     review = rect.get("contract_review_after", 3)
     if not isinstance(review, int) or isinstance(review, bool) or review < 0:
-        problems.add(("rectification", "contract_review_after"), f"must be a whole number ≥ 0 (0 = never), found {review!r}")
+        problems.add(
+            ("rectification", "contract_review_after"),
+            f"must be a whole number ≥ 0 (0 = never), found {review!r}",
+        )
         review = 3
 
     inc = _table(doc, "incentives", (), problems)
@@ -336,9 +400,15 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: _Problems) -> 
     )
     if incentives.enabled:
         if incentives.table not in TABLES:
-            problems.add(("incentives", "table"), f"unknown table {incentives.table!r}; known: {', '.join(TABLES)}")
+            problems.add(
+                ("incentives", "table"),
+                f"unknown table {incentives.table!r}; known: {', '.join(TABLES)}",
+            )
         elif incentives.column not in known_columns(incentives.table):
-            problems.add(("incentives", "column"), f"unknown column {incentives.column!r} of table {incentives.table}")
+            problems.add(
+                ("incentives", "column"),
+                f"unknown column {incentives.column!r} of table {incentives.table}",
+            )
 
     vetoes = _vetoes(doc, known_columns, problems)
     aliases = _aliases(doc, known_columns, problems)
@@ -388,21 +458,30 @@ def _extra_columns(doc: dict[str, Any], problems: _Problems) -> dict[str, list[C
                 continue
             _unknown_keys(spec, {"type", "aliases", "label"}, cpath, problems)
             if name in canonical or name in {"branch_key", "_file", "_sheet", "_row"}:
-                problems.add(cpath, f"{name!r} is already a canonical column of {table}; add header spellings under [aliases.{table}] instead")
+                problems.add(
+                    cpath,
+                    f"{name!r} is already a canonical column of {table}; add header spellings under [aliases.{table}] instead",
+                )
                 continue
             if not re.match(r"^[a-z][a-z0-9_]*$", name):
-                problems.add(cpath, f"column name {name!r} must be lower-case letters, digits and '_'")
+                problems.add(
+                    cpath, f"column name {name!r} must be lower-case letters, digits and '_'"
+                )
                 continue
             ctype = spec.get("type")
             if ctype not in EXTRA_COLUMN_TYPES:
-                problems.add(cpath + ("type",), f"{ctype!r} is not one of {', '.join(EXTRA_COLUMN_TYPES)}")
+                problems.add(
+                    cpath + ("type",), f"{ctype!r} is not one of {', '.join(EXTRA_COLUMN_TYPES)}"
+                )
                 continue
             names = spec.get("aliases", [])
             if not isinstance(names, list) or not all(isinstance(a, str) for a in names):
                 problems.add(cpath + ("aliases",), "must be a list of header spellings")
                 names = []
             label = spec.get("label", name)
-            out.setdefault(table, []).append(Column(name, ctype, tuple(dict.fromkeys([*names, name])), str(label)))
+            out.setdefault(table, []).append(
+                Column(name, ctype, tuple(dict.fromkeys([*names, name])), str(label))
+            )
     return out
 
 
@@ -412,7 +491,10 @@ def _filters(
     if raw is None:
         return ()
     if not isinstance(raw, dict):
-        problems.add(path, 'must be a table like {service_type = "exchange"} or {status = ["late", "absent"]}')
+        problems.add(
+            path,
+            'must be a table like {service_type = "exchange"} or {status = ["late", "absent"]}',
+        )
         return ()
     out = []
     for col, value in raw.items():
@@ -428,7 +510,10 @@ def _filters(
             if column.type == "enum":
                 bad = [v for v in values if v not in column.values]
                 if bad:
-                    problems.add(path + (col,), f"{bad} not among {table}.{col} values: {', '.join(column.values)}")
+                    problems.add(
+                        path + (col,),
+                        f"{bad} not among {table}.{col} values: {', '.join(column.values)}",
+                    )
         out.append((col, values))
     return tuple(out)
 
@@ -440,7 +525,9 @@ def _metric(raw: Any, path: tuple[Any, ...], known_columns, problems: _Problems)
     _unknown_keys(raw, _METRIC_KEYS, path, problems)
     kind = raw.get("kind")
     if kind not in METRIC_KINDS:
-        problems.add(path + ("kind",), f"unknown metric kind {kind!r}; known: {', '.join(METRIC_KINDS)}")
+        problems.add(
+            path + ("kind",), f"unknown metric kind {kind!r}; known: {', '.join(METRIC_KINDS)}"
+        )
         return None
     spec = METRIC_KINDS[kind]
     table = raw.get("table", spec["table"])
@@ -452,14 +539,22 @@ def _metric(raw: Any, path: tuple[Any, ...], known_columns, problems: _Problems)
 
     column = raw.get("column", "rating" if kind == "rating_mean" else None)
     if kind in COLUMN_KINDS and not column:
-        problems.add(path + ("column",), f"metric kind {kind} needs column = \"...\" (a column of {table})")
+        problems.add(
+            path + ("column",), f'metric kind {kind} needs column = "..." (a column of {table})'
+        )
         ok = False
     if column is not None and (not isinstance(column, str) or column not in known):
-        problems.add(path + ("column",), f"unknown column {column!r} of table {table}; declare it under [columns.{table}.NAME]")
+        problems.add(
+            path + ("column",),
+            f"unknown column {column!r} of table {table}; declare it under [columns.{table}.NAME]",
+        )
         ok = False
     for need in spec["needs"]:
         if need not in known:
-            problems.add(path + ("table",), f"metric kind {kind} needs column {need!r}, which table {table} does not have")
+            problems.add(
+                path + ("table",),
+                f"metric kind {kind} needs column {need!r}, which table {table} does not have",
+            )
             ok = False
     filters = _filters(raw.get("filter"), table, known, path + ("filter",), problems)
 
@@ -471,14 +566,19 @@ def _metric(raw: Any, path: tuple[Any, ...], known_columns, problems: _Problems)
         op = ">"
     qtd = _bool(raw, "quarter_to_date", path, problems, False)
     if qtd and not spec["rate"]:
-        problems.add(path + ("quarter_to_date",), f"only rate metrics can be scored quarter to date, not {kind}")
+        problems.add(
+            path + ("quarter_to_date",),
+            f"only rate metrics can be scored quarter to date, not {kind}",
+        )
     window = _number(raw, "window_days", path, problems, default=90.0)
     if window is not None and window <= 0:
         problems.add(path + ("window_days",), "must be above 0")
 
     weight_column = raw.get("weight_column")
     if weight_column is not None and weight_column not in known:
-        problems.add(path + ("weight_column",), f"unknown column {weight_column!r} of table {table}")
+        problems.add(
+            path + ("weight_column",), f"unknown column {weight_column!r} of table {table}"
+        )
         ok = False
     weights_raw = raw.get("weights", {})
     weights: list[tuple[str, float]] = []
@@ -487,21 +587,38 @@ def _metric(raw: Any, path: tuple[Any, ...], known_columns, problems: _Problems)
     else:
         weights = [(str(k), float(v)) for k, v in weights_raw.items()]
         if weights and not weight_column:
-            problems.add(path + ("weights",), "needs weight_column = \"...\" naming the column the weights apply to")
+            problems.add(
+                path + ("weights",),
+                'needs weight_column = "..." naming the column the weights apply to',
+            )
     default_weight = _number(raw, "default_weight", path, problems, default=1.0)
     points_column = raw.get("points_column")
     if points_column is not None and points_column not in known:
-        problems.add(path + ("points_column",), f"unknown column {points_column!r} of table {table}")
+        problems.add(
+            path + ("points_column",), f"unknown column {points_column!r} of table {table}"
+        )
         ok = False
     basis_table = raw.get("basis_table", "tickets")
     if kind == "complaint_rate" and basis_table != "tickets":
-        problems.add(path + ("basis_table",), "complaint_rate counts tickets accepted; basis_table must be \"tickets\"")
+        problems.add(
+            path + ("basis_table",),
+            'complaint_rate counts tickets accepted; basis_table must be "tickets"',
+        )
     if kind in {"mean", "share_over", "sum", "direct_score", "rating_mean"} and column in known:
         ctype = known_columns.type(table, column)
         if ctype not in {"number", "duration", None}:
-            problems.add(path + ("column",), f"{table}.{column} is a {ctype} column; {kind} needs a number or duration")
-    if kind == "flag_rate" and column in known and known_columns.type(table, column) not in {"flag", None}:
-        problems.add(path + ("column",), f"{table}.{column} is not a flag column; flag_rate needs one")
+            problems.add(
+                path + ("column",),
+                f"{table}.{column} is a {ctype} column; {kind} needs a number or duration",
+            )
+    if (
+        kind == "flag_rate"
+        and column in known
+        and known_columns.type(table, column) not in {"flag", None}
+    ):
+        problems.add(
+            path + ("column",), f"{table}.{column} is not a flag column; flag_rate needs one"
+        )
     if not ok:
         return None
     return Metric(
@@ -537,18 +654,22 @@ class _Schema:
         return next((c.type for c in columns if c.name == column), None)
 
 
-def _curve(raw: Any, points: float | None, path: tuple[Any, ...], problems: _Problems) -> Curve | None:
+def _curve(
+    raw: Any, points: float | None, path: tuple[Any, ...], problems: _Problems
+) -> Curve | None:
     if not isinstance(raw, dict):
         problems.add(path, "is missing; give a [kpis.curve] table with kind = ...")
         return None
     _unknown_keys(raw, _CURVE_KEYS, path, problems)
     kind = raw.get("kind")
     if kind not in CURVE_KINDS:
-        problems.add(path + ("kind",), f"unknown curve kind {kind!r}; known: {', '.join(CURVE_KINDS)}")
+        problems.add(
+            path + ("kind",), f"unknown curve kind {kind!r}; known: {', '.join(CURVE_KINDS)}"
+        )
         return None
     better = raw.get("better")
     if better is not None and better not in {"lower", "higher"}:
-        problems.add(path + ("better",), f"must be \"lower\" or \"higher\", found {better!r}")
+        problems.add(path + ("better",), f'must be "lower" or "higher", found {better!r}')
         better = None
     if kind == "linear":
         full = _number(raw, "full", path, problems, required=True)
@@ -562,7 +683,7 @@ def _curve(raw: Any, points: float | None, path: tuple[Any, ...], problems: _Pro
         if better is not None and better != inferred:
             problems.add(
                 path + ("full",),
-                f"thresholds in the wrong order: better = \"{better}\" needs full "
+                f'thresholds in the wrong order: better = "{better}" needs full '
                 f"{'below' if better == 'lower' else 'above'} zero, found full {full:g}, zero {zero:g}",
             )
             return None
@@ -584,7 +705,9 @@ def _curve(raw: Any, points: float | None, path: tuple[Any, ...], problems: _Pro
     better = better or "lower"
     raw_bands = raw.get("bands")
     if not isinstance(raw_bands, list) or not raw_bands:
-        problems.add(path + ("bands",), "must be a list of [limit, points] pairs, e.g. [[0.05, 5], [0.1, 2]]")
+        problems.add(
+            path + ("bands",), "must be a list of [limit, points] pairs, e.g. [[0.05, 5], [0.1, 2]]"
+        )
         return None
     bands: list[tuple[float, float]] = []
     for i, band in enumerate(raw_bands):
@@ -594,18 +717,25 @@ def _curve(raw: Any, points: float | None, path: tuple[Any, ...], problems: _Pro
         bands.append((float(band[0]), float(band[1])))
     limits = [b[0] for b in bands]
     pts = [b[1] for b in bands]
-    ordered = limits == sorted(limits) if better == "lower" else limits == sorted(limits, reverse=True)
+    ordered = (
+        limits == sorted(limits) if better == "lower" else limits == sorted(limits, reverse=True)
+    )
     if not ordered or len(set(limits)) != len(limits):
         problems.add(
             path + ("bands",),
-            f"thresholds in the wrong order: with better = \"{better}\" band limits must be strictly "
+            f'thresholds in the wrong order: with better = "{better}" band limits must be strictly '
             f"{'increasing' if better == 'lower' else 'decreasing'}, found {limits}",
         )
     otherwise = _number(raw, "otherwise", path, problems, default=0.0) or 0.0
     if pts != sorted(pts, reverse=True) or (pts and otherwise > pts[-1]):
-        problems.add(path + ("bands",), f"band points must not increase from the best band down, found {pts} then {otherwise:g}")
+        problems.add(
+            path + ("bands",),
+            f"band points must not increase from the best band down, found {pts} then {otherwise:g}",
+        )
     if points is not None and any(p > points or p < 0 for p in [*pts, otherwise]):
-        problems.add(path + ("bands",), f"band points must lie within 0..{points:g} (the KPI's points)")
+        problems.add(
+            path + ("bands",), f"band points must lie within 0..{points:g} (the KPI's points)"
+        )
     return Curve("bands", bands=tuple(bands), otherwise=otherwise, better=better)
 
 
@@ -620,9 +750,14 @@ def _kpis(doc: dict[str, Any], default_empty: str, known_columns, problems: _Pro
         _unknown_keys(item, _KPI_KEYS, path, problems)
         kpi_id = _string(item, "id", path, problems, required=True)
         if kpi_id and not _ID_RE.match(kpi_id):
-            problems.add(path + ("id",), f"{kpi_id!r} must be lower-case letters, digits, '-' or '_'")
+            problems.add(
+                path + ("id",), f"{kpi_id!r} must be lower-case letters, digits, '-' or '_'"
+            )
         if kpi_id in seen:
-            problems.add(path + ("id",), f"duplicate KPI id {kpi_id!r} (also kpis[{seen[kpi_id]}]); ids must be unique")
+            problems.add(
+                path + ("id",),
+                f"duplicate KPI id {kpi_id!r} (also kpis[{seen[kpi_id]}]); ids must be unique",
+            )
         seen.setdefault(kpi_id, i)
         label = _string(item, "label", path, problems, required=True)
         points = _number(item, "points", path, problems, required=True)
@@ -630,7 +765,9 @@ def _kpis(doc: dict[str, Any], default_empty: str, known_columns, problems: _Pro
             problems.add(path + ("points",), f"must be above 0, found {points:g}")
         when_empty = item.get("when_empty", default_empty)
         if when_empty not in WHEN_EMPTY:
-            problems.add(path + ("when_empty",), f"{when_empty!r} is not one of {', '.join(WHEN_EMPTY)}")
+            problems.add(
+                path + ("when_empty",), f"{when_empty!r} is not one of {', '.join(WHEN_EMPTY)}"
+            )
         min_basis = item.get("min_basis", 0)
         if not isinstance(min_basis, int) or isinstance(min_basis, bool) or min_basis < 0:
             problems.add(path + ("min_basis",), f"must be a whole number ≥ 0, found {min_basis!r}")
@@ -673,10 +810,20 @@ def _grades(doc: dict[str, Any], max_points: float | None, problems: _Problems) 
         if name and low is not None and coefficient is not None:
             grades.append(Grade(name, low, coefficient))
     mins = [g.min for g in grades]
-    if len(grades) == len(raw) and mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
-        problems.add(("grades",), f"thresholds in the wrong order: grades go best first with strictly decreasing min, found {mins}")
+    if (
+        len(grades) == len(raw)
+        and mins != sorted(mins, reverse=True)
+        or len(set(mins)) != len(mins)
+    ):
+        problems.add(
+            ("grades",),
+            f"thresholds in the wrong order: grades go best first with strictly decreasing min, found {mins}",
+        )
     if grades and grades[-1].min > 0:
-        problems.add(("grades", len(raw) - 1, "min"), f"the lowest grade must start at 0 so every total gets a grade, found {grades[-1].min:g}")
+        problems.add(
+            ("grades", len(raw) - 1, "min"),
+            f"the lowest grade must start at 0 so every total gets a grade, found {grades[-1].min:g}",
+        )
     if max_points is not None and any(m > max_points for m in mins):
         problems.add(("grades",), f"a grade min is above max ({max_points:g})")
     return grades
@@ -698,27 +845,42 @@ def _vetoes(doc: dict[str, Any], known_columns, problems: _Problems) -> list[Vet
             continue
         column = item.get("column")
         if column is not None and column not in known_columns(table):
-            problems.add(path + ("column",), f"unknown column {column!r} of table {table}; declare it under [columns.{table}.NAME]")
+            problems.add(
+                path + ("column",),
+                f"unknown column {column!r} of table {table}; declare it under [columns.{table}.NAME]",
+            )
             continue
         at_least = _number(item, "at_least", path, problems, required=True)
         if at_least is None:
             continue
-        out.append(VetoRule(veto_id, _string(item, "label", path, problems, default=veto_id), table, column, at_least))
+        out.append(
+            VetoRule(
+                veto_id,
+                _string(item, "label", path, problems, default=veto_id),
+                table,
+                column,
+                at_least,
+            )
+        )
     return out
 
 
-def _aliases(doc: dict[str, Any], known_columns, problems: _Problems) -> dict[str, dict[str, list[str]]]:
+def _aliases(
+    doc: dict[str, Any], known_columns, problems: _Problems
+) -> dict[str, dict[str, list[str]]]:
     out: dict[str, dict[str, list[str]]] = {}
     for table, columns in _table(doc, "aliases", (), problems).items():
         if table not in TABLES:
             problems.add(("aliases", table), f"unknown table {table!r}; known: {', '.join(TABLES)}")
             continue
         if not isinstance(columns, dict):
-            problems.add(("aliases", table), "must be a table of COLUMN = [\"header\", ...]")
+            problems.add(("aliases", table), 'must be a table of COLUMN = ["header", ...]')
             continue
         for column, names in columns.items():
             if column not in known_columns(table):
-                problems.add(("aliases", table, column), f"unknown column {column!r} of table {table}")
+                problems.add(
+                    ("aliases", table, column), f"unknown column {column!r} of table {table}"
+                )
                 continue
             if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
                 problems.add(("aliases", table, column), "must be a list of header spellings")
@@ -731,7 +893,9 @@ def _sheet_aliases(doc: dict[str, Any], problems: _Problems) -> dict[str, list[s
     out: dict[str, list[str]] = {}
     for table, names in _table(doc, "sheet_aliases", (), problems).items():
         if table not in TABLES:
-            problems.add(("sheet_aliases", table), f"unknown table {table!r}; known: {', '.join(TABLES)}")
+            problems.add(
+                ("sheet_aliases", table), f"unknown table {table!r}; known: {', '.join(TABLES)}"
+            )
         elif not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             problems.add(("sheet_aliases", table), "must be a list of sheet names")
         else:

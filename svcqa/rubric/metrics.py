@@ -68,7 +68,9 @@ class MetricContext:
             if name in factorised:
                 row_codes, uniques = factorised[name]
                 mapping = self.branches.get_indexer(pd.Index(uniques.astype(str), dtype=object))
-                self._codes[name] = np.where(row_codes >= 0, mapping[np.maximum(row_codes, 0)], -1).astype(np.int64)
+                self._codes[name] = np.where(
+                    row_codes >= 0, mapping[np.maximum(row_codes, 0)], -1
+                ).astype(np.int64)
             else:
                 self._codes[name] = np.full(len(df), -1, dtype=np.int64)
 
@@ -100,6 +102,9 @@ class MetricResult:
     month_counts: tuple[np.ndarray, np.ndarray] | None = None
     # lost-points branch mask -> evidence rows (EVIDENCE_COLUMNS)
     evidence: Callable[[np.ndarray], EvidencePart] | None = field(default=None, repr=False)
+    # Record the evidence of every branch, not only of those that lost points: valid complaints
+    # feed the reports' complaint hot spots and their all-branch shares.
+    evidence_for_all: bool = False
 
 
 @dataclass
@@ -125,11 +130,15 @@ class Rows:
         return self.col(name).to_numpy(dtype="datetime64[ns]")
 
     def numbers(self, name: str) -> np.ndarray:
-        return pd.to_numeric(self.col(name), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        return pd.to_numeric(self.col(name), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
 
 
 def empty_evidence() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="float64" if c == "value" else "object") for c in EVIDENCE_COLUMNS})
+    return pd.DataFrame(
+        {c: pd.Series(dtype="float64" if c == "value" else "object") for c in EVIDENCE_COLUMNS}
+    )
 
 
 def _unavailable(ctx: MetricContext, note: str) -> MetricResult:
@@ -144,7 +153,9 @@ def iso_text(values: pd.Series | np.ndarray, unit: str = "m") -> np.ndarray:
     """
     arr = np.asarray(values, dtype="datetime64[ns]").astype(f"datetime64[{unit}]")
     codes, uniques = pd.factorize(arr.view("int64"))
-    text = np.datetime_as_string(uniques.astype("int64").view(f"datetime64[{unit}]"), unit=unit).astype(object)
+    text = np.datetime_as_string(
+        uniques.astype("int64").view(f"datetime64[{unit}]"), unit=unit
+    ).astype(object)
     text[np.isnat(uniques.astype("int64").view(f"datetime64[{unit}]"))] = ""
     return text[codes] if len(codes) else np.zeros(0, dtype=object)
 
@@ -221,13 +232,17 @@ def assemble_evidence(ctx: MetricContext, parts: list[EvidencePart]) -> pd.DataF
         n = len(part.pos)
         date_col = _DATE_COLUMNS.get(part.table)
         if date_col and date_col in df.columns:
-            date = iso_text(df[date_col].iloc[part.pos], "m" if part.table in {"tickets", "complaints"} else "D")
+            date = iso_text(
+                df[date_col].iloc[part.pos], "m" if part.table in {"tickets", "complaints"} else "D"
+            )
         else:
             date = np.full(n, "", dtype=object)
         columns["branch_key"].append(branch_keys[part.codes])
         columns["kpi_id"].append(np.full(n, part.kpi_id, dtype=object))
         columns["kind"].append(_broadcast(part.kind, n))
-        columns["ref"].append(part.ref if part.ref is not None else _take(df, _REF_COLUMNS.get(part.table), part.pos))
+        columns["ref"].append(
+            part.ref if part.ref is not None else _take(df, _REF_COLUMNS.get(part.table), part.pos)
+        )
         columns["date"].append(date)
         columns["value"].append(part.value if part.value is not None else np.full(n, np.nan))
         columns["category"].append(_broadcast(part.category, n))
@@ -235,13 +250,18 @@ def assemble_evidence(ctx: MetricContext, parts: list[EvidencePart]) -> pd.DataF
         columns["file"].append(_take(df, "_file", part.pos))
         columns["sheet"].append(_take(df, "_sheet", part.pos))
         columns["row"].append(
-            df["_row"].iloc[part.pos].to_numpy(dtype=np.int64, na_value=-1) if "_row" in df.columns else np.full(n, -1)
+            df["_row"].iloc[part.pos].to_numpy(dtype=np.int64, na_value=-1)
+            if "_row" in df.columns
+            else np.full(n, -1)
         )
     # Text columns stay object: inferring a string dtype for half a million rows would cost
     # more than the scoring itself.
     return pd.DataFrame(
         {
-            name: pd.Series(np.concatenate(chunks), dtype="float64" if name == "value" else ("int64" if name == "row" else object))
+            name: pd.Series(
+                np.concatenate(chunks),
+                dtype="float64" if name == "value" else ("int64" if name == "row" else object),
+            )
             for name, chunks in columns.items()
         },
         columns=EVIDENCE_COLUMNS,
@@ -354,14 +374,19 @@ def overdue_share(kpi: Kpi, ctx: MetricContext) -> MetricResult:
     completed = rows.datetimes("completed_at")
     open_ = np.isnat(completed)
     end_ns = np.datetime64(ctx.month.end.to_datetime64(), "ns").astype("int64")
-    days = (np.where(open_, end_ns, completed.view("int64")) - rows.datetimes("accepted_at").view("int64")) / DAY_NS
+    days = (
+        np.where(open_, end_ns, completed.view("int64"))
+        - rows.datetimes("accepted_at").view("int64")
+    ) / DAY_NS
     over = days > limit
     result = _with_quarter(kpi, ctx, ctx.count(rows.codes[over]), ctx.count(rows.codes))
 
     def evidence(lost: np.ndarray) -> EvidencePart:
         idx = _lost_rows(rows, over, lost)
         pos = rows.pos[idx]
-        detail = np.where(open_[idx], f"未完成,月末已受理超过 {limit:g} 天", f"服务周期超过 {limit:g} 天").astype(object)
+        detail = np.where(
+            open_[idx], f"未完成,月末已受理超过 {limit:g} 天", f"服务周期超过 {limit:g} 天"
+        ).astype(object)
         return build_evidence(
             ctx, kpi.id, rows.df, pos, rows.codes[idx], kind="overdue_ticket", table="tickets",
             value=np.round(days[idx], 2), category=_service_labels(rows.df, pos), detail=detail,
@@ -371,7 +396,9 @@ def overdue_share(kpi: Kpi, ctx: MetricContext) -> MetricResult:
     return result
 
 
-def _device_codes(current: pd.Series, earlier: pd.Series | None) -> tuple[np.ndarray, np.ndarray | None]:
+def _device_codes(
+    current: pd.Series, earlier: pd.Series | None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Integer device codes shared by this month's and the history's tickets (-1 = no device)."""
     codes, uniques = pd.factorize(current)
     if earlier is None:
@@ -402,10 +429,14 @@ def derive_reworks(
         return is_rework, prev_ticket, prev_completed
     hist = history_tickets
     if hist is not None and len(hist) and "month" in hist.columns:
-        hist = hist[hist["month"].astype(str) != str(month)]  # a re-scored month's own tickets are here already
+        hist = hist[
+            hist["month"].astype(str) != str(month)
+        ]  # a re-scored month's own tickets are here already
     if hist is not None and len(hist) == 0:
         hist = None
-    dev_now, dev_hist = _device_codes(tickets["device_id"], None if hist is None else hist["device_id"])
+    dev_now, dev_hist = _device_codes(
+        tickets["device_id"], None if hist is None else hist["device_id"]
+    )
 
     accepted = tickets["accepted_at"].to_numpy(dtype="datetime64[ns]")
     completed = (
@@ -420,7 +451,9 @@ def derive_reworks(
     if hist is not None:
         c_dev.append(dev_hist)
         c_time.append(hist["completed_at"].to_numpy(dtype="datetime64[ns]"))
-        c_ref.append(hist["ticket_id"] if "ticket_id" in hist.columns else pd.Series([""] * len(hist)))
+        c_ref.append(
+            hist["ticket_id"] if "ticket_id" in hist.columns else pd.Series([""] * len(hist))
+        )
     cd = np.concatenate(c_dev)
     ct = np.concatenate(c_time)
     c = np.flatnonzero((cd >= 0) & ~np.isnat(ct))
@@ -489,7 +522,9 @@ def rework_rate(kpi: Kpi, ctx: MetricContext) -> MetricResult:
             detail: np.ndarray | str = "导出数据标记为返修"
         else:
             prev_dt = derived[2][pos]
-            gap = (rows.df["accepted_at"].iloc[pos].to_numpy(dtype="datetime64[ns]") - prev_dt).astype("int64") / DAY_NS
+            gap = (
+                rows.df["accepted_at"].iloc[pos].to_numpy(dtype="datetime64[ns]") - prev_dt
+            ).astype("int64") / DAY_NS
             detail = (
                 f"{kpi.metric.window_days:g} 天内返修:同一设备前次工单 " + derived[1][pos].astype(str).astype(object)
                 + " 于 " + iso_text(prev_dt, "D") + " 完成"
@@ -519,7 +554,7 @@ def complaint_rate(kpi: Kpi, ctx: MetricContext) -> MetricResult:
     result = _with_quarter(kpi, ctx, ctx.count(rows.codes[valid]), ctx.count(ctx.codes("tickets")))
 
     def evidence(lost: np.ndarray) -> EvidencePart:
-        idx = _lost_rows(rows, valid, lost)
+        idx = np.flatnonzero(valid)  # every valid complaint: see MetricResult.evidence_for_all
         pos = rows.pos[idx]
         return build_evidence(
             ctx, kpi.id, rows.df, pos, rows.codes[idx], kind="complaint", table="complaints",
@@ -527,6 +562,7 @@ def complaint_rate(kpi: Kpi, ctx: MetricContext) -> MetricResult:
         )  # fmt: skip
 
     result.evidence = evidence
+    result.evidence_for_all = True
     return result
 
 
@@ -620,7 +656,12 @@ def count_rows(kpi: Kpi, ctx: MetricContext) -> MetricResult:
         return _unavailable(ctx, rows)
     weights = np.full(len(rows), float(metric.default_weight))
     if metric.weight_column:
-        mapped = rows.col(metric.weight_column).astype(str).map(dict(metric.weights)).to_numpy(dtype="float64", na_value=np.nan)
+        mapped = (
+            rows.col(metric.weight_column)
+            .astype(str)
+            .map(dict(metric.weights))
+            .to_numpy(dtype="float64", na_value=np.nan)
+        )
         weights = np.where(np.isnan(mapped), weights, mapped)
     if metric.points_column and metric.points_column in rows.df.columns:
         own = np.abs(rows.numbers(metric.points_column))  # exports write a deduction as 2 or -2
@@ -640,7 +681,11 @@ def count_rows(kpi: Kpi, ctx: MetricContext) -> MetricResult:
             detail = category + " 扣 " + _fmt(w, "%g") + " 分"
         else:
             kind = "violation" if metric.table == "discipline" else "record"
-            category = _take(rows.df, "violation", pos) if metric.table == "discipline" else np.full(len(pos), "", dtype=object)
+            category = (
+                _take(rows.df, "violation", pos)
+                if metric.table == "discipline"
+                else np.full(len(pos), "", dtype=object)
+            )
             detail = "扣 " + _fmt(w, "%g") + " 分"
         return build_evidence(
             ctx, kpi.id, rows.df, pos, rows.codes[idx], kind=kind, table=metric.table, value=w,
@@ -672,7 +717,9 @@ def sum_of_column(kpi: Kpi, ctx: MetricContext) -> MetricResult:
 
 
 # --------------------------------------------------------------------------- quarter to date
-def _with_quarter(kpi: Kpi, ctx: MetricContext, numerator: np.ndarray, basis: np.ndarray) -> MetricResult:
+def _with_quarter(
+    kpi: Kpi, ctx: MetricContext, numerator: np.ndarray, basis: np.ndarray
+) -> MetricResult:
     """A rate from (numerator, basis); quarter to date adds the quarter's earlier stored months."""
     if not kpi.metric.quarter_to_date:
         return MetricResult(_ratio(numerator, basis), basis, numerator=numerator)
@@ -692,7 +739,9 @@ def _with_quarter(kpi: Kpi, ctx: MetricContext, numerator: np.ndarray, basis: np
     first = earlier[0] if earlier else ctx.month
     complete = months_text <= found
     note = f"quarter to date {first}..{ctx.month}" if complete else "partial_quarter"
-    return MetricResult(_ratio(numerator, basis), basis, numerator=numerator, note=note, month_counts=month_counts)
+    return MetricResult(
+        _ratio(numerator, basis), basis, numerator=numerator, note=note, month_counts=month_counts
+    )
 
 
 KIND_FUNCTIONS: dict[str, Callable[[Kpi, MetricContext], MetricResult]] = {

@@ -19,10 +19,25 @@ from svcqa.schema import TABLES, Column
 # per KPI by ``Metric.columns()``.
 METRIC_KINDS: dict[str, dict[str, Any]] = {
     # seed kinds
-    "mean_cycle_days": {"table": "tickets", "rate": False, "unit": "days", "needs": ("accepted_at", "completed_at")},
-    "overdue_share": {"table": "tickets", "rate": True, "unit": "rate", "needs": ("accepted_at", "completed_at")},
+    "mean_cycle_days": {
+        "table": "tickets",
+        "rate": False,
+        "unit": "days",
+        "needs": ("accepted_at", "completed_at"),
+    },
+    "overdue_share": {
+        "table": "tickets",
+        "rate": True,
+        "unit": "rate",
+        "needs": ("accepted_at", "completed_at"),
+    },
     "rework_rate": {"table": "tickets", "rate": True, "unit": "rate", "needs": ("accepted_at",)},
-    "complaint_rate": {"table": "complaints", "rate": True, "unit": "rate", "needs": ("received_at",)},
+    "complaint_rate": {
+        "table": "complaints",
+        "rate": True,
+        "unit": "rate",
+        "needs": ("received_at",),
+    },
     "rating_mean": {"table": "cooperation", "rate": False, "unit": "rating", "needs": ()},
     "direct_score": {"table": "scores", "rate": False, "unit": "points", "needs": ()},
     # general kinds on any declared or canonical column
@@ -34,6 +49,9 @@ METRIC_KINDS: dict[str, dict[str, Any]] = {
 }
 # Kinds whose ``column`` option is mandatory (rating_mean defaults to ``rating``).
 COLUMN_KINDS = {"mean", "share_over", "flag_rate", "sum", "direct_score", "rating_mean"}
+
+# The exports every month brings (SPEC 1); the other tables are optional inputs.
+CORE_TABLES = ("tickets", "complaints", "attendance")
 
 CURVE_KINDS = ("linear", "deduct", "rating", "bands", "ratio")
 WHEN_EMPTY = ("full", "zero", "exclude")
@@ -79,13 +97,17 @@ class Metric:
         col = f"{self.table}.{self.column}"
         text = {
             "mean_cycle_days": "mean cycle days",
-            "overdue_share": f"share > {self.days:g} d" if self.days is not None else "overdue share",
+            "overdue_share": f"share > {self.days:g} d"
+            if self.days is not None
+            else "overdue share",
             "rework_rate": f"rework rate ({self.window_days:g} d)",
             "complaint_rate": "valid complaints / tickets",
             "rating_mean": f"mean {col}",
             "direct_score": col,
             "mean": f"mean {col}",
-            "share_over": f"share {col} {self.op} {self.threshold:g}" if self.threshold is not None else f"share {col}",
+            "share_over": f"share {col} {self.op} {self.threshold:g}"
+            if self.threshold is not None
+            else f"share {col}",
             "flag_rate": f"rate {col}",
             "sum": f"sum {col}",
         }.get(self.kind)
@@ -276,11 +298,15 @@ class Rubric:
         return next((g for g in self.grades if total >= g.min), self.grades[-1])
 
     def required_columns(self) -> dict[str, set[str]]:
-        """Canonical columns each table needs for this rubric (when the table is present).
+        """The tables a month must have for this rubric, and the canonical columns each needs.
 
-        Optional inputs the metrics use when available (``is_rework``/``device_id``,
-        ``is_valid``, discipline ``points``, roster columns, and the measured column of a KPI
-        with ``when_empty = "full"``) are not listed; ``optional_columns()`` lists them.
+        Ingest stops the run when one is missing. Only the core exports (SPEC 1: tickets,
+        complaints, attendance) the rubric's KPIs read are required; the optional tables
+        (discipline, cooperation, incentives, roster, department scores) are read when present,
+        and a KPI on an absent one follows ``when_empty``. Optional inputs the metrics use when
+        available (``is_rework``/``device_id``, ``is_valid``, discipline ``points``, roster
+        columns, the measured column of a KPI with ``when_empty = "full"``) are not listed
+        either; ``optional_columns()`` lists them.
         """
         needed: dict[str, set[str]] = {}
         for kpi in self.kpis:
@@ -290,9 +316,11 @@ class Rubric:
                     # "no data" (e.g. a declared answer_seconds column a system does not export).
                     cols = cols - ({kpi.metric.column} - set(TABLES[table].required))
                 needed.setdefault(table, set()).update(cols)
-        if self.incentives.enabled:
-            needed.setdefault(self.incentives.table, set()).update({"branch", self.incentives.column})
-        return needed
+        return {table: cols for table, cols in needed.items() if table in CORE_TABLES}
+
+    def tables(self) -> set[str]:
+        """Every table the rubric reads (required or optional), the roster included."""
+        return set(self.required_columns()) | set(self.optional_columns()) | {"branches"}
 
     def optional_columns(self) -> dict[str, set[str]]:
         """Columns the rubric uses when present, beyond ``required_columns()``."""
@@ -307,11 +335,19 @@ class Rubric:
             if metric.kind == "complaint_rate":
                 extra |= {"is_valid", "category", "description", "complaint_id"}
             used.setdefault(metric.table, set()).update(extra)
+        if self.incentives.enabled:
+            used.setdefault(self.incentives.table, set()).update({"branch", self.incentives.column})
         for veto in self.vetoes:  # a veto applies only when its column is supplied
-            used.setdefault(veto.table, set()).update({"branch"} | ({veto.column} if veto.column else set()))
+            used.setdefault(veto.table, set()).update(
+                {"branch"} | ({veto.column} if veto.column else set())
+            )
         used.setdefault("branches", set()).update({"branch", "region", "echelon", "contract_start"})
         required = self.required_columns()
-        return {t: cols - required.get(t, set()) for t, cols in used.items() if cols - required.get(t, set())}
+        return {
+            t: cols - required.get(t, set())
+            for t, cols in used.items()
+            if cols - required.get(t, set())
+        }
 
     def column_names(self, table: str) -> set[str]:
         """Canonical plus declared column names of ``table``."""
@@ -350,7 +386,9 @@ class Rubric:
                 }
                 for k in self.kpis
             ],
-            "grades": [{"name": g.name, "min": g.min, "coefficient": g.coefficient} for g in self.grades],
+            "grades": [
+                {"name": g.name, "min": g.min, "coefficient": g.coefficient} for g in self.grades
+            ],
             "failing_grades": list(self.failing_grades),
             "rectify_last_place": self.rectify_last_place,
             "contract_review_after": self.contract_review_after,
@@ -361,11 +399,20 @@ class Rubric:
                 "column": self.incentives.column,
             },
             "vetoes": [
-                {"id": v.id, "label": v.label, "table": v.table, "column": v.column, "at_least": v.at_least}
+                {
+                    "id": v.id,
+                    "label": v.label,
+                    "table": v.table,
+                    "column": v.column,
+                    "at_least": v.at_least,
+                }
                 for v in self.vetoes
             ],
             "extra_columns": {
-                t: [{"name": c.name, "type": c.type, "aliases": list(c.aliases), "label": c.label} for c in cols]
+                t: [
+                    {"name": c.name, "type": c.type, "aliases": list(c.aliases), "label": c.label}
+                    for c in cols
+                ]
                 for t, cols in self.extra_columns.items()
             },
             "aliases": self.aliases,

@@ -1,0 +1,144 @@
+"""Builders for hostile and messy input files, generated into ``tmp_path`` by the tests.
+
+Zip packages are assembled by hand (local headers, central directory, zip64 extras) so a
+bomb whose sheet XML inflates to gigabytes is built in about a second from one compressed
+block repeated: deflate with a full flush restarts its state, so identical input blocks
+compress to identical bytes that can be concatenated.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+NS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+RELS_NS = b'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"'
+DOC_REL = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def package_parts(sheet_xml: bytes, *, shared: bytes | None = None, sheet: str = "工单") -> dict[str, bytes]:
+    """The parts of a one-sheet xlsx whose sheet XML (and sharedStrings) are given verbatim."""
+    shared_type = (
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+    )
+    shared_rel = b'<Relationship Id="rId2" Type="' + DOC_REL + b'/sharedStrings" Target="sharedStrings.xml"/>'
+    parts = {
+        "[Content_Types].xml": b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        b'<Default Extension="xml" ContentType="application/xml"/>'
+        b'<Override PartName="/xl/workbook.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        b'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        + (shared_type if shared is not None else b"")
+        + b"</Types>",
+        "_rels/.rels": b'<?xml version="1.0" encoding="UTF-8"?><Relationships ' + RELS_NS + b">"
+        b'<Relationship Id="rId1" Type="' + DOC_REL + b'/officeDocument" Target="xl/workbook.xml"/>'
+        b"</Relationships>",
+        "xl/workbook.xml": b'<?xml version="1.0" encoding="UTF-8"?><workbook ' + NS
+        + b' xmlns:r="' + DOC_REL + b'"><sheets><sheet name="' + sheet.encode() + b'" sheetId="1" r:id="rId1"/>'
+        b"</sheets></workbook>",
+        "xl/_rels/workbook.xml.rels": b'<?xml version="1.0" encoding="UTF-8"?><Relationships ' + RELS_NS + b">"
+        b'<Relationship Id="rId1" Type="' + DOC_REL + b'/worksheet" Target="worksheets/sheet1.xml"/>'
+        + (shared_rel if shared is not None else b"")
+        + b"</Relationships>",
+        "xl/worksheets/sheet1.xml": sheet_xml,
+    }
+    if shared is not None:
+        parts["xl/sharedStrings.xml"] = shared
+    return parts
+
+
+def _deflate(data: bytes) -> bytes:
+    co = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return co.compress(data) + co.flush()
+
+
+def write_zip(path: Path, members: list[tuple[str, bytes, int, int]]) -> Path:
+    """Write ``(name, raw deflate bytes, crc32, uncompressed size)`` members as a zip (zip64 extras)."""
+    out = bytearray()
+    central = bytearray()
+    for name, data, crc, size in members:
+        encoded = name.encode("utf-8")
+        offset = len(out)
+        extra = struct.pack("<HHQQ", 1, 16, size, len(data))
+        out += struct.pack(
+            "<IHHHHHIIIHH", 0x04034B50, 45, 0x800, 8, 0, 0x21, crc, 0xFFFFFFFF, 0xFFFFFFFF, len(encoded), len(extra)
+        )
+        out += encoded + extra + data
+        central += struct.pack(
+            "<IHHHHHHIIIHHHHHII",
+            0x02014B50, 45, 45, 0x800, 8, 0, 0x21, crc, 0xFFFFFFFF, 0xFFFFFFFF,
+            len(encoded), len(extra), 0, 0, 0, 0, offset,
+        )
+        central += encoded + extra
+    start = len(out)
+    out += central
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central), start, 0)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def write_package(path: Path, parts: dict[str, bytes]) -> Path:
+    return write_zip(path, [(n, _deflate(d), zlib.crc32(d), len(d)) for n, d in parts.items()])
+
+
+def zip_bomb(path: Path, size: int = 2 * 1024**3, declared: int | None = None) -> Path:
+    """An xlsx whose sheet XML is one inline string of ``size`` bytes of 'A' (~1000:1 compressed).
+
+    ``declared`` forges the uncompressed size written in the headers (a bomb that lies).
+    """
+    head = b'<?xml version="1.0"?><worksheet ' + NS + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'
+    tail = b"</t></is></c></row></sheetData></worksheet>"
+    block = b"A" * (16 * 1024**2)
+    count = size // len(block)
+    co = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = co.compress(head) + co.flush(zlib.Z_FULL_FLUSH)
+    # After a full flush the compressor forgets its window, so every block encodes the same.
+    encoded_block = co.compress(block) + co.flush(zlib.Z_FULL_FLUSH)
+    data = first + encoded_block * count + co.compress(tail) + co.flush()
+    crc = zlib.crc32(head)
+    for _ in range(count):
+        crc = zlib.crc32(block, crc)
+    crc = zlib.crc32(tail, crc)
+    total = len(head) + count * len(block) + len(tail)
+    members = [(n, _deflate(d), zlib.crc32(d), len(d)) for n, d in package_parts(b"").items() if not n.endswith("sheet1.xml")]
+    members.append(("xl/worksheets/sheet1.xml", data, crc, total if declared is None else declared))
+    return write_zip(path, members)
+
+
+def billion_laughs(levels: int = 9) -> bytes:
+    """The classic entity-expansion document: ``&lol9;`` expands to 10**9 'lol's."""
+    entities = b'<!ENTITY lol0 "lol">' + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1)) * 10) for i in range(1, levels + 1)
+    )
+    return b'<?xml version="1.0"?><!DOCTYPE lolz [' + entities + b"]>"
+
+
+def laughs_in_sheet(path: Path) -> Path:
+    sheet = billion_laughs() + (
+        b"<worksheet " + NS + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c>'
+        b"</row></sheetData></worksheet>"
+    )
+    return write_package(path, package_parts(sheet))
+
+
+def laughs_in_shared_strings(path: Path) -> Path:
+    sheet = b"<worksheet " + NS + b'><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>'
+    shared = billion_laughs() + b"<sst " + NS + b' count="1" uniqueCount="1"><si><t>&lol9;</t></si></sst>'
+    return write_package(path, package_parts(sheet, shared=shared))
+
+
+def laughs_after_padding(path: Path, padding: int = 200_000) -> Path:
+    """A DOCTYPE hidden behind a long comment, beyond the prolog svcqa scans: the reader itself
+    must not expand it either."""
+    comment = b"<!--" + b" " * padding + b"-->"
+    sheet = (
+        b'<?xml version="1.0"?>' + comment + billion_laughs()[len(b'<?xml version="1.0"?>') :]
+        + b"<worksheet " + NS + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c>'
+        b"</row></sheetData></worksheet>"
+    )
+    return write_package(path, package_parts(sheet))
