@@ -106,6 +106,7 @@ def run_score(
     limits=None,
     now: datetime | None = None,
     rescore_stale: bool = True,
+    lock_timeout: float = 30.0,
     progress: Callable[[str], None] | None = None,
 ) -> ScoreRun:
     """Score one month and write ``scorecard.xlsx/json/csv`` and the rejects into ``out_dir``.
@@ -131,7 +132,7 @@ def run_score(
         from svcqa.history import HistoryStore, resolve_db_path
 
         db_path = resolve_db_path(db)
-        store = HistoryStore(db_path)
+        store = HistoryStore(db_path, lock_timeout=lock_timeout)
     try:
         context = store.context(data.month, qtd_kpis=rubric_obj.qtd_kpi_ids) if store else None
         step("scoring")
