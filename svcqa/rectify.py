@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from svcqa.errors import NotFound, UsageError
-from svcqa.labels import flag_label
+from svcqa.labels import flag_label, flags_text
 from svcqa.models import BranchResult, Finding, KpiResult, Month, Scorecard
 from svcqa.render.environment import DASH, metric
 from svcqa.render.report import (
@@ -834,7 +834,8 @@ def form_status(db: Path | None, *, month: Month | None = None, today: date | No
         ]
         records.append(
             {
-                "month": f.month, "branch": f.branch, "branch_key": f.branch_key, "reasons": f.reasons, "issued_at": f.issued_at,
+                "month": f.month, "branch": f.branch, "branch_key": f.branch_key, "reasons": f.reasons,
+                "reason_text": flags_text(f.reasons, "zh") if f.reasons != ["requested"] else LABELS["zh"]["requested"], "issued_at": f.issued_at,
                 "due_date": f.due_date, "files": [x["path"] for x in f.files], "returned": returned is not None,
                 "collected_at": returned["collected_at"] if returned else None, "source_file": returned["source_file"] if returned else None,
                 "form_overdue": returned is None and date.fromisoformat(f.due_date) < today,
