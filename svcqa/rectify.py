@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -727,6 +727,7 @@ def check_form(store: Any, path: Path, *, now: datetime) -> tuple[list[Finding],
         problems.add("locked-cell-edited", f"{len(edited) - MAX_LOCKED_EDITS} more cells outside the input cells were changed (rows inserted or deleted?)", sheet=sheet)
 
     month_end = date.fromisoformat(layout["month_end"])
+    example = month_end + timedelta(days=1)  # the first day after the month, for the hints
     labels = {"problem": "问题 (problem)", "measure": "整改措施 (measure)", "owner": "责任人 (owner)", "deadline": "完成时限 (deadline)"}
     measures = []
     for r in rows:
@@ -744,7 +745,7 @@ def check_form(store: Any, path: Path, *, now: datetime) -> tuple[list[Finding],
             try:
                 deadline = _as_date(values["deadline"])
             except ValueError:
-                problems.add("bad-deadline", f"deadline {values['deadline']!r} is not a date; enter a date such as {month_end.replace(day=1).isoformat()[:8]}28 after {month_end.isoformat()}", sheet=sheet, cell=r["deadline"], value=values["deadline"])
+                problems.add("bad-deadline", f"deadline {values['deadline']!r} is not a date; enter a date after {month_end.isoformat()}, such as {example.replace(day=28).isoformat()}", sheet=sheet, cell=r["deadline"], value=values["deadline"])
             else:
                 if deadline <= month_end:
                     problems.add("early-deadline", f"deadline {deadline.isoformat()} is not after the end of the assessed month ({month_end.isoformat()}); give a later date", sheet=sheet, cell=r["deadline"], value=deadline.isoformat())
@@ -767,7 +768,7 @@ def check_form(store: Any, path: Path, *, now: datetime) -> tuple[list[Finding],
             try:
                 texts[role] = _as_date(value).isoformat()
             except ValueError:
-                problems.add("bad-date", f"{role.replace('_', ' ')} {value!r} is not a date; enter a date such as {month_end.isoformat()[:8]}05 or leave it blank", sheet=sheet, cell=ref, value=value)
+                problems.add("bad-date", f"{role.replace('_', ' ')} {value!r} is not a date; enter a date such as {example.replace(day=5).isoformat()} or leave it blank", sheet=sheet, cell=ref, value=value)
         else:
             texts[role] = _text(value)
     if problems.items:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import sys
 from dataclasses import dataclass
@@ -313,16 +314,16 @@ def test_files_that_are_not_forms_are_reported(issued, tmp_path):
 
 def test_one_bad_form_does_not_stop_a_good_one_in_the_same_batch(issued, tmp_path):
     """Per form: the valid form of a batch is recorded, the bad one records nothing and is reported."""
-    db, form, _root = issued
+    source, form, _root = issued
+    db = Path(shutil.copy(source, tmp_path / "copy.db"))  # a store of its own: this test records
     good = fx.fill(form, tmp_path / "good.xlsx")
     bad = fx.fill(form, tmp_path / "bad.xlsx", overrides={"D54": None})
     run = collect_forms(db, [bad, good], now=NOW)
-    assert [(p.code, p.file) for p in run.problems] == [("missing-measure", "bad.xlsx")]
+    assert [(p.code, p.file, f"{p.column}{p.row}") for p in run.problems] == [("missing-measure", "bad.xlsx", "D54")]
     assert [f.source_file for f in run.recorded] == [str(good)]
     with HistoryStore(db) as store:
         assert len(forms_db.measures(store, SEP)) == 9
-        store._conn.execute("DELETE FROM rectify_measures")
-        store._conn.execute("DELETE FROM rectify_returns")
+        assert [v["source_file"] for v in forms_db.returns(store, SEP).values()] == [str(good)]
 
 
 # -- DOCX and the migration --------------------------------------------------------------------
