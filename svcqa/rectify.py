@@ -34,6 +34,8 @@ from svcqa.render.report import (
     KpiRow,
     ReportContext,
     _direction,
+    _labels,
+    _unit_suffix,
     build_branch_view,
     report_stems,
 )
@@ -47,6 +49,8 @@ REASON_FLAGS = ("last_place", "rectification_required", "contract_review")
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "服务质量整改报告",
+        "subtitle": "考核方案：{name}（{id}） · 整改原因：{reasons} · 请于 {due} 前提交",
+        "colon": "：",
         "s1": "一、基本情况",
         "s2": "二、上期整改措施执行情况",
         "s3": "三、主要问题分析",
@@ -54,15 +58,12 @@ LABELS: dict[str, dict[str, str]] = {
         "s5": "五、需协调事项",
         "branch": "网点",
         "month": "考核月份",
-        "rubric": "考核方案",
         "total": "总分",
         "rank": "排名",
         "grade": "等级",
         "coefficient": "结算系数",
         "streak": "连续末位月数",
         "fill_date": "填报日期",
-        "reasons": "整改原因",
-        "due": "请于 {due} 前提交",
         "vs_previous": "较上月",
         "group": "分组",
         "kpi": "指标",
@@ -116,6 +117,8 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Rectification report",
+        "subtitle": "Rubric: {name} ({id}) · required because: {reasons} · due by {due}",
+        "colon": ": ",
         "s1": "1. Overview",
         "s2": "2. Last period's measures and their effect",
         "s3": "3. Main problems",
@@ -123,15 +126,12 @@ LABELS: dict[str, dict[str, str]] = {
         "s5": "5. Support needed from other departments",
         "branch": "Branch",
         "month": "Month",
-        "rubric": "Rubric",
         "total": "Total",
         "rank": "Rank",
         "grade": "Grade",
         "coefficient": "Fee coefficient",
         "streak": "Months last in a row",
         "fill_date": "Date filled in",
-        "reasons": "Required because",
-        "due": "due by {due}",
         "vs_previous": "vs previous month",
         "group": "Group",
         "kpi": "KPI",
@@ -268,6 +268,7 @@ class RectifyForm:
     month: Month
     reasons: tuple[str, ...]
     reason_text: str
+    subtitle: str
     due_date: date
     due_text: str
     streak: int
@@ -311,8 +312,9 @@ def kpi_target(kpi: KpiResult) -> float | None:
     return None
 
 
-def target_text(value: float | None, unit: str) -> str:
-    return DASH if value is None else metric(value, unit) + (" 天" if unit == "days" else "")
+def target_text(value: float | None, unit: str, lang: str = "zh") -> str:
+    """A KPI value or target in its unit, as the report writes it (``3.0%``, ``5.00 天``)."""
+    return DASH if value is None else metric(value, unit) + _unit_suffix(unit, _labels(lang))
 
 
 def _missing(value: Any) -> bool:
@@ -366,9 +368,9 @@ def follow_ups(
         out.append(
             FollowUp(
                 month=str(r.month), row=int(r.row), kpi_id=kpi_id, label=kpi.label if kpi else DASH, problem=str(r.problem), measure=str(r.measure),
-                owner=str(r.owner), deadline=str(r.deadline), target=target, target_text=target_text(target, unit),
-                prev_value=prev_value, prev_text=target_text(prev_value, unit) if prev_value is not None else t["no_data"],
-                value=value, value_text=target_text(value, unit) if value is not None else t["no_data"],
+                owner=str(r.owner), deadline=str(r.deadline), target=target, target_text=target_text(target, unit, lang),
+                prev_value=prev_value, prev_text=target_text(prev_value, unit, lang) if prev_value is not None else t["no_data"],
+                value=value, value_text=target_text(value, unit, lang) if value is not None else t["no_data"],
                 improved=None if state in ("no_data", "same") else improved, moved=state, moved_text=text, reached=reached,
             )
         )
@@ -436,7 +438,7 @@ def build_form(
         for k in view.kpis:
             old = then.get(k.id)
             if old is not None and round(k.points - old.points, 2) < 0:
-                old_text = t["no_data"] if old.no_data or _missing(old.value) else target_text(float(old.value), old.unit)
+                old_text = t["no_data"] if old.no_data or _missing(old.value) else target_text(float(old.value), old.unit, lang)
                 drops.append(Drop(k.label, old_text, k.value_text, round(old.points, 2), k.points))
         drops.sort(key=lambda d: d.delta)
     kpis = {k.id: k for k in branch.kpis}
@@ -445,20 +447,23 @@ def build_form(
         kpi = kpis[row.id]
         target = kpi_target(kpi)
         problem = t["problem_text"].format(label=row.label, value=row.value_text, full=row.full_text, lost=f"{row.lost:.2f}")
-        plan.append(PlanRow(i, row.id, problem, target, kpi.unit, target_text(target, kpi.unit)))
+        plan.append(PlanRow(i, row.id, problem, target, kpi.unit, target_text(target, kpi.unit, lang)))
     for j in range(EXTRA_PLAN_ROWS):
         plan.append(PlanRow(len(losing) + j + 1, "", "", None, "", ""))
     reasons = rectification_reasons(branch) or ("requested",)
+    why = reason_text(reasons, branch.grade, lang)
     due = due_date(month)
+    due_text = f"{due.year}年{due.month}月{due.day}日" if lang == "zh" else due.isoformat()
     stamp = now or scorecard.generated_at
     return RectifyForm(
         view=view,
         t=t,
         month=month,
         reasons=reasons,
-        reason_text=reason_text(reasons, branch.grade, lang),
+        reason_text=why,
+        subtitle=t["subtitle"].format(name=view.rubric_name, id=view.rubric_id, reasons=why, due=due_text),
         due_date=due,
-        due_text=f"{due.year}年{due.month}月{due.day}日" if lang == "zh" else due.isoformat(),
+        due_text=due_text,
         streak=branch.last_place_streak,
         groups=form_groups,
         previous_month=str(month.prev()),

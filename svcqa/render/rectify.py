@@ -64,7 +64,7 @@ def write_form_docx(form: Any, path: Path, *, now: datetime | None = None) -> Pa
         doc.core_properties.modified = now
 
     doc.add_heading(f"{v.branch} · {v.month} {t['title']}", level=0)
-    doc.add_paragraph(f"{t['rubric']}：{v.rubric_name}（{v.rubric_id}） · {t['reasons']}：{form.reason_text} · {t['due'].format(due=form.due_text)}")
+    doc.add_paragraph(form.subtitle)
     _table(doc, [t["branch"], v.branch, t["month"], v.month], [
         [t["total"], f"{pts2(v.total)} / {v.rubric_max:g}", t["rank"], v.rank_text],
         [t["grade"], v.grade, t["coefficient"], pts2(v.coefficient)],

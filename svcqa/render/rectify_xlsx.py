@@ -220,7 +220,7 @@ def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]
     s.put(0, f"{v.branch} · {v.month} {t['title']}", "title", to_col=LAST_COL)
     ws.set_row(0, 28)
     s.row = 1
-    s.put(0, f"{t['rubric']}：{v.rubric_name}（{v.rubric_id}） · {t['reasons']}：{form.reason_text} · {t['due'].format(due=form.due_text)}", "sub", to_col=LAST_COL)
+    s.put(0, form.subtitle, "sub", to_col=LAST_COL)
     ws.set_row(1, 28)
     s.row = 2
     s.put(0, t["branch"], "label"); s.put(1, v.branch, "bold", to_col=2); s.put(3, t["month"], "label"); s.put(4, v.month, "text")  # noqa: E702
