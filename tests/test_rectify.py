@@ -136,12 +136,19 @@ def test_next_month_xlsx_form_carries_the_measures_in_section_two(loop):
 
 
 def test_next_month_report_shows_the_measures_next_to_the_new_value(loop, tmp_path):
-    """The weak branch's 10 HTML report has a follow-up table with each 09 measure and whether it improved."""
-    run = reports_from_store(loop.db, month=OCT, branch=fx.WEAK, out_dir=tmp_path, formats=("html",), now=NOW)
-    html = run.paths[0].read_text(encoding="utf-8")
-    assert "上期整改措施跟踪（2026-09 整改报告）" in html
-    assert html.count('<tr data-kpi="') >= 9 + 10  # 10 KPI rows plus 9 follow-ups
-    assert "rework_rate 专项整改：每周复盘，专人跟进" in html and "未改善" in html
+    """The weak branch's 10 report (HTML and XLSX) lists each 09 measure with the KPI then and now and whether it improved."""
+    run = reports_from_store(loop.db, month=OCT, branch=fx.WEAK, out_dir=tmp_path, now=NOW)
+    html = next(p for p in run.paths if p.suffix == ".html").read_text(encoding="utf-8")
+    section = html[html.index('<section id="follow-ups">') : html.index('<section id="charts">')]
+    assert "上期整改措施跟踪（2026-09 整改报告）" in section
+    assert section.count('<tr data-kpi="') == 9
+    assert "rework_rate 专项整改：每周复盘，专人跟进" in section and "7.6%" in section and "7.9%" in section and "未改善" in section
+    overview = openpyxl.load_workbook(next(p for p in run.paths if p.suffix == ".xlsx"))["概览"]
+    rows = [[c.value for c in row] for row in overview.iter_rows()]
+    complaint = next(r for r in rows if r[1] == "complaint_rate 专项整改：每周复盘，专人跟进")
+    assert complaint[:7] == ["客户投诉", "complaint_rate 专项整改：每周复盘，专人跟进", "王店长", "2026-11-30", "3.8%", "3.7%", "改善"]
+    others = reports_from_store(loop.db, month=OCT, branch="广州海珠（四）授权服务店", out_dir=tmp_path / "o", formats=("html",), now=NOW)
+    assert 'id="follow-ups"' not in others.paths[0].read_text(encoding="utf-8")
 
 
 def test_recollecting_the_same_branch_month_replaces_the_earlier_record(loop, tmp_path):

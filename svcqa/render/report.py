@@ -1068,6 +1068,12 @@ def _overview_sheet(wb: Workbook, view: BranchView) -> None:
         ws.row([t["flags"]], "bold")
         for callout in view.callouts:
             ws.row(["", callout.text], [None, "danger" if callout.level == "danger" else "info"])
+    if view.follow_ups:
+        ws.row()
+        ws.row([t["follow_ups"].format(month=view.follow_ups[0].month)], "bold")
+        ws.row([t["kpi"], t["fu_measure"], t["fu_owner"], t["fu_deadline"], t["fu_before"], t["fu_now"], t["fu_moved"]], "head")
+        for u in view.follow_ups:
+            ws.row([u.label, u.measure, u.owner, u.deadline, u.prev_text, u.value_text, u.moved_text], ["text", "wrap", "text", "text", "text", "text", "text"])
     ws.row()
     ws.row([t["incentives"]], "bold")
     if view.incentives:
