@@ -693,7 +693,7 @@ def check_form(store: Any, path: Path, *, now: datetime) -> tuple[list[Finding],
     try:
         filled = read_filled_form(path)
     except NotAForm as exc:
-        problems.add("not-a-form", str(exc))
+        problems.add(exc.code, str(exc))
         return problems.items, None
     issued = forms_db.issued_form(store, filled.meta.get("form_id", ""))
     if issued is None:

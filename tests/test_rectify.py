@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import sys
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -317,6 +318,21 @@ def test_files_that_are_not_forms_are_reported(issued, tmp_path):
     assert [p.code for p in run.problems] == ["not-a-form", "not-a-form", "missing-file"]
     assert "scorecard.xlsx: is not an svcqa rectification form (it has no '_svcqa_form' sheet)" in run.problems[0].message
     assert run.recorded == []
+
+
+def test_a_returned_file_declaring_xml_entities_is_refused_before_parsing(issued, tmp_path):
+    """A form whose workbook.xml carries a DTD (entity-expansion attack) is refused with the export guards' reason."""
+    db, form, _root = issued
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(form) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/workbook.xml":
+                data = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + data.split(b"?>", 1)[1]
+            dst.writestr(info.filename, data)
+    run = collect_forms(db, [bomb], now=NOW)
+    assert [p.code for p in run.problems] == ["unsafe-file"] and run.recorded == []
+    assert run.problems[0].message.startswith("file bomb.xlsx: zip member xl/workbook.xml declares a DTD or XML entities")
 
 
 def test_one_bad_form_does_not_stop_a_good_one_in_the_same_batch(issued, tmp_path):

@@ -369,6 +369,10 @@ def _meta_sheet(wb: xlsxwriter.Workbook, form: Any, layout: FormLayout, now: dat
 class NotAForm(Exception):
     """The file is not a readable svcqa form workbook; the message says why."""
 
+    def __init__(self, message: str, code: str = "not-a-form"):
+        super().__init__(message)
+        self.code = code
+
 
 @dataclass
 class FilledForm:
@@ -382,6 +386,19 @@ def read_filled_form(path: Path) -> FilledForm:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    from svcqa.errors import InputError
+    from svcqa.ingest.limits import Limits, check_file_size, check_xml_prologs, check_zip
+
+    # A returned file is untrusted input: the same size, zip-bomb and XML-entity guards as exports.
+    limits = Limits.from_env()
+    try:
+        check_file_size(path, path.stat().st_size, limits)
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                check_zip(path, archive, limits)
+                check_xml_prologs(path, archive)
+    except InputError as exc:
+        raise NotAForm(str(exc).removeprefix(f"file {path.name}: "), code="unsafe-file") from exc
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
