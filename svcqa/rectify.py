@@ -33,7 +33,9 @@ from svcqa.render.report import (
     BranchView,
     KpiRow,
     ReportContext,
+    _deadline,
     _direction,
+    _is_missing,
     _labels,
     _unit_suffix,
     build_branch_view,
@@ -317,11 +319,7 @@ def target_text(value: float | None, unit: str, lang: str = "zh") -> str:
     return DASH if value is None else metric(value, unit) + _unit_suffix(unit, _labels(lang))
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def moved(curve: Mapping[str, Any], before: float | None, after: float | None, points_before: float | None = None, points_after: float | None = None) -> bool | None:
+def kpi_improved(curve: Mapping[str, Any], before: float | None, after: float | None, points_before: float | None = None, points_after: float | None = None) -> bool | None:
     """Did the KPI improve? Direction-aware: a lower-is-better KPI improves when its value drops.
 
     Curves with no direction (only the points tell) compare points. None when a value is missing
@@ -331,13 +329,13 @@ def moved(curve: Mapping[str, Any], before: float | None, after: float | None, p
     if direction is None:
         before, after = points_before, points_after
         direction = "higher"
-    if _missing(before) or _missing(after):
+    if _is_missing(before) or _is_missing(after):
         return None
     return float(after) < float(before) if direction == "lower" else float(after) > float(before)
 
 
 def _reached(curve: Mapping[str, Any], value: float | None, target: float | None) -> bool | None:
-    if _missing(value) or target is None:
+    if _is_missing(value) or target is None:
         return None
     direction = _direction(curve) or "higher"
     return float(value) <= target if direction == "lower" else float(value) >= target
@@ -357,10 +355,10 @@ def follow_ups(
         old, new = then.get(kpi_id), current.get(kpi_id)
         kpi = new or old
         unit = kpi.unit if kpi else ""
-        prev_value = None if old is None or old.no_data or _missing(old.value) else float(old.value)
-        value = None if new is None or new.no_data or _missing(new.value) else float(new.value)
-        target = None if _missing(r.target) else float(r.target)
-        improved = moved(kpi.curve, prev_value, value, old.points if old else None, new.points if new else None) if kpi else None
+        prev_value = None if old is None or old.no_data or _is_missing(old.value) else float(old.value)
+        value = None if new is None or new.no_data or _is_missing(new.value) else float(new.value)
+        target = None if _is_missing(r.target) else float(r.target)
+        improved = kpi_improved(kpi.curve, prev_value, value, old.points if old else None, new.points if new else None) if kpi else None
         same = prev_value is not None and value is not None and round(prev_value, 9) == round(value, 9)
         state = "no_data" if improved is None and not same else "same" if same else "improved" if improved else "worse"
         reached = _reached(kpi.curve, value, target) if kpi else None
@@ -420,12 +418,9 @@ def build_form(
     t = form_labels(lang)
     branch = context.by_key[branch_key]
     month = scorecard.month
-    groups: dict[str, list[KpiRow]] = {}
-    for row in view.kpis:
-        groups.setdefault(row.group, []).append(row)
     form_groups = tuple(
-        FormGroup(name, tuple(rows), round(sum(r.points for r in rows), 2), sum(r.max for r in rows), round(sum(r.lost for r in rows), 2))
-        for name, rows in groups.items()
+        FormGroup(g.name, g.rows, round(sum(r.points for r in g.rows), 2), sum(r.max for r in g.rows), round(sum(r.lost for r in g.rows), 2))
+        for g in view.kpi_groups
     )
     before = previous.branch(branch_key) if previous is not None else None
     prev_measures = previous_measures if previous_measures is not None else pd.DataFrame()
@@ -438,7 +433,7 @@ def build_form(
         for k in view.kpis:
             old = then.get(k.id)
             if old is not None and round(k.points - old.points, 2) < 0:
-                old_text = t["no_data"] if old.no_data or _missing(old.value) else target_text(float(old.value), old.unit, lang)
+                old_text = t["no_data"] if old.no_data or _is_missing(old.value) else target_text(float(old.value), old.unit, lang)
                 drops.append(Drop(k.label, old_text, k.value_text, round(old.points, 2), k.points))
         drops.sort(key=lambda d: d.delta)
     kpis = {k.id: k for k in branch.kpis}
@@ -453,7 +448,7 @@ def build_form(
     reasons = rectification_reasons(branch) or ("requested",)
     why = reason_text(reasons, branch.grade, lang)
     due = due_date(month)
-    due_text = f"{due.year}年{due.month}月{due.day}日" if lang == "zh" else due.isoformat()
+    due_text = _deadline(str(month), lang)
     stamp = now or scorecard.generated_at
     return RectifyForm(
         view=view,
