@@ -223,10 +223,8 @@ def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]
     s.put(0, form.subtitle, "sub", to_col=LAST_COL)
     ws.set_row(1, 28)
     s.row = 2
-    s.put(0, t["branch"], "label"); s.put(1, v.branch, "bold", to_col=2); s.put(3, t["month"], "label"); s.put(4, v.month, "text")  # noqa: E702
-    s.put(5, t["fill_date"], "label")
     s.input(6, "fill_date", kind="date", to_col=7, validation=valid["date"])
-    s.row += 1
+    s.line([(0, 0, t["branch"], "label"), (1, 2, v.branch, "bold"), (3, 3, t["month"], "label"), (4, 4, v.month, "text"), (5, 5, t["fill_date"], "label")])
     s.line([(0, 0, t["total"], "label"), (1, 2, f"{pts2(v.total)} / {v.rubric_max:g}", "bold"), (3, 3, t["rank"], "label"),
             (4, 4, v.rank_text, "text"), (5, 5, t["grade"], "label"), (6, 7, v.grade, "bold")])
     s.line([(0, 0, t["coefficient"], "label"), (1, 2, pts2(v.coefficient), "text"), (3, 3, t["streak"], "label"),
