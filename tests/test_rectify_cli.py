@@ -48,6 +48,15 @@ def test_rectify_one_branch_in_one_format(store, tmp_path):
     assert "2026-09: 1 rectification form(s)" in result.output
 
 
+def test_rectify_in_english(store, tmp_path):
+    """--lang en labels the form in English, sections and reasons included."""
+    result = runner.invoke(app, ["rectify", "--db", str(store), "--branch", fx.WEAK, "--format", "html", "--lang", "en", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"{fx.WEAK}: last place, contract review" in result.output
+    html = next(tmp_path.glob("*.html")).read_text(encoding="utf-8")
+    assert "<h2>4. Measures and plan</h2>" in html and "Signed (branch manager): " in html
+
+
 def test_rectify_usage_errors_exit_2(store):
     """--branch with --all-required, or an unknown format, is a usage error (exit 2) with no traceback."""
     both = runner.invoke(app, ["rectify", "--db", str(store), "--branch", fx.WEAK, "--all-required"])
