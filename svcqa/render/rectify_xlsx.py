@@ -143,6 +143,8 @@ class _Sheet:
         last_col, last_row = (to_col if to_col is not None else col), r + rows - 1
         if (last_col, last_row) != (col, r):
             self.ws.merge_range(r, col, last_row, last_col, "", style)
+        for tall in range(r, last_row + 1) if rows > 1 else ():
+            self.ws.set_row(tall, 24)  # a writing box: several lines of text
         if value is not None:
             self.ws.write_number(r, col, float(value), style)
         elif (last_col, last_row) == (col, r):
