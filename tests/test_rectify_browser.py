@@ -60,3 +60,13 @@ def test_form_prints_on_a4(pages, tmp_path):
     pages_ = browser.pdf_pages(pdf)
     assert len(pages_) >= 1
     assert all(595 <= w < 596.5 and 841 <= h < 842.5 for w, h in pages_)
+
+
+def test_screenshot_draws_the_form_with_a_cjk_font(pages, tmp_path):
+    """With Noto Sans CJK installed the form renders as a real, non-blank picture."""
+    assert browser.cjk_font_installed("Noto Sans CJK SC"), "fonts-noto-cjk is required for the browser tests"
+    png = tmp_path / "form.png"
+    browser.screenshot(pages["东莞虎门服务中心"], png, width=1000, height=900)
+    width, height, _ = browser.png_pixels(png)
+    assert (width, height) == (1000, 900)
+    assert browser.non_white_fraction(png) > 0.04
