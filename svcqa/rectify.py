@@ -3,9 +3,8 @@
 The closed loop (SPEC 5): a branch ranked last or graded failing gets a form for the month
 (``issue_forms``), fills in its measures, owners, deadlines and targets and sends the XLSX back
 (``collect_forms``, in ``svcqa.rectify_collect``, validates it and records the measures), and
-next month's form and report show
-each measure next to the KPI's new value (``follow_ups``). ``form_status`` says what was issued,
-what came back and which measures are past their deadline.
+next month's form and report show each measure next to the KPI's new value (``follow_ups``).
+``form_status`` says what was issued, what came back and which measures are past their deadline.
 
 A form is a ``BranchView`` (the same figures the branch report shows, built by
 ``svcqa.render.report``) plus what only the form has: the KPI groups' subtotals, last period's
