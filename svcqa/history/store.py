@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -126,7 +127,7 @@ class HistoryStore:
                 "store with --db. The store was not changed."
             )
         try:
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._use_wal()
             self._conn.execute("PRAGMA synchronous = NORMAL")  # safe in WAL: a crash never corrupts
             self._conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
@@ -135,6 +136,22 @@ class HistoryStore:
             with self._write():
                 # Another process may have migrated while we waited for the lock.
                 migrate(self._conn, self._user_version())
+
+    def _use_wal(self) -> None:
+        """Switch to WAL, waiting up to ``lock_timeout`` for another process.
+
+        SQLite answers "locked" at once, without its busy handler, when another process is
+        creating or migrating a new store at the same moment (two cron runs on a fresh file).
+        """
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
     def _user_version(self) -> int:
         try:
