@@ -26,6 +26,7 @@ demo: $(STAMP)
 	$(BIN)/svcqa score sample_data/2026-10.xlsx --db $(DEMO_OUT)/svcqa.db --out $(DEMO_OUT)/2026-10
 	$(BIN)/svcqa history --db $(DEMO_OUT)/svcqa.db --months 3
 	$(BIN)/svcqa report --all --db $(DEMO_OUT)/svcqa.db --out $(DEMO_OUT)/2026-10/reports
+	$(BIN)/svcqa rectify --db $(DEMO_OUT)/svcqa.db --out $(DEMO_OUT)/2026-10/rectify
 	@echo "Outputs in $(DEMO_OUT)/: open $(DEMO_OUT)/2026-10/reports/index.html"
 
 test: $(STAMP)

@@ -583,6 +583,134 @@ def report_command(
             console.print(str(path), markup=False)
 
 
+# The group's --help is rectify_command's docstring.
+rectify_app = typer.Typer(no_args_is_help=False, rich_markup_mode=None)
+app.add_typer(rectify_app, name="rectify")
+
+
+@rectify_app.callback(invoke_without_command=True)
+@handles_errors
+def rectify_command(
+    ctx: typer.Context,
+    month: str | None = typer.Option(None, "--month", "-m", help="Stored month YYYY-MM (default: the latest stored month)."),
+    branch: str | None = typer.Option(None, "--branch", "-b", help="Write the form of this branch only (name as written in the exports)."),
+    all_required: bool = typer.Option(False, "--all-required", help="Write a form for every branch that must rectify (the default)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default ./svcqa-out/YYYY-MM/rectify/)."),
+    formats: str = typer.Option("xlsx,html,docx", "--format", "-f", help="Form files to write: xlsx, html, docx, comma separated."),
+    db: Path | None = typer.Option(None, "--db", help="History store (default $SVCQA_DB, else ./svcqa.db)."),
+    lang: str = typer.Option("zh", "--lang", help="Language of the form's labels: zh or en."),
+) -> None:
+    """Write rectification report forms (整改报告) for the branches that must rectify, pre-filled.
+
+    Without --branch, writes a form for every branch ranked last or graded failing in the month
+    and says which and why. Each form has the header (score, rank of N, grade, months last in a
+    row), the KPIs' lost points, last period's collected measures and whether each KPI moved,
+    the main problems (KPIs that lost most, complaint hot spots, drops on last month) and one
+    plan row per losing KPI; the branch fills in the yellow cells and sends the XLSX back for
+    `svcqa rectify collect`. `svcqa rectify status` shows what came back.
+
+    Example:  svcqa rectify --month 2026-10 --db svcqa.db --out svcqa-out/2026-10/rectify
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from svcqa.models import Month
+    from svcqa.rectify import issue_forms, parse_form_formats
+
+    if branch is not None and all_required:
+        raise UsageError("give either --branch NAME or --all-required, not both")
+    if lang not in ("zh", "en"):
+        raise UsageError(f"--lang must be zh or en, not {lang!r}")
+    run = issue_forms(db, month=Month.parse(month) if month else None, branch=branch, out_dir=out, formats=parse_form_formats(formats), lang=lang)
+    console = stdout_console()
+    if not run.forms:
+        console.print(f"{run.month}: no branch must rectify (none ranked last or graded failing); no forms written", markup=False)
+        return
+    console.print(f"{run.month}: {len(run.forms)} rectification form(s) in {run.out_dir}/", markup=False)
+    for form in run.forms:
+        console.print(f"  {form.branch}: {form.reason_text}", markup=False)
+        for path in form.paths:
+            console.print(f"    {path}", markup=False)
+
+
+@rectify_app.command("collect")
+@handles_errors
+def rectify_collect_command(
+    paths: list[Path] = typer.Argument(..., help="Filled-in form workbooks (.xlsx) as the branches sent them back."),
+    db: Path | None = typer.Option(None, "--db", help="History store the forms were issued from (default $SVCQA_DB, else ./svcqa.db)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+) -> None:
+    """Read filled-in forms back, check them, and record their measures in the history store.
+
+    Each plan row needs a measure, an owner and a deadline (a date after the assessed month);
+    target values must be numbers; nothing outside the yellow input cells may change. A form
+    with any problem records nothing and each problem is printed with file, sheet, cell and
+    reason (exit code 1); the valid forms are recorded, replacing an earlier return of the
+    same branch and month.
+
+    Example:  svcqa rectify collect returned/*.xlsx --db svcqa.db
+    """
+    from svcqa.rectify import collect_forms
+
+    if fmt not in ("table", "json"):
+        raise UsageError(f"--format {fmt!r} is not one of: table, json")
+    run = collect_forms(db, paths)
+    if fmt == "json":
+        print_json(
+            {
+                "checked": run.checked,
+                "recorded": [{"branch_key": f.branch_key, "month": f.month, "source_file": f.source_file, "measures": len(f.measures)} for f in run.recorded],
+                "problems": [p.as_dict() for p in run.problems],
+            }
+        )
+    else:
+        console = stdout_console()
+        for form in run.recorded:
+            console.print(f"recorded {form.month} {form.branch_key}: {len(form.measures)} measure(s) from {form.source_file}", markup=False)
+        for problem in run.problems:
+            sys.stderr.write(f"svcqa: {problem.message}\n")
+        console.print(f"{len(run.recorded)} of {run.checked} form(s) recorded; {len(run.problems)} problem(s)", markup=False)
+    if not run.ok:
+        raise typer.Exit(1)
+
+
+@rectify_app.command("status")
+@handles_errors
+def rectify_status_command(
+    month: str | None = typer.Option(None, "--month", "-m", help="Only forms of this month, YYYY-MM (default: every month)."),
+    db: Path | None = typer.Option(None, "--db", help="History store (default $SVCQA_DB, else ./svcqa.db)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+) -> None:
+    """Show which forms were issued, which came back, and which measures are past their deadline.
+
+    Example:  svcqa rectify status --month 2026-10 --db svcqa.db
+    """
+    from rich.table import Table as RichTable
+
+    from svcqa.models import Month
+    from svcqa.rectify import form_status
+
+    if fmt not in ("table", "json"):
+        raise UsageError(f"--format {fmt!r} is not one of: table, json")
+    records = form_status(db, month=Month.parse(month) if month else None)
+    if fmt == "json":
+        print_json(records)
+        return
+    console = stdout_console()
+    if not records:
+        console.print("no rectification forms issued" + (f" for {month}" if month else ""), markup=False)
+        return
+    table = RichTable(title="rectification forms", show_header=True, header_style="bold")
+    for header in ("month", "branch", "why", "issued", "due", "returned", "measures", "overdue"):
+        table.add_column(header, justify="right" if header in ("measures", "overdue") else "left")
+    for r in records:
+        back = r["collected_at"][:10] if r["returned"] else ("OVERDUE" if r["form_overdue"] else "no")
+        table.add_row(r["month"], r["branch"], r["reason_text"], r["issued_at"][:10], r["due_date"], back, str(r["measures"]), str(len(r["overdue_measures"])))
+    console.print(table)
+    for r in records:
+        for m in r["overdue_measures"]:
+            console.print(f"overdue: {r['month']} {r['branch']} row {m['row']} ({m['kpi_id'] or '-'}): {m['measure']} — {m['owner']}, due {m['deadline']}", markup=False)
+
+
 def main() -> None:
     app()
 

@@ -601,15 +601,16 @@ def test_trend_frames(tmp_path: Path) -> None:
 
 
 def test_a_new_migration_upgrades_an_existing_store_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Registering migration 2 upgrades a version-1 store on open, keeping its data; a failing one changes nothing."""
+    """Registering the next migration upgrades an existing store on open, keeping its data; a failing one changes nothing."""
     from svcqa.history import migrations
 
     path = tmp_path / "h.db"
     with open_store(path) as store:
         save(store, scorecard(SEP, {"天河网点": 1}))
     monkeypatch.setattr(migrations, "MIGRATIONS", dict(MIGRATIONS))
+    current = len(MIGRATIONS)
 
-    @migrations.migration(2)
+    @migrations.migration(current + 1)
     def add_forms(conn: sqlite3.Connection) -> None:
         migrations.execute_all(conn, "CREATE TABLE forms (run_id INTEGER, branch_key TEXT);\nCREATE INDEX forms_by_run ON forms(run_id);")
         raise RuntimeError("half-way through the upgrade")
@@ -617,15 +618,15 @@ def test_a_new_migration_upgrades_an_existing_store_atomically(tmp_path: Path, m
     with pytest.raises(RuntimeError, match="half-way"):
         open_store(path)
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (current,)
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'forms'").fetchone() == (0,)
     conn.close()
 
-    migrations.MIGRATIONS[2] = lambda conn: migrations.execute_all(conn, "CREATE TABLE forms (run_id INTEGER, branch_key TEXT);")
+    migrations.MIGRATIONS[current + 1] = lambda conn: migrations.execute_all(conn, "CREATE TABLE forms (run_id INTEGER, branch_key TEXT);")
     with open_store(path) as store:
         assert store.months() == [SEP]
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (current + 1,)
     assert conn.execute("SELECT count(*) FROM forms").fetchone() == (0,)
     conn.close()
 

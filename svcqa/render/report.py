@@ -84,6 +84,14 @@ LABELS: dict[str, dict[str, str]] = {
         "neighbour_branch": "网点",
         "this_branch": "本网点",
         "hot_spots": "投诉热点（有效投诉类别 TOP 10）",
+        "follow_ups": "上期整改措施跟踪（{month} 整改报告）",
+        "fu_measure": "整改措施",
+        "fu_owner": "责任人",
+        "fu_deadline": "完成时限",
+        "fu_target": "目标值",
+        "fu_before": "上期值",
+        "fu_now": "本期值",
+        "fu_moved": "是否改善",
         "category": "类别",
         "count": "件数",
         "share": "占比",
@@ -179,6 +187,14 @@ LABELS: dict[str, dict[str, str]] = {
         "neighbour_branch": "Branch",
         "this_branch": "this branch",
         "hot_spots": "Complaint hot spots (top 10 categories of valid complaints)",
+        "follow_ups": "Follow-up of last period's rectification measures ({month} form)",
+        "fu_measure": "Measure",
+        "fu_owner": "Owner",
+        "fu_deadline": "Deadline",
+        "fu_target": "Target",
+        "fu_before": "Before",
+        "fu_now": "Now",
+        "fu_moved": "Improved?",
         "category": "Category",
         "count": "Count",
         "share": "Share",
@@ -448,6 +464,8 @@ class BranchView:
     # All evidence rows of the branch as aligned arrays (EVIDENCE_TEXT columns plus ``kpi_label``,
     # ``value_num`` and ``row_num``): the XLSX detail sheet lists every one of them.
     evidence_columns: Mapping[str, np.ndarray] = field(repr=False, default_factory=dict)
+    # Last period's rectification measures with the KPI's value then and now (svcqa.rectify.FollowUp).
+    follow_ups: tuple[Any, ...] = ()
 
     @property
     def lost_total(self) -> float:
@@ -489,8 +507,17 @@ def _direction(curve: Mapping[str, Any]) -> str | None:
 class ReportContext:
     """Per-scorecard figures every branch report needs; build once, render many branches."""
 
-    def __init__(self, scorecard: Scorecard, *, trend: pd.DataFrame | None = None, previous: Scorecard | None = None, lang: str = "zh"):
+    def __init__(
+        self,
+        scorecard: Scorecard,
+        *,
+        trend: pd.DataFrame | None = None,
+        previous: Scorecard | None = None,
+        lang: str = "zh",
+        follow_ups: Mapping[str, Sequence[Any]] | None = None,
+    ):
         self.scorecard = scorecard
+        self.follow_ups = dict(follow_ups or {})
         self.lang = lang
         self.t = _labels(lang)
         self.by_key = {b.branch_key: b for b in scorecard.branches}
@@ -721,6 +748,7 @@ def build_branch_view(
         trend_chart=trend_svg,
         generated_at=stamp.strftime("%Y-%m-%d %H:%M") if stamp else "",
         evidence_columns=columns,
+        follow_ups=tuple(ctx.follow_ups.get(branch_key, ())),
     )
 
 
@@ -1040,6 +1068,12 @@ def _overview_sheet(wb: Workbook, view: BranchView) -> None:
         ws.row([t["flags"]], "bold")
         for callout in view.callouts:
             ws.row(["", callout.text], [None, "danger" if callout.level == "danger" else "info"])
+    if view.follow_ups:
+        ws.row()
+        ws.row([t["follow_ups"].format(month=view.follow_ups[0].month)], "bold")
+        ws.row([t["kpi"], t["fu_measure"], t["fu_owner"], t["fu_deadline"], t["fu_before"], t["fu_now"], t["fu_moved"]], "head")
+        for u in view.follow_ups:
+            ws.row([u.label, u.measure, u.owner, u.deadline, u.prev_text, u.value_text, u.moved_text], ["text", "wrap", "text", "text", "text", "text", "text"])
     ws.row()
     ws.row([t["incentives"]], "bold")
     if view.incentives:
@@ -1141,12 +1175,17 @@ def write_branch_reports(
     now: datetime | None = None,
     lang: str = "zh",
     template_dir: Path | None = None,
+    follow_ups: Mapping[str, Sequence[Any]] | None = None,
 ) -> list[Path]:
-    """Write each branch's report (HTML and/or XLSX) and the ranked index; return the paths written."""
+    """Write each branch's report (HTML and/or XLSX) and the ranked index; return the paths written.
+
+    ``follow_ups``: branch_key -> last period's rectification measures next to the KPI's new
+    value (``svcqa.rectify.FollowUp``), shown in that branch's HTML report.
+    """
     unknown_formats = sorted(set(formats) - {"html", "xlsx"})
     if unknown_formats or not formats:
         raise UsageError(f"report formats must be html and/or xlsx, not {', '.join(unknown_formats) or 'nothing'}")
-    ctx = ReportContext(scorecard, trend=trend, previous=previous, lang=lang)
+    ctx = ReportContext(scorecard, trend=trend, previous=previous, lang=lang, follow_ups=follow_ups)
     keys = list(branch_keys) if branch_keys is not None else [b.branch_key for b in scorecard.branches]
     missing = [k for k in keys if k not in ctx.by_key]
     if missing:
@@ -1236,39 +1275,62 @@ def reports_from_store(
     """
     from svcqa.history import HistoryStore, resolve_db_path
     from svcqa.history.views import find_branch
+    from svcqa.rectify import report_follow_ups
 
     _labels(lang)
     with HistoryStore(resolve_db_path(db), create=False) as store:
-        stored = store.months()
-        if not stored:
-            raise NotFound(f"history store {store.path} holds no scored month yet; score one first with svcqa score")
-        month = month or stored[-1]
-        scorecard = store.load_scorecard(month)
-        previous = store.load_scorecard(month.prev()) if month.prev() in stored else None
-        trend = store.trend()
+        stored = load_stored_month(store, month)
+        month, scorecard = stored.month, stored.scorecard
         keys = None
         if branch is not None:
             key = find_branch(store, branch)
             if scorecard.branch(key) is None:
-                raise NotFound(f"branch {branch!r} has no result in {month}; stored months: {', '.join(map(str, stored))}")
+                raise NotFound(f"branch {branch!r} has no result in {month}; stored months: {', '.join(map(str, stored.months))}")
             keys = [key]
-    if trend is not None and len(trend):
-        months = sorted({str(m) for m in trend["month"] if str(m) <= str(month)})[-TREND_MONTHS:]
-        trend = trend[trend["month"].astype(str).isin(months)]
+        follow_ups = report_follow_ups(store, stored, keys, lang=lang)
     target = Path(out_dir) if out_dir is not None else Path("svcqa-out") / str(month) / "reports"
     paths = write_branch_reports(
-        scorecard, target, branch_keys=keys, trend=trend, previous=previous, formats=formats, lang=lang, progress=progress, now=now,
-        with_index=keys is None,
+        scorecard, target, branch_keys=keys, trend=stored.trend, previous=stored.previous, formats=formats, lang=lang, progress=progress, now=now,
+        with_index=keys is None, follow_ups=follow_ups,
     )
     names = [b.branch for b in scorecard.branches if keys is None or b.branch_key in keys]
     return ReportRun(month=month, out_dir=target, paths=paths, branches=names)
+
+
+@dataclass(frozen=True)
+class StoredMonth:
+    """A stored month as reports and forms read it: the scorecard, the month before, the trend."""
+
+    month: Month
+    months: list[Month]
+    scorecard: Scorecard
+    previous: Scorecard | None
+    trend: pd.DataFrame | None
+
+
+def load_stored_month(store: Any, month: Month | None = None) -> StoredMonth:
+    """``month`` (default: the latest stored) with its previous month when stored and up to
+    ``TREND_MONTHS`` stored months up to it as the trend."""
+    stored = store.months()
+    if not stored:
+        raise NotFound(f"history store {store.path} holds no scored month yet; score one first with svcqa score")
+    month = month or stored[-1]
+    scorecard = store.load_scorecard(month)
+    previous = store.load_scorecard(month.prev()) if month.prev() in stored else None
+    trend = store.trend()
+    if trend is not None and len(trend):
+        months = sorted({str(m) for m in trend["month"] if str(m) <= str(month)})[-TREND_MONTHS:]
+        trend = trend[trend["month"].astype(str).isin(months)]
+    return StoredMonth(month=month, months=stored, scorecard=scorecard, previous=previous, trend=trend)
 
 
 __all__ = [
     "BranchView",
     "ReportContext",
     "ReportRun",
+    "StoredMonth",
     "build_branch_view",
+    "load_stored_month",
     "parse_formats",
     "render_branch_html",
     "render_index_html",
