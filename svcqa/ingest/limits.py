@@ -102,13 +102,22 @@ _DTD_MARKERS = (b"<!doctype", b"<!entity")
 
 def check_xml_prologs(path: Path, archive: zipfile.ZipFile) -> None:
     """Refuse XML parts declaring a DTD or entities ("billion laughs"): Excel, WPS and
-    LibreOffice never write one, and an entity-expanding parser could inflate it to gigabytes."""
+    LibreOffice never write one, and an entity-expanding parser could inflate it to gigabytes.
+
+    Each XML part is also inflated to its end here (streamed, nothing kept): Python's zipfile
+    stops at the *declared* size and checks the CRC, so a bomb that understates its size to pass
+    ``check_zip`` fails here as corrupt, before the Rust reader (which trusts no declared size
+    and would inflate it all into memory) ever sees it. The cost is one extra inflate of the
+    XML, bounded by ``max_uncompressed_bytes``.
+    """
     for info in archive.infolist():
         if info.is_dir() or not info.filename.lower().endswith((".xml", ".rels", ".vml")):
             continue
         try:
             with archive.open(info) as handle:
                 head = handle.read(PROLOG_BYTES)
+                while handle.read(1 << 22):
+                    pass
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
             raise InputError(
                 f"the workbook is corrupt or truncated (zip member {info.filename}: {exc}); "

@@ -35,6 +35,10 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 _FULL_CALC = re.compile(rb"<(?:\w+:)?calcPr\b[^>]*\bfullCalcOnLoad\s*=\s*[\"'](?:1|true)[\"']")
+# A formula followed by an empty or missing value: </f></c>, </f><v></v>, </f><v/>, <f .../></c>.
+_UNCACHED_FORMULA = re.compile(
+    rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*(?:</(?:\w+:)?c>|<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)"
+)
 _DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
 
 
@@ -233,15 +237,39 @@ def workbook_date1904(path: Path) -> bool:
 
 
 def workbook_uncalculated(path: Path) -> bool:
-    """True when an xlsx asks to be recalculated on open (``fullCalcOnLoad``): written by a
-    library such as openpyxl, its formula cells carry no cached values and read as blank."""
+    """True when an xlsx holds formula cells without cached values (they read as blank).
+
+    Libraries such as openpyxl write formulas with no value and ask for recalculation on open
+    (``fullCalcOnLoad``). xlsxwriter sets the same flag on every workbook, formulas or not, so
+    the flag alone is not enough: the worksheets are streamed (only when the flag is set) for a
+    formula whose ``<v>`` is missing or empty.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
-            if "xl/workbook.xml" in archive.namelist():
-                with archive.open("xl/workbook.xml") as handle:
-                    return bool(_FULL_CALC.search(handle.read(256 * 1024)))
-    except (zipfile.BadZipFile, OSError, KeyError):
+            names = archive.namelist()
+            if "xl/workbook.xml" not in names:
+                return False
+            with archive.open("xl/workbook.xml") as handle:
+                if not _FULL_CALC.search(handle.read(256 * 1024)):
+                    return False
+            for name in names:
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    if _has_uncached_formula(archive, name):
+                        return True
+    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError, EOFError):
         return False
+    return False
+
+
+def _has_uncached_formula(archive: zipfile.ZipFile, name: str) -> bool:
+    """A ``<f>`` cell whose value is absent or empty, scanning in chunks with an overlap."""
+    tail = b""
+    with archive.open(name) as handle:
+        for chunk in iter(lambda: handle.read(1 << 22), b""):
+            window = tail + chunk
+            if _UNCACHED_FORMULA.search(window):
+                return True
+            tail = window[-512:]
     return False
 
 
@@ -275,10 +303,24 @@ def merged_ranges(path: Path, sheet: str) -> list[tuple[int, int, int, int]]:
     return [(int(a[0]), int(a[1]), int(b[0]), int(b[1])) for a, b in ranges]
 
 
-def _reader_error(path: Path, exc: Exception, sheet: str | None = None) -> InputError:
+def _is_panic(exc: BaseException) -> bool:
+    """A Rust panic surfaced by pyo3 (``PanicException`` derives from BaseException, so a plain
+    ``except Exception`` lets it through as a traceback); the reader is broken for this file."""
+    return type(exc).__name__ == "PanicException"
+
+
+def _reader_error(path: Path, exc: BaseException, sheet: str | None = None) -> InputError:
     """Map a reader exception to an InputError with a stable code; never a traceback."""
     text = str(exc).split("\nContext:")[0].strip()
     lower = text.lower()
+    if _is_panic(exc):
+        return InputError(
+            f"the spreadsheet reader failed on this file ({text}); it is corrupt or built to attack "
+            "readers. Open it in Excel/WPS and save a copy",
+            file=path.name,
+            sheet=sheet,
+            code="corrupt",
+        )
     if "password" in lower or "encrypt" in lower:
         return InputError(
             "the workbook is encrypted / password-protected; remove the password and save a copy",
@@ -315,7 +357,9 @@ class Workbook:
         try:
             self._reader = fastexcel.read_excel(str(path))
             names = list(self._reader.sheet_names)
-        except Exception as exc:  # noqa: BLE001 - any reader failure becomes an InputError
+        except BaseException as exc:  # noqa: BLE001 - any reader failure (panics too) becomes an InputError
+            if not (isinstance(exc, Exception) or _is_panic(exc)):
+                raise
             raise _reader_error(path, exc) from None
         visible = dict.fromkeys(names, True)
         try:
@@ -347,7 +391,9 @@ class Workbook:
             batch, cell_errors = sheet.to_arrow_with_errors()
         except InputError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except BaseException as exc:  # noqa: BLE001 - panics too (see _is_panic)
+            if not (isinstance(exc, Exception) or _is_panic(exc)):
+                raise
             raise _reader_error(self.path, exc, name) from None
         errors = [
             (int(e.position[0]), int(e.position[1]), _error_detail(e.detail))
