@@ -279,7 +279,10 @@ def xls_date1904(path: Path) -> bool:
         import xlrd
 
         # on_demand: only the workbook globals are parsed, not the sheets.
-        book = xlrd.open_workbook(str(path), on_demand=True, ignore_workbook_corruption=True)
+        # logfile: xlrd prints warnings to stdout by default, which would corrupt --format json.
+        book = xlrd.open_workbook(
+            str(path), on_demand=True, ignore_workbook_corruption=True, logfile=io.StringIO()
+        )
         try:
             return book.datemode == 1
         finally:
@@ -395,11 +398,19 @@ class Workbook:
             if not (isinstance(exc, Exception) or _is_panic(exc)):
                 raise
             raise _reader_error(self.path, exc, name) from None
+        # calamine starts a sheet at its first used column (rows stay absolute): put the empty
+        # leading columns back so that column i is Excel column i + 1, as merge ranges and
+        # column letters in findings assume.
+        columns = sheet.available_columns()
+        offset = int(columns[0].absolute_index) if columns else 0
         errors = [
-            (int(e.position[0]), int(e.position[1]), _error_detail(e.detail))
+            (int(e.position[0]), int(e.position[1]) + offset, _error_detail(e.detail))
             for e in (cell_errors.errors if cell_errors else [])
         ]
         table = pa.Table.from_batches([batch]) if batch.num_columns else pa.table({})
+        if offset and table.num_columns:
+            blank = pa.nulls(table.num_rows, pa.string())
+            table = pa.table([blank] * offset + list(table.columns), names=[str(i) for i in range(offset + table.num_columns)])
         table = table.rename_columns([str(i) for i in range(table.num_columns)])
         return RawSheet(self.path.name, self.path, name, table, errors, self.date1904)
 
