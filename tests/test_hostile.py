@@ -449,3 +449,19 @@ def test_table_not_starting_in_column_a(tmp_path: Path) -> None:
     assert outcome.rejects == [(6, "网点", "missing-value", "")]
     notes = [n["message"] for n in outcome.document["notes"] if n["code"] == "duplicate-header"]
     assert notes == ["m.xlsx, sheet '工单': header '网点' (column E) also maps to 网点; the first matching column is used"]
+
+
+def test_sparse_sheet_spanning_the_whole_grid_is_refused_before_reading(tmp_path: Path) -> None:
+    """Cells at A1 and XFD1048576 (1 kB file) are refused by max_cells; read as-is, the reader aborts the process."""
+    sheet = (
+        b'<?xml version="1.0"?><worksheet ' + hf.NS + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t>'
+        b'</is></c></row><row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>y</t></is></c></row></sheetData></worksheet>'
+    )
+    path = hf.write_package(tmp_path / "sparse.xlsx", hf.package_parts(sheet))
+    outcome = check(tmp_path, path)
+    assert outcome.exit_code == 1
+    assert outcome.stderr == (
+        "svcqa: error: file sparse.xlsx: zip member xl/worksheets/sheet1.xml spans 1,048,576 rows x 16,384 columns "
+        "= 17,179,869,184 cells, over the limit max_cells = 100,000,000. If the file is genuine, raise the limit with "
+        "the environment variable SVCQA_MAX_CELLS (or Limits(max_cells=...) in code)."
+    )

@@ -214,7 +214,7 @@ def _check_package(path: Path, limits: Limits) -> None:
                     file=path.name,
                     code="not-a-workbook",
                 )
-            check_xml_prologs(path, archive)
+            check_xml_prologs(path, archive, limits)
     except zipfile.BadZipFile as exc:
         raise InputError(
             f"the workbook is corrupt or truncated ({exc}); export or copy it again",
