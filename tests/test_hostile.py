@@ -401,15 +401,18 @@ def test_full_width_digits_and_thousands_separators(tmp_path: Path) -> None:
 
 def test_dates_before_1900_in_the_future_and_as_serials(tmp_path: Path) -> None:
     """Pre-1990 and impossible dates are bad-date, future ones outside-month, serials (text or number) read."""
-    dates = ["1899-12-31", "2099-10-03", "46298.5", 46298.25, "0", "2026-10-03", "2026-02-30"]
+    # 0001-01-01 and 9999-12-31 used to crash ingest (OutOfBoundsDatetime traceback).
+    dates = ["1899-12-31", "2099-10-03", "46298.5", 46298.25, "0", "2026-10-03", "2026-02-30", "0001-01-01", "9999-12-31"]
     rows = [HEAD] + [[f"T{i}", "A店", "换机", d, None, "否", 5] for i, d in enumerate(dates, 1)]
     outcome = check(tmp_path, xlsxwriter_book(tmp_path / "m.xlsx", month(rows)))
-    assert outcome.exit_code == 0 and outcome.table("tickets") == (7, 3, 1, 3)
+    assert outcome.exit_code == 0 and outcome.table("tickets") == (9, 3, 1, 5)
     assert outcome.rejects == [
         (2, "受理时间", "bad-date", "1899-12-31"),
         (3, "受理时间", "outside-month", "2099-10-03"),
         (6, "受理时间", "bad-date", "0"),
         (8, "受理时间", "bad-date", "2026-02-30"),
+        (9, "受理时间", "bad-date", "0001-01-01"),
+        (10, "受理时间", "bad-date", "9999-12-31"),
     ]
 
 
