@@ -193,7 +193,8 @@ def _datetime_by_regex(text: pd.Series) -> pd.Series:
     )
     valid = frame[["year", "month", "day"]].notna().all(axis=1)
     valid &= (
-        frame["hour"].between(0, 23)
+        frame["year"].between(MIN_YEAR, MAX_YEAR)  # 0001 or 9999 would not fit nanoseconds
+        & frame["hour"].between(0, 23)
         & frame["minute"].between(0, 59)
         & frame["second"].between(0, 60)
     )
