@@ -40,7 +40,7 @@ def _os_error(exc: BaseException) -> OSError | None:
             return exc
         seen.append(exc)
         wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
-        exc = wrapped or exc.__cause__ or exc.__context__
+        exc = wrapped or exc.__cause__  # not __context__: an unrelated bug stays a bug
     return None
 
 
