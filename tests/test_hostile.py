@@ -468,3 +468,14 @@ def test_sparse_sheet_spanning_the_whole_grid_is_refused_before_reading(tmp_path
         "= 17,179,869,184 cells, over the limit max_cells = 100,000,000. If the file is genuine, raise the limit with "
         "the environment variable SVCQA_MAX_CELLS (or Limits(max_cells=...) in code)."
     )
+
+
+def test_1904_date_system_in_xls(tmp_path: Path) -> None:
+    """A BIFF8 .xls with DATEMODE 1904 (tests/data/date1904.xls, written once with xlwt 1.3.0 since no
+    project dependency writes .xls): its date cell and its bare serial 44836.5 both read unshifted."""
+    path = Path(__file__).parent / "data" / "date1904.xls"
+    outcome = check(tmp_path, path)
+    assert outcome.exit_code == 0 and outcome.table("tickets") == (2, 2, 0, 0)
+    assert "date-1904" in outcome.notes
+    accepted = ingest([path]).tables["tickets"]["accepted_at"].astype(str).tolist()
+    assert accepted == ["2026-10-03 10:00:00", "2026-10-03 12:00:00"]
