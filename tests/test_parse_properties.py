@@ -33,7 +33,7 @@ CELL = st.one_of(
     st.integers().map(str),
 )
 COLUMN = st.lists(CELL, max_size=30)
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _series(cells: list[str | None]) -> pd.Series:
