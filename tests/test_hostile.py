@@ -146,7 +146,28 @@ def _header_only(tmp_path: Path) -> Path:
     return xlsxwriter_book(tmp_path / "header.xlsx", month([HEAD]))
 
 
+def _renamed(source: Path, name: str) -> Callable[[Path], Path]:
+    def build(tmp_path: Path) -> Path:
+        target = tmp_path / name
+        target.write_bytes(source.read_bytes() if source.is_file() else xlsxwriter_book(tmp_path / "m.xlsx", month()).read_bytes())
+        return target
+
+    return build
+
+
+XLS_FIXTURE = Path(__file__).parent / "data" / "date1904.xls"
+
 REFUSED: dict[str, tuple[Callable[[Path], Path], str, str]] = {
+    "xls-named-xlsx": (
+        _renamed(XLS_FIXTURE, "old.xlsx"),
+        "wrong-extension",
+        "file old.xlsx: the file is an Excel 97-2003 workbook but its name ends in .xlsx; rename it to .xls",
+    ),
+    "xlsx-named-xls": (
+        _renamed(Path("no such file"), "new.xls"),
+        "wrong-extension",
+        "file new.xls: the file is an Excel .xlsx/.xlsm workbook but its name ends in .xls; rename it to .xlsx",
+    ),
     # case: (builder, library error code, message fragment after "svcqa: error: ")
     "not-a-workbook": (
         _not_a_workbook,

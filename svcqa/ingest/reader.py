@@ -160,6 +160,7 @@ def sniff(path: Path, limits: Limits) -> str:
                 file=path.name,
                 code="encrypted",
             )
+        _check_suffix(path, "an Excel 97-2003 workbook", (".xls",))
         return "workbook"
     if magic.startswith(ZIP_MAGIC):
         _check_package(path, limits)
@@ -188,6 +189,20 @@ def sniff(path: Path, limits: Limits) -> str:
     )
 
 
+def _check_suffix(path: Path, kind: str, suffixes: tuple[str, ...]) -> None:
+    """The reader picks its format by the name, so a workbook saved under another workbook
+    suffix (an .xls renamed .xlsx, common with export systems) would fail as "corrupt"; say
+    what it really is instead. Names outside the workbook suffixes are read by content."""
+    suffix = path.suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES and suffix not in suffixes:
+        raise InputError(
+            f"the file is {kind} but its name ends in {path.suffix}; rename it to {suffixes[0]} "
+            "(or open it in Excel/WPS and save it again)",
+            file=path.name,
+            code="wrong-extension",
+        )
+
+
 def _ole_encrypted(path: Path) -> bool:
     """An OOXML file saved with a password is an OLE2 container holding an EncryptionInfo stream."""
     tail = b""
@@ -214,6 +229,10 @@ def _check_package(path: Path, limits: Limits) -> None:
                     file=path.name,
                     code="not-a-workbook",
                 )
+            if "[Content_Types].xml" in names:
+                _check_suffix(path, "an Excel .xlsx/.xlsm workbook", (".xlsx", ".xlsm"))
+            else:
+                _check_suffix(path, "an OpenDocument spreadsheet", (".ods",))
             check_xml_prologs(path, archive, limits)
     except zipfile.BadZipFile as exc:
         raise InputError(
