@@ -7,7 +7,8 @@ import json
 import re
 from pathlib import Path
 
-from test_ingest_workbook import CORPUS, defect_month
+from conftest import CORPUS, requires_corpus
+from test_ingest_workbook import defect_month
 from typer.testing import CliRunner
 
 from svcqa.cli import app
@@ -80,6 +81,7 @@ def test_check_missing_column_lists_headers(make_workbook, tmp_path: Path) -> No
     )
 
 
+@requires_corpus
 def test_check_not_a_workbook_and_encrypted(tmp_path: Path) -> None:
     """Not-a-workbook and encrypted files exit 1 with a clear message and no traceback."""
     junk = tmp_path / "junk.xlsx"

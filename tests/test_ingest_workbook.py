@@ -15,7 +15,8 @@ from svcqa.ingest import Limits, ingest
 from svcqa.ingest.reader import decode_text
 from svcqa.models import Month
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+from conftest import CORPUS, requires_corpus
+
 TICKET_HEADER = ["工单号", "网点", "服务类型", "受理时间", "完成时间", "是否返修", "客户评分"]
 
 
@@ -247,6 +248,7 @@ def test_several_files_and_csv(tmp_path: Path, make_workbook) -> None:
     ]
 
 
+@requires_corpus
 def test_gbk_csv_decoding() -> None:
     """A GBK CSV without BOM (Chinese Windows Excel) decodes via the GB18030 fallback."""
     text, encoding = decode_text(
@@ -256,6 +258,7 @@ def test_gbk_csv_decoding() -> None:
     assert decode_text("\ufeff姓名".encode()) == ("姓名", "utf-8")
 
 
+@requires_corpus
 @pytest.mark.parametrize(
     ("name", "code"),
     [
@@ -326,6 +329,7 @@ def test_header_only_optional_table_is_zero_rows(make_workbook) -> None:
     assert len(data.tables["discipline"]) == 0
 
 
+@requires_corpus
 def test_date_1904_workbook() -> None:
     """Dates in a 1904-system workbook are not shifted."""
     from svcqa.ingest.reader import Workbook

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -131,7 +132,7 @@ class HistoryStore:
                 "store with --db. The store was not changed."
             )
         try:
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._enable_wal()
             self._conn.execute("PRAGMA synchronous = NORMAL")  # safe in WAL: a crash never corrupts
             self._conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
@@ -140,6 +141,23 @@ class HistoryStore:
             with self._write():
                 # Another process may have migrated while we waited for the lock.
                 migrate(self._conn, self._user_version())
+
+    def _enable_wal(self) -> None:
+        """Switch to WAL, waiting up to ``lock_timeout`` for a concurrent opener.
+
+        Changing the journal mode of a new file needs an exclusive lock, and SQLite reports
+        "database is locked" at once instead of calling the busy handler, so two cron runs
+        creating the same store together would otherwise fail immediately.
+        """
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
     def _user_version(self) -> int:
         try:
