@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -116,7 +117,12 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def check_xml_prologs(path: Path, archive: zipfile.ZipFile, limits: Limits | None = None) -> None:
+def check_xml_prologs(
+    path: Path,
+    archive: zipfile.ZipFile,
+    limits: Limits | None = None,
+    inspect: Callable[[bytes], None] | None = None,
+) -> None:
     """Refuse XML parts declaring a DTD or entities ("billion laughs"): Excel, WPS and
     LibreOffice never write one, and an entity-expanding parser could inflate it to gigabytes.
 
@@ -124,7 +130,8 @@ def check_xml_prologs(path: Path, archive: zipfile.ZipFile, limits: Limits | Non
     stops at the *declared* size and checks the CRC, so a bomb that understates its size to pass
     ``check_zip`` fails here as corrupt, before the Rust reader (which trusts no declared size
     and would inflate it all into memory) ever sees it. The cost is one extra inflate of the
-    XML, bounded by ``max_uncompressed_bytes``.
+    XML, bounded by ``max_uncompressed_bytes``. ``inspect`` sees every worksheet chunk (with a
+    small overlap) so that readers can learn more from this one pass instead of inflating again.
     """
     limits = limits or Limits()
     for info in archive.infolist():
@@ -145,7 +152,9 @@ def check_xml_prologs(path: Path, archive: zipfile.ZipFile, limits: Limits | Non
                         wide = _WIDE_COLUMN.findall(window)
                         if wide:
                             max_column = max(max_column, *map(_column_number, wide))
-                        tail = chunk[-256:]
+                        if inspect is not None:
+                            inspect(window)
+                        tail = chunk[-512:]
                     chunk = handle.read(1 << 22)
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
             raise InputError(

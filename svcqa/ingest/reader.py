@@ -34,7 +34,6 @@ CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
-_FULL_CALC = re.compile(rb"<(?:\w+:)?calcPr\b[^>]*\bfullCalcOnLoad\s*=\s*[\"'](?:1|true)[\"']")
 # A formula followed by an empty or missing value: </f></c>, </f><v></v>, </f><v/>, <f .../></c>.
 _UNCACHED_FORMULA = re.compile(
     rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*(?:</(?:\w+:)?c>|<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)"
@@ -163,7 +162,7 @@ def sniff(path: Path, limits: Limits) -> str:
         _check_suffix(path, "an Excel 97-2003 workbook", (".xls",))
         return "workbook"
     if magic.startswith(ZIP_MAGIC):
-        _check_package(path, limits)
+        _UNCACHED_SEEN[_file_key(path)] = _check_package(path, limits)
         return "workbook"
     if is_lock_file(path):
         raise InputError(
@@ -214,7 +213,15 @@ def _ole_encrypted(path: Path) -> bool:
     return False
 
 
-def _check_package(path: Path, limits: Limits) -> None:
+def _check_package(path: Path, limits: Limits) -> bool:
+    """Refuse unsafe or mislabelled packages; True when a worksheet holds a formula cell
+    without a cached value (learnt in the same pass that inflates the XML for the checks)."""
+    found: list[bool] = []
+
+    def inspect(window: bytes) -> None:
+        if not found and _uncached_formula_in(window):
+            found.append(True)
+
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
@@ -233,13 +240,29 @@ def _check_package(path: Path, limits: Limits) -> None:
                 _check_suffix(path, "an Excel .xlsx/.xlsm workbook", (".xlsx", ".xlsm"))
             else:
                 _check_suffix(path, "an OpenDocument spreadsheet", (".ods",))
-            check_xml_prologs(path, archive, limits)
+            check_xml_prologs(path, archive, limits, inspect)
     except zipfile.BadZipFile as exc:
         raise InputError(
             f"the workbook is corrupt or truncated ({exc}); export or copy it again",
             file=path.name,
             code="corrupt",
         ) from None
+    return bool(found)
+
+
+# sniff() learns whether a package holds uncached formulas while checking it; Workbook() reads
+# the answer here instead of inflating the sheets a second time. Keyed by path, size and mtime.
+_UNCACHED_SEEN: dict[tuple[str, int, int], bool] = {}
+
+
+def _file_key(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+
+
+def _uncached_formula_in(window: bytes) -> bool:
+    # The regex has no literal prefix to skip ahead with; most sheets hold no formula.
+    return (b"<f" in window or b":f>" in window or b":f " in window) and bool(_UNCACHED_FORMULA.search(window))
 
 
 def workbook_date1904(path: Path) -> bool:
@@ -258,19 +281,20 @@ def workbook_date1904(path: Path) -> bool:
 def workbook_uncalculated(path: Path) -> bool:
     """True when an xlsx holds formula cells without cached values (they read as blank).
 
-    Libraries such as openpyxl write formulas with no value and ask for recalculation on open
-    (``fullCalcOnLoad``). xlsxwriter sets the same flag on every workbook, formulas or not, so
-    the flag alone is not enough: the worksheets are streamed (only when the flag is set) for a
-    formula whose ``<v>`` is missing or empty.
+    Libraries such as openpyxl write formulas with no value (and ask for recalculation on
+    open, ``fullCalcOnLoad``; xlsxwriter sets that flag on every workbook, formulas or not, so
+    the flag proves nothing): the answer is a formula whose ``<v>`` is missing or empty. Known
+    from ``sniff`` when it checked this file; otherwise the worksheets are streamed.
     """
+    try:
+        cached = _UNCACHED_SEEN.get(_file_key(path))
+    except OSError:
+        return False
+    if cached is not None:
+        return cached
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
-            if "xl/workbook.xml" not in names:
-                return False
-            with archive.open("xl/workbook.xml") as handle:
-                if not _FULL_CALC.search(handle.read(256 * 1024)):
-                    return False
             for name in names:
                 if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                     if _has_uncached_formula(archive, name):
@@ -286,7 +310,7 @@ def _has_uncached_formula(archive: zipfile.ZipFile, name: str) -> bool:
     with archive.open(name) as handle:
         for chunk in iter(lambda: handle.read(1 << 22), b""):
             window = tail + chunk
-            if _UNCACHED_FORMULA.search(window):
+            if _uncached_formula_in(window):
                 return True
             tail = window[-512:]
     return False
