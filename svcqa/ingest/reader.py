@@ -35,9 +35,9 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 # A formula followed by an empty or missing value: </f></c>, </f><v></v>, </f><v/>, <f .../></c>.
-_UNCACHED_FORMULA = re.compile(
-    rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*(?:</(?:\w+:)?c>|<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)"
-)
+# Two patterns with literal prefixes (fast to scan for); namespace-prefixed <x:f> is not looked for.
+_EMPTY_VALUE = rb"\s*(?:</c>|<v\s*/>|<v>\s*</v>)"
+_UNCACHED_FORMULA = (re.compile(rb"</f>" + _EMPTY_VALUE), re.compile(rb"<f [^>]*/>" + _EMPTY_VALUE))
 _DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
 
 
@@ -261,8 +261,7 @@ def _file_key(path: Path) -> tuple[str, int, int]:
 
 
 def _uncached_formula_in(window: bytes) -> bool:
-    # The regex has no literal prefix to skip ahead with; most sheets hold no formula.
-    return (b"<f" in window or b":f>" in window or b":f " in window) and bool(_UNCACHED_FORMULA.search(window))
+    return b"<f" in window and any(pattern.search(window) for pattern in _UNCACHED_FORMULA)
 
 
 def workbook_date1904(path: Path) -> bool:
