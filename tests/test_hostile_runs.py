@@ -91,15 +91,18 @@ def assert_outputs_complete(folder: Path) -> None:
 
 
 def test_pause_hook_is_inert_without_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """pause_point returns at once unless SVCQA_TEST_PAUSE_AT names its stage."""
-    from svcqa.testhooks import pause_point
+    """pause_point sleeps only when SVCQA_TEST_PAUSE_AT names its stage."""
+    from svcqa import testhooks
 
-    monkeypatch.setenv("SVCQA_TEST_PAUSE_AT", "some-other-stage")
-    began = time.monotonic()
-    pause_point("output-replace")
-    monkeypatch.delenv("SVCQA_TEST_PAUSE_AT")
-    pause_point("output-replace")
-    assert time.monotonic() - began < 5
+    slept: list[float] = []
+    monkeypatch.setattr(testhooks.time, "sleep", slept.append)
+    monkeypatch.delenv("SVCQA_TEST_PAUSE_AT", raising=False)
+    testhooks.pause_point("output-replace")
+    monkeypatch.setenv("SVCQA_TEST_PAUSE_AT", "history-commit")
+    testhooks.pause_point("output-replace")
+    assert slept == []
+    testhooks.pause_point("history-commit")
+    assert slept == [3600]
 
 
 def test_kill_before_an_output_is_renamed_keeps_previous_outputs(tmp_path: Path) -> None:
