@@ -104,7 +104,7 @@ def score(
     no_history: bool = typer.Option(False, "--no-history", help="Score without reading or writing the history store."),
     aliases: Path | None = typer.Option(None, "--aliases", help="TOML file of extra header aliases ([aliases.tickets] ticket_id = [...])."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print one summary line instead of the table."),
-    lock_timeout: float = typer.Option(30.0, "--lock-timeout", help="Seconds to wait for another run's lock on the history store."),
+    lock_timeout: float = typer.Option(30.0, "--lock-timeout", help="Seconds to wait for another run's lock on the history store and the output folder."),
 ) -> None:
     """Score a month: ingest, weight, grade, rank, flag, and write the scorecard.
 

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from svcqa.errors import OutputError
+from svcqa.testhooks import pause_point
 
 
 def _umask_mode() -> int:
@@ -28,6 +29,19 @@ def _umask_mode() -> int:
 
 # OWASP CSV-injection guidance: cells starting with these become formulas / DDE in spreadsheets.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OSError behind ``exc``: writers wrap it (xlsxwriter raises FileCreateError(OSError)),
+    and a full disk must still be a one-line OutputError, not a traceback."""
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        if isinstance(exc, OSError):
+            return exc
+        seen.append(exc)
+        wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+        exc = wrapped or exc.__cause__  # not __context__: an unrelated bug stays a bug
+    return None
 
 
 @contextmanager
@@ -46,13 +60,14 @@ def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, _umask_mode())
+        pause_point("output-replace")
         os.replace(tmp, target)
-    except OSError as exc:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        cause = _os_error(exc)
+        if cause is None:
+            raise
+        raise OutputError(f"cannot write {target}: {cause.strerror or cause}") from exc
 
 
 @contextmanager
@@ -74,13 +89,14 @@ def atomic_target(path: str | Path) -> Iterator[Path]:
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.chmod(tmp, _umask_mode())
+        pause_point("output-replace")
         os.replace(tmp, target)
-    except OSError as exc:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        cause = _os_error(exc)
+        if cause is None:
+            raise
+        raise OutputError(f"cannot write {target}: {cause.strerror or cause}") from exc
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:

@@ -138,7 +138,7 @@ def run_score(
         step("scoring")
         scorecard = score_month(data, rubric_obj, context, now=now)
         step("writing outputs")
-        outputs = write_outputs(scorecard, data, target)
+        outputs = write_outputs(scorecard, data, target, lock_timeout=lock_timeout)
         run = ScoreRun(scorecard, data, outputs, db_path=db_path)
         if store is not None:
             step("saving history")
@@ -165,12 +165,13 @@ def run_score(
     return run
 
 
-def write_outputs(scorecard: Scorecard, data: MonthData, out_dir: Path) -> dict[str, Path]:
-    """Write every output of a scored month, each atomically, under a folder lock."""
+def write_outputs(scorecard: Scorecard, data: MonthData, out_dir: Path, *, lock_timeout: float = 60.0) -> dict[str, Path]:
+    """Write every output of a scored month, each atomically, under a folder lock (waiting up to
+    ``lock_timeout`` seconds for another run to finish with the folder)."""
     from svcqa.render.rejects import write_rejects
     from svcqa.render.scorecard import write_scorecard_csv, write_scorecard_json, write_scorecard_xlsx
 
-    with locked_folder(out_dir):
+    with locked_folder(out_dir, lock_timeout):
         rejects_paths = write_rejects(data, out_dir)
         outputs = {
             "scorecard_xlsx": write_scorecard_xlsx(scorecard, out_dir / "scorecard.xlsx", rejects=data.rejects),

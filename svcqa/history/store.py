@@ -47,6 +47,7 @@ from svcqa.models import (
     Scorecard,
     TableStats,
 )
+from svcqa.testhooks import pause_point
 
 DEFAULT_DB_NAME = "svcqa.db"
 ENV_DB = "SVCQA_DB"
@@ -95,9 +96,13 @@ class HistoryStore:
     def __init__(self, path: Path, *, lock_timeout: float = 30.0, create: bool = True):
         self.path = Path(path)
         self.lock_timeout = float(lock_timeout)
-        if self.path.is_dir():
+        try:
+            is_dir, exists = self.path.is_dir(), self.path.exists()
+        except OSError as exc:  # a parent folder we may not enter (EACCES), a name too long...
+            raise HistoryError(f"cannot open history store {self.path}: {exc.strerror or exc}") from exc
+        if is_dir:
             raise HistoryError(f"history store {self.path} is a folder; give a file name with --db (for example {self.path / DEFAULT_DB_NAME})")
-        if not self.path.exists():
+        if not exists:
             if not create:
                 raise NotFound(f"no history store at {self.path}; score a month first (svcqa score ... --db {self.path}) or point --db / $SVCQA_DB at the store")
             try:
@@ -181,6 +186,7 @@ class HistoryStore:
             raise self._error(exc, "write to") from exc
         try:
             yield self._conn
+            pause_point("history-commit")
             self._conn.execute("COMMIT")
         except BaseException as exc:
             if self._conn.in_transaction:

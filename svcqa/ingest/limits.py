@@ -8,7 +8,9 @@ environment variable on the command line, and the error message says which.
 from __future__ import annotations
 
 import os
+import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -27,6 +29,10 @@ class Limits:
     max_rows_per_sheet: int = 2_000_000
     max_sheets: int = 64  # non-empty visible sheets read per workbook
     max_total_sheets: int = 4096  # all sheets, empty and hidden included (checked before reading)
+    # Rows x columns spanned by a sheet's cells: the reader allocates the whole rectangle at once
+    # (~32 bytes a cell), so cells at A1 and XFD1048576 in a 1 kB file would ask for 549 GB and
+    # abort the process. 100 million is python-calamine's own cap.
+    max_cells: int = 100_000_000
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
@@ -100,15 +106,56 @@ PROLOG_BYTES = 64 * 1024
 _DTD_MARKERS = (b"<!doctype", b"<!entity")
 
 
-def check_xml_prologs(path: Path, archive: zipfile.ZipFile) -> None:
+_ROW_NUMBER = re.compile(rb'row [^>]*?r="(\d+)"')
+_WIDE_COLUMN = re.compile(rb' r="([A-Z]{2,3})\d')  # cell references beyond column Z
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + char - 64
+    return number
+
+
+def check_xml_prologs(
+    path: Path,
+    archive: zipfile.ZipFile,
+    limits: Limits | None = None,
+    inspect: Callable[[bytes], None] | None = None,
+) -> None:
     """Refuse XML parts declaring a DTD or entities ("billion laughs"): Excel, WPS and
-    LibreOffice never write one, and an entity-expanding parser could inflate it to gigabytes."""
+    LibreOffice never write one, and an entity-expanding parser could inflate it to gigabytes.
+
+    Each XML part is also inflated to its end here (streamed, nothing kept): Python's zipfile
+    stops at the *declared* size and checks the CRC, so a bomb that understates its size to pass
+    ``check_zip`` fails here as corrupt, before the Rust reader (which trusts no declared size
+    and would inflate it all into memory) ever sees it. The cost is one extra inflate of the
+    XML, bounded by ``max_uncompressed_bytes``. ``inspect`` sees every worksheet chunk (with a
+    small overlap) so that readers can learn more from this one pass instead of inflating again.
+    """
+    limits = limits or Limits()
     for info in archive.infolist():
         if info.is_dir() or not info.filename.lower().endswith((".xml", ".rels", ".vml")):
             continue
+        worksheet = info.filename.startswith("xl/worksheets/")
+        max_row, max_column = 0, 1
         try:
             with archive.open(info) as handle:
-                head = handle.read(PROLOG_BYTES)
+                head = chunk = handle.read(PROLOG_BYTES)
+                tail = b""
+                while chunk:
+                    if worksheet:  # the overlap catches a reference cut at a chunk border
+                        window = tail + chunk
+                        rows = _ROW_NUMBER.findall(window)
+                        if rows:
+                            max_row = max(max_row, *map(int, rows))
+                        wide = _WIDE_COLUMN.findall(window)
+                        if wide:
+                            max_column = max(max_column, *map(_column_number, wide))
+                        if inspect is not None:
+                            inspect(window)
+                        tail = chunk[-512:]
+                    chunk = handle.read(1 << 22)
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
             raise InputError(
                 f"the workbook is corrupt or truncated (zip member {info.filename}: {exc}); "
@@ -116,6 +163,13 @@ def check_xml_prologs(path: Path, archive: zipfile.ZipFile) -> None:
                 file=path.name,
                 code="corrupt",
             ) from None
+        if max_row * max_column > limits.max_cells:
+            raise limits.exceeded(
+                "max_cells",
+                f"zip member {info.filename} spans {max_row:,} rows x {max_column:,} columns "
+                f"= {max_row * max_column:,} cells",
+                file=path.name,
+            )
         # UTF-16 parts interleave NULs; drop them so the markers still match.
         text = head.replace(b"\x00", b"").lower()
         if any(marker in text for marker in _DTD_MARKERS):

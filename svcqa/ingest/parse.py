@@ -162,6 +162,9 @@ def _datetime_uniques(uniques: pd.Series, date1904: bool) -> Parsed:
     rest = ~numeric | compact
     if rest.any():
         iso = pd.to_datetime(text[rest & ~compact], format="ISO8601", errors="coerce")
+        # Years such as 0001 or 9999 parse (at microsecond resolution) but do not fit
+        # nanoseconds; they are outside MIN_YEAR..MAX_YEAR anyway, so drop them first.
+        iso = iso.where(iso.dt.year.between(MIN_YEAR, MAX_YEAR))
         result[iso.index] = iso.astype("datetime64[ns]")
         todo = result.isna().to_numpy() & rest
         if todo.any():
@@ -190,7 +193,8 @@ def _datetime_by_regex(text: pd.Series) -> pd.Series:
     )
     valid = frame[["year", "month", "day"]].notna().all(axis=1)
     valid &= (
-        frame["hour"].between(0, 23)
+        frame["year"].between(MIN_YEAR, MAX_YEAR)  # 0001 or 9999 would not fit nanoseconds
+        & frame["hour"].between(0, 23)
         & frame["minute"].between(0, 59)
         & frame["second"].between(0, 60)
     )

@@ -34,7 +34,10 @@ CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
-_FULL_CALC = re.compile(rb"<(?:\w+:)?calcPr\b[^>]*\bfullCalcOnLoad\s*=\s*[\"'](?:1|true)[\"']")
+# A formula followed by an empty or missing value: </f></c>, </f><v></v>, </f><v/>, <f .../></c>.
+# Two patterns with literal prefixes (fast to scan for); namespace-prefixed <x:f> is not looked for.
+_EMPTY_VALUE = rb"\s*(?:</c>|<v\s*/>|<v>\s*</v>)"
+_UNCACHED_FORMULA = (re.compile(rb"</f>" + _EMPTY_VALUE), re.compile(rb"<f [^>]*/>" + _EMPTY_VALUE))
 _DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
 
 
@@ -156,9 +159,10 @@ def sniff(path: Path, limits: Limits) -> str:
                 file=path.name,
                 code="encrypted",
             )
+        _check_suffix(path, "an Excel 97-2003 workbook", (".xls",))
         return "workbook"
     if magic.startswith(ZIP_MAGIC):
-        _check_package(path, limits)
+        _UNCACHED_SEEN[_file_key(path)] = _check_package(path, limits)
         return "workbook"
     if is_lock_file(path):
         raise InputError(
@@ -184,6 +188,20 @@ def sniff(path: Path, limits: Limits) -> str:
     )
 
 
+def _check_suffix(path: Path, kind: str, suffixes: tuple[str, ...]) -> None:
+    """The reader picks its format by the name, so a workbook saved under another workbook
+    suffix (an .xls renamed .xlsx, common with export systems) would fail as "corrupt"; say
+    what it really is instead. Names outside the workbook suffixes are read by content."""
+    suffix = path.suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES and suffix not in suffixes:
+        raise InputError(
+            f"the file is {kind} but its name ends in {path.suffix}; rename it to {suffixes[0]} "
+            "(or open it in Excel/WPS and save it again)",
+            file=path.name,
+            code="wrong-extension",
+        )
+
+
 def _ole_encrypted(path: Path) -> bool:
     """An OOXML file saved with a password is an OLE2 container holding an EncryptionInfo stream."""
     tail = b""
@@ -195,7 +213,15 @@ def _ole_encrypted(path: Path) -> bool:
     return False
 
 
-def _check_package(path: Path, limits: Limits) -> None:
+def _check_package(path: Path, limits: Limits) -> bool:
+    """Refuse unsafe or mislabelled packages; True when a worksheet holds a formula cell
+    without a cached value (learnt in the same pass that inflates the XML for the checks)."""
+    found: list[bool] = []
+
+    def inspect(window: bytes) -> None:
+        if not found and _uncached_formula_in(window):
+            found.append(True)
+
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
@@ -210,13 +236,32 @@ def _check_package(path: Path, limits: Limits) -> None:
                     file=path.name,
                     code="not-a-workbook",
                 )
-            check_xml_prologs(path, archive)
+            if "[Content_Types].xml" in names:
+                _check_suffix(path, "an Excel .xlsx/.xlsm workbook", (".xlsx", ".xlsm"))
+            else:
+                _check_suffix(path, "an OpenDocument spreadsheet", (".ods",))
+            check_xml_prologs(path, archive, limits, inspect)
     except zipfile.BadZipFile as exc:
         raise InputError(
             f"the workbook is corrupt or truncated ({exc}); export or copy it again",
             file=path.name,
             code="corrupt",
         ) from None
+    return bool(found)
+
+
+# sniff() learns whether a package holds uncached formulas while checking it; Workbook() reads
+# the answer here instead of inflating the sheets a second time. Keyed by path, size and mtime.
+_UNCACHED_SEEN: dict[tuple[str, int, int], bool] = {}
+
+
+def _file_key(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+
+
+def _uncached_formula_in(window: bytes) -> bool:
+    return b"<f" in window and any(pattern.search(window) for pattern in _UNCACHED_FORMULA)
 
 
 def workbook_date1904(path: Path) -> bool:
@@ -233,15 +278,40 @@ def workbook_date1904(path: Path) -> bool:
 
 
 def workbook_uncalculated(path: Path) -> bool:
-    """True when an xlsx asks to be recalculated on open (``fullCalcOnLoad``): written by a
-    library such as openpyxl, its formula cells carry no cached values and read as blank."""
+    """True when an xlsx holds formula cells without cached values (they read as blank).
+
+    Libraries such as openpyxl write formulas with no value (and ask for recalculation on
+    open, ``fullCalcOnLoad``; xlsxwriter sets that flag on every workbook, formulas or not, so
+    the flag proves nothing): the answer is a formula whose ``<v>`` is missing or empty. Known
+    from ``sniff`` when it checked this file; otherwise the worksheets are streamed.
+    """
+    try:
+        cached = _UNCACHED_SEEN.get(_file_key(path))
+    except OSError:
+        return False
+    if cached is not None:
+        return cached
     try:
         with zipfile.ZipFile(path) as archive:
-            if "xl/workbook.xml" in archive.namelist():
-                with archive.open("xl/workbook.xml") as handle:
-                    return bool(_FULL_CALC.search(handle.read(256 * 1024)))
-    except (zipfile.BadZipFile, OSError, KeyError):
+            names = archive.namelist()
+            for name in names:
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    if _has_uncached_formula(archive, name):
+                        return True
+    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError, EOFError):
         return False
+    return False
+
+
+def _has_uncached_formula(archive: zipfile.ZipFile, name: str) -> bool:
+    """A ``<f>`` cell whose value is absent or empty, scanning in chunks with an overlap."""
+    tail = b""
+    with archive.open(name) as handle:
+        for chunk in iter(lambda: handle.read(1 << 22), b""):
+            window = tail + chunk
+            if _uncached_formula_in(window):
+                return True
+            tail = window[-512:]
     return False
 
 
@@ -251,7 +321,10 @@ def xls_date1904(path: Path) -> bool:
         import xlrd
 
         # on_demand: only the workbook globals are parsed, not the sheets.
-        book = xlrd.open_workbook(str(path), on_demand=True, ignore_workbook_corruption=True)
+        # logfile: xlrd prints warnings to stdout by default, which would corrupt --format json.
+        book = xlrd.open_workbook(
+            str(path), on_demand=True, ignore_workbook_corruption=True, logfile=io.StringIO()
+        )
         try:
             return book.datemode == 1
         finally:
@@ -275,10 +348,24 @@ def merged_ranges(path: Path, sheet: str) -> list[tuple[int, int, int, int]]:
     return [(int(a[0]), int(a[1]), int(b[0]), int(b[1])) for a, b in ranges]
 
 
-def _reader_error(path: Path, exc: Exception, sheet: str | None = None) -> InputError:
+def _is_panic(exc: BaseException) -> bool:
+    """A Rust panic surfaced by pyo3 (``PanicException`` derives from BaseException, so a plain
+    ``except Exception`` lets it through as a traceback); the reader is broken for this file."""
+    return type(exc).__name__ == "PanicException"
+
+
+def _reader_error(path: Path, exc: BaseException, sheet: str | None = None) -> InputError:
     """Map a reader exception to an InputError with a stable code; never a traceback."""
     text = str(exc).split("\nContext:")[0].strip()
     lower = text.lower()
+    if _is_panic(exc):
+        return InputError(
+            f"the spreadsheet reader failed on this file ({text}); it is corrupt or built to attack "
+            "readers. Open it in Excel/WPS and save a copy",
+            file=path.name,
+            sheet=sheet,
+            code="corrupt",
+        )
     if "password" in lower or "encrypt" in lower:
         return InputError(
             "the workbook is encrypted / password-protected; remove the password and save a copy",
@@ -315,7 +402,9 @@ class Workbook:
         try:
             self._reader = fastexcel.read_excel(str(path))
             names = list(self._reader.sheet_names)
-        except Exception as exc:  # noqa: BLE001 - any reader failure becomes an InputError
+        except BaseException as exc:  # noqa: BLE001 - any reader failure (panics too) becomes an InputError
+            if not (isinstance(exc, Exception) or _is_panic(exc)):
+                raise
             raise _reader_error(path, exc) from None
         visible = dict.fromkeys(names, True)
         try:
@@ -347,13 +436,23 @@ class Workbook:
             batch, cell_errors = sheet.to_arrow_with_errors()
         except InputError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except BaseException as exc:  # noqa: BLE001 - panics too (see _is_panic)
+            if not (isinstance(exc, Exception) or _is_panic(exc)):
+                raise
             raise _reader_error(self.path, exc, name) from None
+        # calamine starts a sheet at its first used column (rows stay absolute): put the empty
+        # leading columns back so that column i is Excel column i + 1, as merge ranges and
+        # column letters in findings assume.
+        columns = sheet.available_columns()
+        offset = int(columns[0].absolute_index) if columns else 0
         errors = [
-            (int(e.position[0]), int(e.position[1]), _error_detail(e.detail))
+            (int(e.position[0]), int(e.position[1]) + offset, _error_detail(e.detail))
             for e in (cell_errors.errors if cell_errors else [])
         ]
         table = pa.Table.from_batches([batch]) if batch.num_columns else pa.table({})
+        if offset and table.num_columns:
+            blank = pa.nulls(table.num_rows, pa.string())
+            table = pa.table([blank] * offset + list(table.columns), names=[str(i) for i in range(offset + table.num_columns)])
         table = table.rename_columns([str(i) for i in range(table.num_columns)])
         return RawSheet(self.path.name, self.path, name, table, errors, self.date1904)
 
