@@ -66,6 +66,11 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["report", "--all", "--db", str(db), "--out", str(out / "reports")])
     assert result.exit_code == 0, result.output
+    # Rectification forms carry branch names and complaint categories into XLSX, HTML and DOCX too.
+    for branch in (None, FORMULA_NAMES[0], IMG):
+        chosen = ["--branch", branch] if branch else []
+        result = runner.invoke(app, ["rectify", *chosen, "--db", str(db), "--out", str(out / "rectify")])
+        assert result.exit_code == 0, result.output
     return out
 
 
@@ -90,6 +95,7 @@ def test_xlsx_text_that_looks_like_a_formula_is_a_string_cell(outputs: Path) -> 
     """No cell in any written workbook is a formula; cells starting with = + - @ tab CR are strings."""
     files = _xlsx_files(outputs)
     assert {p.name for p in files} >= {"scorecard.xlsx", "rejects.xlsx"} and len(files) > 10
+    assert len([p for p in files if p.name.endswith("-rectify.xlsx")]) >= 2
     risky = 0
     for path in files:
         book = openpyxl.load_workbook(path)
@@ -157,12 +163,13 @@ def test_markup_in_names_and_complaints_shows_as_text_in_a_browser(outputs: Path
     pages = sorted(p for p in reports.glob("*.html") if p.name != "index.html")
     img_page = next(p for p in pages if "onerror" in p.read_text(encoding="utf-8"))
     script_page = next(p for p in pages if "alert(1)" in p.read_text(encoding="utf-8"))
+    form_page = next(p for p in (outputs / "rectify").glob("*.html") if "onerror" in p.read_text(encoding="utf-8"))
     hit = 0
-    for page in dict.fromkeys([reports / "index.html", img_page, script_page]):
+    for page in dict.fromkeys([reports / "index.html", img_page, script_page, form_page]):
         run = browser.dump_dom(page)
         dom = run.stdout
         assert "<img src=x" not in dom.lower() and "<script>alert" not in dom.lower()
         assert run.console == []
         assert "<title>1</title>" not in dom
         hit += ("&lt;img src=x onerror" in dom) + ("&lt;script&gt;alert(1)" in dom)
-    assert hit >= 2
+    assert hit >= 3

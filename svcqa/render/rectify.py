@@ -15,6 +15,8 @@ from typing import Any
 from svcqa.output import atomic_target
 from svcqa.render.environment import make_environment, pct1, pts2, signed
 
+DOCX_PROPERTY_MAX = 255
+
 
 def render_form_html(form: Any, *, template_dir: Path | None = None) -> str:
     """The self-contained HTML form (inline CSS, no scripts, no network)."""
@@ -57,7 +59,8 @@ def write_form_docx(form: Any, path: Path, *, now: datetime | None = None) -> Pa
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Mm(15))
     doc.styles["Normal"].font.size = Pt(10)
-    doc.core_properties.title = f"{v.branch} {v.month} {t['title']}"
+    suffix = f" {v.month} {t['title']}"
+    doc.core_properties.title = v.branch[: DOCX_PROPERTY_MAX - len(suffix)] + suffix  # Word caps properties at 255
     doc.core_properties.author = "svcqa"
     if now is not None:
         doc.core_properties.created = now
