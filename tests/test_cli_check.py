@@ -7,13 +7,14 @@ import json
 import re
 from pathlib import Path
 
-from conftest import CORPUS, requires_corpus
-from test_ingest_workbook import defect_month
 from typer.testing import CliRunner
 
 from svcqa.cli import app
 from svcqa.ingest import check_document, ingest
 from svcqa.models import Month
+
+from conftest import CORPUS, requires_corpus
+from test_ingest_workbook import defect_month
 
 runner = CliRunner()
 

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import CORPUS, requires_corpus
 
 CHILD_MEMORY = 3 * 1024**3  # address space for the reading process; a bomb would hit it

@@ -55,7 +55,7 @@ def test_copying_a_preset_and_changing_a_weight_and_threshold_changes_the_scores
 
 def test_the_readme_cron_line_runs_as_printed(tmp_path: Path) -> None:
     """The crontab command, run by /bin/sh in a copy of the folder it names, writes what the README says."""
-    line = next(l for l in README.splitlines() if l.startswith("30 6 3 * * "))
+    line = next(text for text in README.splitlines() if text.startswith("30 6 3 * * "))
     command = line.removeprefix("30 6 3 * * ").replace("\\%", "%")  # cron unescapes % itself
     home = tmp_path / "srv"
     (home / "exports").mkdir(parents=True)

@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import hostile_files as hf
 import openpyxl
 import pytest
 import xlsxwriter
-from conftest import CORPUS, SAMPLE_DATA, write_workbook
 from typer.testing import CliRunner
 
 from svcqa.cli import app
@@ -29,6 +27,9 @@ from svcqa.errors import InputError
 from svcqa.ingest import ingest
 from svcqa.ingest import reader as reader_module
 from svcqa.output import safe_filename
+
+import hostile_files as hf
+from conftest import CORPUS, SAMPLE_DATA, write_workbook
 
 runner = CliRunner()
 HEAD = ["工单号", "网点", "服务类型", "受理时间", "完成时间", "是否返修", "客户评分"]

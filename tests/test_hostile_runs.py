@@ -23,11 +23,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import SAMPLE_DATA
 from typer.testing import CliRunner
 
 from svcqa.cli import app
 from svcqa.history import HistoryStore
+
+from conftest import SAMPLE_DATA
 
 SVCQA = [sys.executable, "-m", "svcqa.cli"]
 MONTH_FILE = SAMPLE_DATA / "2026-10.xlsx"

@@ -16,8 +16,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import rectify_fixtures as fx
-import report_fixtures as rf
-from conftest import SAMPLE_DATA
 
 from svcqa.history import HistoryStore
 from svcqa.history import rectify as forms_db
@@ -27,6 +25,9 @@ from svcqa.pipeline import run_score
 from svcqa.rectify import build_form, collect_forms, form_status, issue_forms, kpi_target
 from svcqa.render.rectify_xlsx import write_form_xlsx
 from svcqa.render.report import ReportContext, reports_from_store
+
+import report_fixtures as rf
+from conftest import SAMPLE_DATA
 
 SEP, OCT = Month(2026, 9), Month(2026, 10)
 NOW = datetime(2026, 11, 2, 9, 0)

@@ -10,13 +10,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import browser
-import report_fixtures as rf
-
 from svcqa.output import write_text_atomic
 from svcqa.rectify import build_form
 from svcqa.render.rectify import render_form_html
 from svcqa.render.report import ReportContext
+
+import browser
+import report_fixtures as rf
 
 pytestmark = pytest.mark.browser
 NOW = datetime(2026, 11, 2, 8, 0)

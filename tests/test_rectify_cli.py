@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import rectify_fixtures as fx
-from conftest import SAMPLE_DATA
 
 from svcqa.cli import app
+
+from conftest import SAMPLE_DATA
 
 runner = CliRunner()
 

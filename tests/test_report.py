@@ -14,8 +14,6 @@ from jinja2 import UndefinedError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import report_fixtures as rf
-
 from svcqa.errors import NotFound, UsageError
 from svcqa.output import safe_filename
 from svcqa.render.charts import Bar, lost_points_chart, nice_ticks, trend_chart
@@ -26,6 +24,8 @@ from svcqa.render.report import (
     render_branch_html,
     write_branch_reports,
 )
+
+import report_fixtures as rf
 
 NOW = datetime(2026, 11, 2, 8, 0)
 WORST = rf.branch_key("东莞虎门服务中心")

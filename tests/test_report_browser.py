@@ -11,11 +11,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import browser
-import report_fixtures as rf
-
 from svcqa.output import safe_filename
 from svcqa.render.report import write_branch_reports
+
+import browser
+import report_fixtures as rf
 
 pytestmark = pytest.mark.browser
 NOW = datetime(2026, 11, 2, 8, 0)
