@@ -7,7 +7,7 @@ columns vectorised; reject bad rows with stable codes; infer the month; exclude 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -400,14 +400,21 @@ class _Parsed:
         hit: np.ndarray,
         code: str,
         column: str | None,
-        reason: pd.Series | str,
+        reason: pd.Series | str | Callable[[np.ndarray], pd.Series],
         value: pd.Series | str | None = None,
     ) -> None:
-        """Reject the rows in ``hit`` not already rejected (the first problem of a row is its reason)."""
+        """Reject the rows in ``hit`` not already rejected (the first problem of a row is its reason).
+
+        ``reason`` may be a function of the final mask returning one reason per rejected row:
+        messages are then built for the few rejected rows, not formatted for a million rows and
+        thrown away.
+        """
         hit = hit & ~self.taken
         if not hit.any():
             return
         self.taken |= hit
+        if callable(reason):
+            reason = np.asarray(reason(hit), dtype=object)
         rows = self.frame.loc[hit]
         if value is None:
             value = self.raw_text[column][hit].fillna("") if column else ""
@@ -631,39 +638,33 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
                 dict.fromkeys(s for spellings in column.values.values() for s in spellings[:2])
             )
             code = "unknown-" + name.replace("_", "-")
-            reason = (
-                f"{label} "
-                + raw_text[name].fillna("").map(repr)
-                + f" is not a known value (expected one of {allowed})"
-            )
+            before, after = f"{label} ", f" is not a known value (expected one of {allowed})"
         else:
             code = BAD_CODES.get(column.type, "bad-value")
-            reason = (
-                f"cannot read {label} "
-                + raw_text[name].fillna("").map(repr)
-                + f" as {TYPE_WORDS.get(column.type, column.type)}"
-            )
-        table.reject(bad[name], code, name, reason)
+            before = f"cannot read {label} "
+            after = f" as {TYPE_WORDS.get(column.type, column.type)}"
+        table.reject(bad[name], code, name, _quoted_reason(raw_text[name], before, after))
     # 4. Table-specific consistency: completion before acceptance.
     if spec.name == "tickets" and {"accepted_at", "completed_at"} <= set(values):
         accepted, completed = values["accepted_at"], values["completed_at"]
         hit = (completed < accepted).fillna(False).to_numpy(dtype=bool)
         if hit.any():
-            fmt = "%Y-%m-%d %H:%M"
-            reason = (
-                "完成时间 "
-                + completed.dt.strftime(fmt)
-                + " is before 受理时间 "
-                + accepted.dt.strftime(fmt)
-            )
-            table.reject(hit, "completed-before-accepted", "completed_at", reason)
+
+            def before_acceptance(rows: np.ndarray) -> pd.Series:
+                fmt = "%Y-%m-%d %H:%M"
+                return (
+                    "完成时间 "
+                    + completed[rows].dt.strftime(fmt)
+                    + " is before 受理时间 "
+                    + accepted[rows].dt.strftime(fmt)
+                )
+
+            table.reject(hit, "completed-before-accepted", "completed_at", before_acceptance)
     # 5. Unknown branches, when a roster is the authority.
     keys = branch_key(values["branch"]) if "branch" in values else None
     if keys is not None and roster_keys is not None and spec.name != "branches":
         hit = (~keys.isin(roster_keys) & keys.notna()).to_numpy(dtype=bool)
-        reason = (
-            "网点 " + raw_text["branch"].fillna("").map(repr) + " is not in the roster (网点名单)"
-        )
+        reason = _quoted_reason(raw_text["branch"], "网点 ", " is not in the roster (网点名单)")
         table.reject(hit, "unknown-branch", "branch", reason)
     # 6. Duplicate ids: the first valid row is kept, later ones rejected.
     id_column = spec.table.id_column
@@ -711,6 +712,15 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
         out[name] = frame[name]
     table.frame = out
     return table
+
+
+def _quoted_reason(text: pd.Series, before: str, after: str) -> Callable[[np.ndarray], pd.Series]:
+    """``before + repr(cell) + after`` for the rejected rows only (see ``_Parsed.reject``)."""
+
+    def build(rows: np.ndarray) -> pd.Series:
+        return before + text[rows].fillna("").map(repr) + after
+
+    return build
 
 
 # ---------------------------------------------------------------- month, names, frames
