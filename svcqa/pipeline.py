@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -137,20 +138,28 @@ def run_score(
         context = store.context(data.month, qtd_kpis=rubric_obj.qtd_kpi_ids) if store else None
         step("scoring")
         scorecard = score_month(data, rubric_obj, context, now=now)
-        step("writing outputs")
-        outputs = write_outputs(scorecard, data, target)
-        run = ScoreRun(scorecard, data, outputs, db_path=db_path)
-        if store is not None:
-            step("saving history")
-            run.run_id = store.save(
-                scorecard,
-                data,
-                rubric_id=rubric_obj.id,
-                rubric_source=rubric_obj.source_text,
-                rubric_sha256=rubric_obj.sha256,
-                tool_version=__version__,
-                now=now,
-            )
+        if store is None:
+            step("writing outputs")
+            run = ScoreRun(scorecard, data, write_outputs(scorecard, data, target), db_path=db_path)
+        else:
+            # The outputs are written on a second thread while the month is saved: both spend
+            # much of their time outside the GIL (zlib, SQLite), so on two cores they overlap.
+            # The save commits only once the outputs are written, as when they ran one after
+            # the other: an output error still leaves the store untouched.
+            step("writing outputs and saving history")
+            with ThreadPoolExecutor(1) as pool:
+                written = pool.submit(write_outputs, scorecard, data, target)
+                run_id = store.save(
+                    scorecard,
+                    data,
+                    rubric_id=rubric_obj.id,
+                    rubric_source=rubric_obj.source_text,
+                    rubric_sha256=rubric_obj.sha256,
+                    tool_version=__version__,
+                    now=now,
+                    before_commit=written.result,
+                )
+            run = ScoreRun(scorecard, data, written.result(), db_path=db_path, run_id=run_id)
             if rescore_stale:
                 run.rescored, run.stale = _rescore_later_months(store, data.month, now=now, limits=limits, step=step)
     finally:
@@ -159,7 +168,7 @@ def run_score(
 
     if strict and not data.rejects.empty:
         raise InputError(
-            f"{len(data.rejects)} rejected row(s) and --strict was given; see {outputs['rejects_csv']}",
+            f"{len(data.rejects)} rejected row(s) and --strict was given; see {run.outputs['rejects_csv']}",
             code="rejected-rows",
         )
     return run

@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
@@ -129,6 +129,10 @@ class HistoryStore:
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")  # safe in WAL: a crash never corrupts
             self._conn.execute("PRAGMA foreign_keys = ON")
+            # A month of 1M tickets writes ~100 MB in one transaction; with the default 2 MB page
+            # cache SQLite spills pages to the WAL mid-transaction and writes them again. The cache
+            # grows only as pages are used, so small stores cost nothing extra.
+            self._conn.execute("PRAGMA cache_size = -131072")  # KiB: up to 128 MiB
         except sqlite3.Error as exc:
             raise self._error(exc, "open") from exc
         if version < latest_version():
@@ -204,10 +208,13 @@ class HistoryStore:
         rubric_sha256: str,
         tool_version: str,
         now: datetime,
+        before_commit: Callable[[], object] | None = None,
     ) -> int:
         """Store a scored month as its active run, superseding the previous one, atomically.
 
         Returns the new run id. Later stored months become stale (see ``stale_months``).
+        ``before_commit`` runs inside the transaction, last: if it raises, nothing is stored
+        (the pipeline waits there for the outputs it writes concurrently with this save).
         """
         if scorecard.month != data.month:
             raise HistoryError(f"cannot save: the scorecard is for {scorecard.month} but the month data is for {data.month}")
@@ -252,6 +259,8 @@ class HistoryStore:
                 self._insert_period_counts(run_id, period_values)
             self._insert_evidence(run_id, evidence_values)
             self._insert_tickets(run_id, ticket_chunks)
+            if before_commit is not None:
+                before_commit()
         return run_id
 
     def _supersede(self, run_id: int, now: datetime) -> None:
@@ -623,8 +632,9 @@ def _encode_column(series: pd.Series) -> list[Any]:
         return ticks.tolist()
     values = series.astype(object).to_numpy(copy=True)
     values[pd.isna(values)] = None
-    if series.dtype == object:
-        # Object columns may hold numpy scalars, which sqlite3 cannot bind.
+    if series.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        # Object columns may hold numpy scalars, which sqlite3 cannot bind (all-text columns,
+        # the common case, are checked in C above and skip this per-value pass).
         return [v.item() if isinstance(v, np.generic) else v for v in values]
     return values.tolist()
 

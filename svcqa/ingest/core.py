@@ -174,6 +174,7 @@ def _read_file(path: Path, limits: Limits, notes: list[Finding]) -> list[RawShee
     sheets: list[RawSheet] = []
     scanned = 0
     empty = 0
+    loaded = book.load_many([info.name for info in book.sheets if info.visible])
     for info in book.sheets:
         if not info.visible:
             notes.append(
@@ -185,7 +186,7 @@ def _read_file(path: Path, limits: Limits, notes: list[Finding]) -> list[RawShee
                 )
             )
             continue
-        raw = book.load(info.name)
+        raw = next(loaded)
         if raw.cells.num_rows == 0 or raw.cells.num_columns == 0:
             empty += 1
             if empty <= 20:  # a workbook of 1,000 blank sheets needs one line, not 1,000
