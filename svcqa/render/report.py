@@ -574,6 +574,9 @@ class ReportContext:
     def _trend(self, trend: pd.DataFrame | None) -> None:
         self.trend = trend if trend is not None and len(trend) else None
         self.trend_rows: dict[str, np.ndarray] = {}
+        # The trend as plain records, converted once: 500 branches each slicing the frame
+        # (iloc, filter, to_dict) cost seconds in ``report --all``; indexing a list costs nothing.
+        self.trend_records: list[dict[str, Any]] = []
         self.trend_rank_count = self.rank_count
         if self.trend is None:
             return
@@ -582,6 +585,7 @@ class ReportContext:
         frame = frame.sort_values("month", kind="stable").reset_index(drop=True)
         self.trend = frame
         self.trend_rows = frame.groupby(frame["branch_key"].astype(str), sort=False).indices
+        self.trend_records = frame.to_dict("records")
         if "rank" in frame:
             ranked = pd.to_numeric(frame["rank"], errors="coerce")
             per_month = ranked.groupby(frame["month"]).max()
@@ -808,10 +812,9 @@ def _previous(branch: BranchResult, ctx: ReportContext, month: str) -> tuple[flo
     if ctx.trend is not None:
         rows = ctx.trend_rows.get(branch.branch_key)
         if rows is not None:
-            part = ctx.trend.iloc[rows]
-            part = part[part["month"] < month]
-            if len(part):
-                last = part.iloc[-1]
+            earlier_rows = [ctx.trend_records[i] for i in rows if ctx.trend_records[i]["month"] < month]
+            if earlier_rows:
+                last = earlier_rows[-1]
                 rank = last.get("rank")
                 return float(last["total"]), None if _is_missing(rank) or pd.isna(rank) else int(rank)
     return None, None
@@ -887,9 +890,9 @@ def _trend_rows(branch: BranchResult, ctx: ReportContext, month: str) -> tuple[T
     if ctx.trend is not None:
         index = ctx.trend_rows.get(branch.branch_key)
         if index is not None:
-            part = ctx.trend.iloc[index]
-            part = part[part["month"] != month]
-            for record in part.to_dict("records"):
+            for record in (ctx.trend_records[i] for i in index):
+                if record["month"] == month:
+                    continue
                 rank = record.get("rank")
                 coefficient = record.get("coefficient")
                 rows.append(
