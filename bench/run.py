@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -53,8 +53,12 @@ def workbook(size: str) -> Path:
     return path
 
 
-def measure(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one process; raises when it fails."""
+def measure(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one process.
+
+    CPU seconds are reported beside wall time because the machine may be shared: other load
+    stretches wall time but hardly changes the CPU a run needs. Raises when the process fails.
+    """
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -63,20 +67,22 @@ def measure(argv: list[str]) -> tuple[float, float]:
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}:\n{stderr}")
-    return wall, usage.ru_maxrss / 1024  # Linux: KiB
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux: KiB
 
 
 def run_case(name: str, argv_for_run, runs: int) -> dict:
     """Run one case ``runs`` times; ``argv_for_run(i)`` gives the command of run ``i``."""
-    walls, rss = [], []
+    walls, cpus, rss = [], [], []
     for i in range(runs):
-        wall, peak = measure(argv_for_run(i))
+        wall, cpu, peak = measure(argv_for_run(i))
         walls.append(wall)
+        cpus.append(cpu)
         rss.append(peak)
-        print(f"  {name:<9} run {i + 1}/{runs}: {wall:7.2f} s  {peak:7.0f} MiB", flush=True)
+        print(f"  {name:<9} run {i + 1}/{runs}: {wall:7.2f} s wall  {cpu:7.2f} s CPU  {peak:7.0f} MiB", flush=True)
     return {
         "runs": runs,
         "wall_s": round(statistics.median(walls), 3),
+        "cpu_s": round(statistics.median(cpus), 3),
         "peak_rss_mib": round(statistics.median(rss), 1),
         "all_wall_s": [round(w, 3) for w in walls],
     }
@@ -146,7 +152,8 @@ def markdown(doc: dict) -> str:
         "# svcqa benchmark results",
         "",
         f"Measured {doc['date']} on {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, "
-        f"Python {m['python']} ({m['os']}).",
+        f"Python {m['python']} ({m['os']}); load average before the run "
+        + " / ".join(f"{x:.2f}" for x in doc["load_average_before"]) + " (1/5/15 min).",
         "Packages: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v) + ".",
         "",
         f"Month workbook from `svcqa sample --branches {BRANCHES} --seed {SEED}` (tickets as below, "
@@ -154,15 +161,18 @@ def markdown(doc: dict) -> str:
         "median of the runs shown. `score` writes every output into a fresh history store and "
         "folder; `report` is `svcqa report --all` (HTML and XLSX for every branch); `baseline` is "
         "`pandas.read_excel(sheet_name=None, engine=\"openpyxl\")`; `floor` reads every sheet into "
-        "pandas with fastexcel on a thread pool.",
+        "pandas with fastexcel on a thread pool. CPU s is user + system time of the process (it "
+        "exceeds wall time when two cores work at once); the load average before the run is "
+        "recorded because other work on the machine stretches wall times.",
         "",
-        "| tickets | case | runs | wall s (median) | peak RSS MiB |",
-        "|---:|---|---:|---:|---:|",
+        "| tickets | case | runs | wall s (median) | CPU s (median) | peak RSS MiB |",
+        "|---:|---|---:|---:|---:|---:|",
     ]
     for size in doc["sizes"].values():
         for name, case in size["cases"].items():
             lines.append(
-                f"| {size['tickets']:,} | {name} | {case['runs']} | {case['wall_s']:.2f} | {case['peak_rss_mib']:.0f} |"
+                f"| {size['tickets']:,} | {name} | {case['runs']} | {case['wall_s']:.2f} | {case['cpu_s']:.2f} "
+                f"| {case['peak_rss_mib']:.0f} |"
             )
     lines += ["", "| tickets | baseline / score | score / floor |", "|---:|---:|---:|"]
     for size in doc["sizes"].values():
@@ -190,7 +200,8 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown size(s) {unknown}; choose from {list(SIZES)}")
     baseline_sizes = set(sizes if args.baseline_sizes is None else args.baseline_sizes.split(","))
-    doc: dict = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(), "sizes": {}}
+    doc: dict = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+                 "load_average_before": [round(x, 2) for x in os.getloadavg()], "sizes": {}}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="svcqa-bench-") as tmp:
         for size in sizes:
             doc["sizes"][size] = bench_size(

@@ -504,7 +504,7 @@ def _sheet_columns(
         shown = (
             label if normalise_label(header) == normalise_label(label) else f"{label} ({header})"
         )
-        display[name] = pd.Series(shown, index=range(int(keep.sum())), dtype=object)
+        display[name] = _constant(shown, int(keep.sum()))
     if "branch" in text:
         text["branch"] = _fill_merged(raw, match.columns["branch"], text["branch"], start, keep)
     positions = {pos: name for name, pos in match.columns.items()}
@@ -519,6 +519,27 @@ def _sheet_columns(
         arr[idx] = detail
     source = pd.DataFrame({"_file": raw.file, "_sheet": raw.sheet, "_row": rows.astype("int64")})
     return text, display, source, error_detail
+
+
+def _constant(text: str, count: int) -> pd.Series:
+    """One text repeated ``count`` times, as a categorical: a byte per row instead of an object
+    pointer, so labelling every row of a million-row column costs nothing."""
+    return pd.Series(pd.Categorical.from_codes(np.zeros(count, dtype=np.int8), categories=[text]))
+
+
+def _concat(parts: list[pd.Series]) -> pd.Series:
+    """The sheets' parts as one series indexed 0..n-1 (one sheet, the usual case: no copy)."""
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+def _error_column(parts: list[np.ndarray | None], counts: list[int]) -> np.ndarray | None:
+    """A column's Excel error texts over all sheets (None per clean row); None when no sheet
+    has an error cell in the column, the usual case, so no million-row scan is needed."""
+    if all(part is None for part in parts):
+        return None
+    return np.concatenate(
+        [np.full(n, None, dtype=object) if part is None else part for part, n in zip(parts, counts)]
+    )
 
 
 def _fill_merged(
@@ -560,7 +581,7 @@ def _fill_merged(
 def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] | None) -> _Parsed:
     texts: dict[str, list[pd.Series]] = {}
     displays: dict[str, list[pd.Series]] = {}
-    errors: dict[str, list[np.ndarray]] = {}
+    errors: dict[str, list[np.ndarray | None]] = {}
     sources = []
     date1904: list[np.ndarray] = []
     mapped = [
@@ -578,18 +599,14 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
                 text.get(name, pd.Series(None, index=range(count), dtype="str"))
             )
             displays.setdefault(name, []).append(
-                display.get(
-                    name,
-                    pd.Series(spec.column(name).label or name, index=range(count), dtype=object),
-                )
+                display.get(name, _constant(spec.column(name).label or name, count))
             )
-            errors.setdefault(name, []).append(
-                cell_errors.get(name, np.full(count, None, dtype=object))
-            )
+            errors.setdefault(name, []).append(cell_errors.get(name))
     frame = pd.concat(sources, ignore_index=True)
-    raw_text = {name: pd.concat(parts, ignore_index=True) for name, parts in texts.items()}
-    display = {name: pd.concat(parts, ignore_index=True) for name, parts in displays.items()}
-    cell_errors = {name: np.concatenate(parts) for name, parts in errors.items()}
+    raw_text = {name: _concat(parts) for name, parts in texts.items()}
+    display = {name: _concat(parts) for name, parts in displays.items()}
+    counts = [len(source) for source in sources]
+    cell_errors = {name: _error_column(parts, counts) for name, parts in errors.items()}
     is1904 = np.concatenate(date1904) if date1904 else np.zeros(0, dtype=bool)
     table = _Parsed(spec, frame, raw_text, display)
     values: dict[str, pd.Series] = {}
@@ -612,6 +629,8 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
 
     # 1. Excel error cells (#DIV/0!, #N/A ...) in a mapped column.
     for name in mapped:
+        if cell_errors[name] is None:
+            continue
         hit = np.not_equal(cell_errors[name], None)
         if hit.any():
             label = spec.column(name).label or name

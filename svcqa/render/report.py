@@ -602,8 +602,12 @@ class ReportContext:
 
 
 def _text_column(series: pd.Series) -> np.ndarray:
-    """Input text as str, blanks for missing values (never 'nan')."""
-    return np.where(series.isna(), "", series.astype(str)).astype(object)
+    """Input text as str, blanks for missing values (never 'nan').
+
+    Converted as objects: ``np.where`` over ``astype(str)`` built a fixed-width unicode array as
+    wide as the longest detail text for 300k evidence rows, then copied it back to objects.
+    """
+    return series.astype(object).where(series.notna(), "").astype(str).to_numpy(dtype=object)
 
 
 def _date_column(series: pd.Series) -> np.ndarray:
@@ -620,9 +624,13 @@ def _date_column(series: pd.Series) -> np.ndarray:
 
 def _number_column(numbers: pd.Series, raw: pd.Series) -> np.ndarray:
     """Numbers with up to two decimals (integers without), other text as given."""
-    whole = numbers.notna() & (numbers == numbers.round(0))
-    formatted = np.where(whole, numbers.round(0).fillna(0).astype("int64").astype(str), numbers.map(lambda v: f"{v:.2f}"))
-    return np.where(numbers.notna(), formatted, _text_column(raw)).astype(object)
+    out = _text_column(raw)
+    values = numbers.to_numpy(dtype="float64")
+    present = ~np.isnan(values)
+    whole = present & (values == np.round(values))
+    out[whole] = [str(v) for v in values[whole].astype("int64").tolist()]
+    out[present & ~whole] = [f"{v:.2f}" for v in values[present & ~whole].tolist()]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
