@@ -134,7 +134,15 @@ def run_score(
 
         db_path = resolve_db_path(db)
         store = HistoryStore(db_path, lock_timeout=lock_timeout)
+    # Encoding the tickets for the store (an Arrow sort and zstd, mostly outside the GIL) needs
+    # only the month's data: start it now so it runs while the month is scored.
+    background = ThreadPoolExecutor(2)
     try:
+        chunks = None
+        if store is not None:
+            from svcqa.history.store import ticket_chunks
+
+            chunks = background.submit(ticket_chunks, data)
         context = store.context(data.month, qtd_kpis=rubric_obj.qtd_kpi_ids) if store else None
         step("scoring")
         scorecard = score_month(data, rubric_obj, context, now=now)
@@ -147,22 +155,23 @@ def run_score(
             # The save commits only once the outputs are written, as when they ran one after
             # the other: an output error still leaves the store untouched.
             step("writing outputs and saving history")
-            with ThreadPoolExecutor(1) as pool:
-                written = pool.submit(write_outputs, scorecard, data, target)
-                run_id = store.save(
-                    scorecard,
-                    data,
-                    rubric_id=rubric_obj.id,
-                    rubric_source=rubric_obj.source_text,
-                    rubric_sha256=rubric_obj.sha256,
-                    tool_version=__version__,
-                    now=now,
-                    before_commit=written.result,
-                )
+            written = background.submit(write_outputs, scorecard, data, target)
+            run_id = store.save(
+                scorecard,
+                data,
+                rubric_id=rubric_obj.id,
+                rubric_source=rubric_obj.source_text,
+                rubric_sha256=rubric_obj.sha256,
+                tool_version=__version__,
+                now=now,
+                before_commit=written.result,
+                ticket_chunks=chunks,
+            )
             run = ScoreRun(scorecard, data, written.result(), db_path=db_path, run_id=run_id)
             if rescore_stale:
                 run.rescored, run.stale = _rescore_later_months(store, data.month, now=now, limits=limits, step=step)
     finally:
+        background.shutdown(wait=True, cancel_futures=True)
         if store is not None:
             store.close()
 
