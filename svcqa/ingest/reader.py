@@ -358,7 +358,10 @@ class Workbook:
 
         def load(name: str) -> RawSheet:
             if not helper:
-                helper.append(fastexcel.read_excel(str(self.path)))
+                try:
+                    helper.append(fastexcel.read_excel(str(self.path)))
+                except Exception as exc:  # noqa: BLE001 - any reader failure becomes an InputError
+                    raise _reader_error(self.path, exc) from None
             return self.load(name, helper[0])
 
         pool = ThreadPoolExecutor(1)
