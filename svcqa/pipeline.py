@@ -140,9 +140,9 @@ def run_score(
     try:
         chunks = None
         if store is not None:
-            from svcqa.history.store import ticket_chunks
+            from svcqa.history.store import encode_tickets
 
-            chunks = background.submit(ticket_chunks, data)
+            chunks = background.submit(encode_tickets, data)
         context = store.context(data.month, qtd_kpis=rubric_obj.qtd_kpi_ids) if store else None
         step("scoring")
         scorecard = score_month(data, rubric_obj, context, now=now)
@@ -165,7 +165,7 @@ def run_score(
                 tool_version=__version__,
                 now=now,
                 before_commit=written.result,
-                ticket_chunks=chunks,
+                encoded_tickets=chunks,
             )
             run = ScoreRun(scorecard, data, written.result(), db_path=db_path, run_id=run_id)
             if rescore_stale:

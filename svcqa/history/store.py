@@ -210,14 +210,14 @@ class HistoryStore:
         tool_version: str,
         now: datetime,
         before_commit: Callable[[], object] | None = None,
-        ticket_chunks: Future[list[tuple[str | None, int, bytes]]] | None = None,
+        encoded_tickets: Future[list[tuple[str | None, int, bytes]]] | None = None,
     ) -> int:
         """Store a scored month as its active run, superseding the previous one, atomically.
 
         Returns the new run id. Later stored months become stale (see ``stale_months``).
         ``before_commit`` runs inside the transaction, last: if it raises, nothing is stored
         (the pipeline waits there for the outputs it writes concurrently with this save).
-        ``ticket_chunks``, when given, is ``ticket_chunks(data)`` already started on another
+        ``encoded_tickets``, when given, is ``encode_tickets(data)`` already started on another
         thread (it needs only the month's data, so it can run while the month is scored).
         """
         if scorecard.month != data.month:
@@ -232,7 +232,7 @@ class HistoryStore:
         period_values: list[list[Any]] | None = None
         if scorecard.period_counts is not None:
             frames["period_counts"], period_values = _encode_frame(scorecard.period_counts, PERIOD_COUNT_COLUMNS)
-        ticket_chunks = ticket_chunks.result() if ticket_chunks is not None else _ticket_chunks(data)
+        ticket_chunks = encoded_tickets.result() if encoded_tickets is not None else encode_tickets(data)
         ticket_count = sum(rows for _day, rows, _blob in ticket_chunks)
         run_values = {
             "month": month,
@@ -723,12 +723,7 @@ def _arrow_stamps(tickets: pd.DataFrame, column: str) -> pa.Array:
 _IPC_OPTIONS = ipc.IpcWriteOptions(compression="zstd")
 
 
-def ticket_chunks(data: MonthData) -> list[tuple[str | None, int, bytes]]:
-    """The month's tickets as stored for rework detection: (completion day, rows, Arrow IPC blob)."""
-    return _ticket_chunks(data)
-
-
-def _ticket_chunks(data: MonthData) -> list[tuple[str | None, int, bytes]]:
+def encode_tickets(data: MonthData) -> list[tuple[str | None, int, bytes]]:
     """The month's tickets that carry a device id, as (completion day, rows, Arrow IPC blob) chunks.
 
     Columnar throughout: one Arrow table, sorted by completion, sliced where the day changes.
