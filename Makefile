@@ -32,6 +32,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Time score / report --all against the openpyxl baseline and the fastest plain read, at 200k and
+# 1M tickets (generated once into bench/cache/); writes bench/results.md and bench/results.json.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+# 200k tickets only (baseline included, a minute or two); results go to bench/cache/quick/.
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run.py --sizes 200k --out bench/cache/quick
+
 # Regenerate the report screenshot shown in the README (needs chromium).
 screenshot: $(STAMP)
 	$(BIN)/python docs/make_screenshot.py

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -133,16 +134,29 @@ def run_score(
 
         db_path = resolve_db_path(db)
         store = HistoryStore(db_path, lock_timeout=lock_timeout)
+    # Encoding the tickets for the store (an Arrow sort and zstd, mostly outside the GIL) needs
+    # only the month's data: start it now so it runs while the month is scored.
+    background = ThreadPoolExecutor(2)
     try:
+        chunks = None
+        if store is not None:
+            from svcqa.history.store import encode_tickets
+
+            chunks = background.submit(encode_tickets, data)
         context = store.context(data.month, qtd_kpis=rubric_obj.qtd_kpi_ids) if store else None
         step("scoring")
         scorecard = score_month(data, rubric_obj, context, now=now)
-        step("writing outputs")
-        outputs = write_outputs(scorecard, data, target, lock_timeout=lock_timeout)
-        run = ScoreRun(scorecard, data, outputs, db_path=db_path)
-        if store is not None:
-            step("saving history")
-            run.run_id = store.save(
+        if store is None:
+            step("writing outputs")
+            run = ScoreRun(scorecard, data, write_outputs(scorecard, data, target, lock_timeout=lock_timeout), db_path=db_path)
+        else:
+            # The outputs are written on a second thread while the month is saved: both spend
+            # much of their time outside the GIL (zlib, SQLite), so on two cores they overlap.
+            # The save commits only once the outputs are written, as when they ran one after
+            # the other: an output error still leaves the store untouched.
+            step("writing outputs and saving history")
+            written = background.submit(write_outputs, scorecard, data, target, lock_timeout=lock_timeout)
+            run_id = store.save(
                 scorecard,
                 data,
                 rubric_id=rubric_obj.id,
@@ -150,16 +164,20 @@ def run_score(
                 rubric_sha256=rubric_obj.sha256,
                 tool_version=__version__,
                 now=now,
+                before_commit=written.result,
+                encoded_tickets=chunks,
             )
+            run = ScoreRun(scorecard, data, written.result(), db_path=db_path, run_id=run_id)
             if rescore_stale:
                 run.rescored, run.stale = _rescore_later_months(store, data.month, now=now, limits=limits, step=step)
     finally:
+        background.shutdown(wait=True, cancel_futures=True)
         if store is not None:
             store.close()
 
     if strict and not data.rejects.empty:
         raise InputError(
-            f"{len(data.rejects)} rejected row(s) and --strict was given; see {outputs['rejects_csv']}",
+            f"{len(data.rejects)} rejected row(s) and --strict was given; see {run.outputs['rejects_csv']}",
             code="rejected-rows",
         )
     return run

@@ -118,3 +118,19 @@ def test_cli_quiet_prints_one_summary_line(tmp_path: Path) -> None:
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("2026-10: 39 branches ranked under gd-mobile-aftersales; last place: " + WEAK_BRANCH)
+
+
+def test_an_output_error_stores_nothing_although_outputs_and_save_run_together(tmp_path: Path) -> None:
+    """When the outputs cannot be written the month is not stored: the save, run alongside the
+    output writing, commits only after the outputs succeed."""
+    from svcqa.errors import OutputError
+
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the output folder should be", encoding="utf-8")
+    with pytest.raises(OutputError):
+        run_score([SAMPLE_DATA / "2026-10.xlsx"], db=tmp_path / "svcqa.db", out_dir=blocked / "out", now=NOW)
+    with HistoryStore(tmp_path / "svcqa.db") as store:
+        assert store.months() == []
+    run = _score("2026-10", tmp_path)
+    with HistoryStore(tmp_path / "svcqa.db") as store:
+        assert store.months() == [Month(2026, 10)] and run.run_id is not None

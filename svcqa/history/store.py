@@ -20,7 +20,8 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
@@ -135,6 +136,10 @@ class HistoryStore:
             self._enable_wal()
             self._conn.execute("PRAGMA synchronous = NORMAL")  # safe in WAL: a crash never corrupts
             self._conn.execute("PRAGMA foreign_keys = ON")
+            # A month of 1M tickets writes ~100 MB in one transaction; with the default 2 MB page
+            # cache SQLite spills pages to the WAL mid-transaction and writes them again. The cache
+            # grows only as pages are used, so small stores cost nothing extra.
+            self._conn.execute("PRAGMA cache_size = -131072")  # KiB: up to 128 MiB
         except sqlite3.Error as exc:
             raise self._error(exc, "open") from exc
         if version < latest_version():
@@ -228,10 +233,16 @@ class HistoryStore:
         rubric_sha256: str,
         tool_version: str,
         now: datetime,
+        before_commit: Callable[[], object] | None = None,
+        encoded_tickets: Future[list[tuple[str | None, int, bytes]]] | None = None,
     ) -> int:
         """Store a scored month as its active run, superseding the previous one, atomically.
 
         Returns the new run id. Later stored months become stale (see ``stale_months``).
+        ``before_commit`` runs inside the transaction, last: if it raises, nothing is stored
+        (the pipeline waits there for the outputs it writes concurrently with this save).
+        ``encoded_tickets``, when given, is ``encode_tickets(data)`` already started on another
+        thread (it needs only the month's data, so it can run while the month is scored).
         """
         if scorecard.month != data.month:
             raise HistoryError(f"cannot save: the scorecard is for {scorecard.month} but the month data is for {data.month}")
@@ -245,7 +256,7 @@ class HistoryStore:
         period_values: list[list[Any]] | None = None
         if scorecard.period_counts is not None:
             frames["period_counts"], period_values = _encode_frame(scorecard.period_counts, PERIOD_COUNT_COLUMNS)
-        ticket_chunks = _ticket_chunks(data)
+        ticket_chunks = encoded_tickets.result() if encoded_tickets is not None else encode_tickets(data)
         ticket_count = sum(rows for _day, rows, _blob in ticket_chunks)
         run_values = {
             "month": month,
@@ -276,6 +287,8 @@ class HistoryStore:
                 self._insert_period_counts(run_id, period_values)
             self._insert_evidence(run_id, evidence_values)
             self._insert_tickets(run_id, ticket_chunks)
+            if before_commit is not None:
+                before_commit()
         return run_id
 
     def _supersede(self, run_id: int, now: datetime) -> None:
@@ -647,8 +660,9 @@ def _encode_column(series: pd.Series) -> list[Any]:
         return ticks.tolist()
     values = series.astype(object).to_numpy(copy=True)
     values[pd.isna(values)] = None
-    if series.dtype == object:
-        # Object columns may hold numpy scalars, which sqlite3 cannot bind.
+    if series.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        # Object columns may hold numpy scalars, which sqlite3 cannot bind (all-text columns,
+        # the common case, are checked in C above and skip this per-value pass).
         return [v.item() if isinstance(v, np.generic) else v for v in values]
     return values.tolist()
 
@@ -733,7 +747,7 @@ def _arrow_stamps(tickets: pd.DataFrame, column: str) -> pa.Array:
 _IPC_OPTIONS = ipc.IpcWriteOptions(compression="zstd")
 
 
-def _ticket_chunks(data: MonthData) -> list[tuple[str | None, int, bytes]]:
+def encode_tickets(data: MonthData) -> list[tuple[str | None, int, bytes]]:
     """The month's tickets that carry a device id, as (completion day, rows, Arrow IPC blob) chunks.
 
     Columnar throughout: one Arrow table, sorted by completion, sliced where the day changes.

@@ -7,7 +7,7 @@ columns vectorised; reject bad rows with stable codes; infer the month; exclude 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,6 +174,7 @@ def _read_file(path: Path, limits: Limits, notes: list[Finding]) -> list[RawShee
     sheets: list[RawSheet] = []
     scanned = 0
     empty = 0
+    loaded = book.load_many([info.name for info in book.sheets if info.visible])
     for info in book.sheets:
         if not info.visible:
             notes.append(
@@ -185,7 +186,7 @@ def _read_file(path: Path, limits: Limits, notes: list[Finding]) -> list[RawShee
                 )
             )
             continue
-        raw = book.load(info.name)
+        raw = next(loaded)
         if raw.cells.num_rows == 0 or raw.cells.num_columns == 0:
             empty += 1
             if empty <= 20:  # a workbook of 1,000 blank sheets needs one line, not 1,000
@@ -400,14 +401,21 @@ class _Parsed:
         hit: np.ndarray,
         code: str,
         column: str | None,
-        reason: pd.Series | str,
+        reason: pd.Series | str | Callable[[np.ndarray], pd.Series],
         value: pd.Series | str | None = None,
     ) -> None:
-        """Reject the rows in ``hit`` not already rejected (the first problem of a row is its reason)."""
+        """Reject the rows in ``hit`` not already rejected (the first problem of a row is its reason).
+
+        ``reason`` may be a function of the final mask returning one reason per rejected row:
+        messages are then built for the few rejected rows, not formatted for a million rows and
+        thrown away.
+        """
         hit = hit & ~self.taken
         if not hit.any():
             return
         self.taken |= hit
+        if callable(reason):
+            reason = np.asarray(reason(hit), dtype=object)
         rows = self.frame.loc[hit]
         if value is None:
             value = self.raw_text[column][hit].fillna("") if column else ""
@@ -496,7 +504,7 @@ def _sheet_columns(
         shown = (
             label if normalise_label(header) == normalise_label(label) else f"{label} ({header})"
         )
-        display[name] = pd.Series(shown, index=range(int(keep.sum())), dtype=object)
+        display[name] = _constant(shown, int(keep.sum()))
     if "branch" in text:
         text["branch"] = _fill_merged(raw, match.columns["branch"], text["branch"], start, keep)
     positions = {pos: name for name, pos in match.columns.items()}
@@ -511,6 +519,27 @@ def _sheet_columns(
         arr[idx] = detail
     source = pd.DataFrame({"_file": raw.file, "_sheet": raw.sheet, "_row": rows.astype("int64")})
     return text, display, source, error_detail
+
+
+def _constant(text: str, count: int) -> pd.Series:
+    """One text repeated ``count`` times, as a categorical: a byte per row instead of an object
+    pointer, so labelling every row of a million-row column costs nothing."""
+    return pd.Series(pd.Categorical.from_codes(np.zeros(count, dtype=np.int8), categories=[text]))
+
+
+def _concat(parts: list[pd.Series]) -> pd.Series:
+    """The sheets' parts as one series indexed 0..n-1 (one sheet, the usual case: no copy)."""
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+def _error_column(parts: list[np.ndarray | None], counts: list[int]) -> np.ndarray | None:
+    """A column's Excel error texts over all sheets (None per clean row); None when no sheet
+    has an error cell in the column, the usual case, so no million-row scan is needed."""
+    if all(part is None for part in parts):
+        return None
+    return np.concatenate(
+        [np.full(n, None, dtype=object) if part is None else part for part, n in zip(parts, counts)]
+    )
 
 
 def _fill_merged(
@@ -552,7 +581,7 @@ def _fill_merged(
 def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] | None) -> _Parsed:
     texts: dict[str, list[pd.Series]] = {}
     displays: dict[str, list[pd.Series]] = {}
-    errors: dict[str, list[np.ndarray]] = {}
+    errors: dict[str, list[np.ndarray | None]] = {}
     sources = []
     date1904: list[np.ndarray] = []
     mapped = [
@@ -570,18 +599,14 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
                 text.get(name, pd.Series(None, index=range(count), dtype="str"))
             )
             displays.setdefault(name, []).append(
-                display.get(
-                    name,
-                    pd.Series(spec.column(name).label or name, index=range(count), dtype=object),
-                )
+                display.get(name, _constant(spec.column(name).label or name, count))
             )
-            errors.setdefault(name, []).append(
-                cell_errors.get(name, np.full(count, None, dtype=object))
-            )
+            errors.setdefault(name, []).append(cell_errors.get(name))
     frame = pd.concat(sources, ignore_index=True)
-    raw_text = {name: pd.concat(parts, ignore_index=True) for name, parts in texts.items()}
-    display = {name: pd.concat(parts, ignore_index=True) for name, parts in displays.items()}
-    cell_errors = {name: np.concatenate(parts) for name, parts in errors.items()}
+    raw_text = {name: _concat(parts) for name, parts in texts.items()}
+    display = {name: _concat(parts) for name, parts in displays.items()}
+    counts = [len(source) for source in sources]
+    cell_errors = {name: _error_column(parts, counts) for name, parts in errors.items()}
     is1904 = np.concatenate(date1904) if date1904 else np.zeros(0, dtype=bool)
     table = _Parsed(spec, frame, raw_text, display)
     values: dict[str, pd.Series] = {}
@@ -604,6 +629,8 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
 
     # 1. Excel error cells (#DIV/0!, #N/A ...) in a mapped column.
     for name in mapped:
+        if cell_errors[name] is None:
+            continue
         hit = np.not_equal(cell_errors[name], None)
         if hit.any():
             label = spec.column(name).label or name
@@ -631,39 +658,33 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
                 dict.fromkeys(s for spellings in column.values.values() for s in spellings[:2])
             )
             code = "unknown-" + name.replace("_", "-")
-            reason = (
-                f"{label} "
-                + raw_text[name].fillna("").map(repr)
-                + f" is not a known value (expected one of {allowed})"
-            )
+            before, after = f"{label} ", f" is not a known value (expected one of {allowed})"
         else:
             code = BAD_CODES.get(column.type, "bad-value")
-            reason = (
-                f"cannot read {label} "
-                + raw_text[name].fillna("").map(repr)
-                + f" as {TYPE_WORDS.get(column.type, column.type)}"
-            )
-        table.reject(bad[name], code, name, reason)
+            before = f"cannot read {label} "
+            after = f" as {TYPE_WORDS.get(column.type, column.type)}"
+        table.reject(bad[name], code, name, _quoted_reason(raw_text[name], before, after))
     # 4. Table-specific consistency: completion before acceptance.
     if spec.name == "tickets" and {"accepted_at", "completed_at"} <= set(values):
         accepted, completed = values["accepted_at"], values["completed_at"]
         hit = (completed < accepted).fillna(False).to_numpy(dtype=bool)
         if hit.any():
-            fmt = "%Y-%m-%d %H:%M"
-            reason = (
-                "完成时间 "
-                + completed.dt.strftime(fmt)
-                + " is before 受理时间 "
-                + accepted.dt.strftime(fmt)
-            )
-            table.reject(hit, "completed-before-accepted", "completed_at", reason)
+
+            def before_acceptance(rows: np.ndarray) -> pd.Series:
+                fmt = "%Y-%m-%d %H:%M"
+                return (
+                    "完成时间 "
+                    + completed[rows].dt.strftime(fmt)
+                    + " is before 受理时间 "
+                    + accepted[rows].dt.strftime(fmt)
+                )
+
+            table.reject(hit, "completed-before-accepted", "completed_at", before_acceptance)
     # 5. Unknown branches, when a roster is the authority.
     keys = branch_key(values["branch"]) if "branch" in values else None
     if keys is not None and roster_keys is not None and spec.name != "branches":
         hit = (~keys.isin(roster_keys) & keys.notna()).to_numpy(dtype=bool)
-        reason = (
-            "网点 " + raw_text["branch"].fillna("").map(repr) + " is not in the roster (网点名单)"
-        )
+        reason = _quoted_reason(raw_text["branch"], "网点 ", " is not in the roster (网点名单)")
         table.reject(hit, "unknown-branch", "branch", reason)
     # 6. Duplicate ids: the first valid row is kept, later ones rejected.
     id_column = spec.table.id_column
@@ -711,6 +732,15 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
         out[name] = frame[name]
     table.frame = out
     return table
+
+
+def _quoted_reason(text: pd.Series, before: str, after: str) -> Callable[[np.ndarray], pd.Series]:
+    """``before + repr(cell) + after`` for the rejected rows only (see ``_Parsed.reject``)."""
+
+    def build(rows: np.ndarray) -> pd.Series:
+        return before + text[rows].fillna("").map(repr) + after
+
+    return build
 
 
 # ---------------------------------------------------------------- month, names, frames

@@ -601,6 +601,9 @@ class ReportContext:
     def _trend(self, trend: pd.DataFrame | None) -> None:
         self.trend = trend if trend is not None and len(trend) else None
         self.trend_rows: dict[str, np.ndarray] = {}
+        # The trend as plain records, converted once: 500 branches each slicing the frame
+        # (iloc, filter, to_dict) cost seconds in ``report --all``; indexing a list costs nothing.
+        self.trend_records: list[dict[str, Any]] = []
         self.trend_rank_count = self.rank_count
         if self.trend is None:
             return
@@ -609,6 +612,7 @@ class ReportContext:
         frame = frame.sort_values("month", kind="stable").reset_index(drop=True)
         self.trend = frame
         self.trend_rows = frame.groupby(frame["branch_key"].astype(str), sort=False).indices
+        self.trend_records = frame.to_dict("records")
         if "rank" in frame:
             ranked = pd.to_numeric(frame["rank"], errors="coerce")
             per_month = ranked.groupby(frame["month"]).max()
@@ -625,8 +629,12 @@ class ReportContext:
 
 
 def _text_column(series: pd.Series) -> np.ndarray:
-    """Input text as str, blanks for missing values (never 'nan')."""
-    return np.where(series.isna(), "", series.astype(str)).astype(object)
+    """Input text as str, blanks for missing values (never 'nan').
+
+    Converted as objects: ``np.where`` over ``astype(str)`` built a fixed-width unicode array as
+    wide as the longest detail text for 300k evidence rows, then copied it back to objects.
+    """
+    return series.astype(object).where(series.notna(), "").astype(str).to_numpy(dtype=object)
 
 
 def _date_column(series: pd.Series) -> np.ndarray:
@@ -643,9 +651,13 @@ def _date_column(series: pd.Series) -> np.ndarray:
 
 def _number_column(numbers: pd.Series, raw: pd.Series) -> np.ndarray:
     """Numbers with up to two decimals (integers without), other text as given."""
-    whole = numbers.notna() & (numbers == numbers.round(0))
-    formatted = np.where(whole, numbers.round(0).fillna(0).astype("int64").astype(str), numbers.map(lambda v: f"{v:.2f}"))
-    return np.where(numbers.notna(), formatted, _text_column(raw)).astype(object)
+    out = _text_column(raw)
+    values = numbers.to_numpy(dtype="float64")
+    present = ~np.isnan(values)
+    whole = present & (values == np.round(values))
+    out[whole] = [str(v) for v in values[whole].astype("int64").tolist()]
+    out[present & ~whole] = [f"{v:.2f}" for v in values[present & ~whole].tolist()]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -836,10 +848,9 @@ def _previous(branch: BranchResult, ctx: ReportContext, month: str) -> tuple[flo
     if ctx.trend is not None:
         rows = ctx.trend_rows.get(branch.branch_key)
         if rows is not None:
-            part = ctx.trend.iloc[rows]
-            part = part[part["month"] < month]
-            if len(part):
-                last = part.iloc[-1]
+            earlier_rows = [ctx.trend_records[i] for i in rows if ctx.trend_records[i]["month"] < month]
+            if earlier_rows:
+                last = earlier_rows[-1]
                 rank = last.get("rank")
                 return float(last["total"]), None if _is_missing(rank) or pd.isna(rank) else int(rank)
     return None, None
@@ -915,9 +926,9 @@ def _trend_rows(branch: BranchResult, ctx: ReportContext, month: str) -> tuple[T
     if ctx.trend is not None:
         index = ctx.trend_rows.get(branch.branch_key)
         if index is not None:
-            part = ctx.trend.iloc[index]
-            part = part[part["month"] != month]
-            for record in part.to_dict("records"):
+            for record in (ctx.trend_records[i] for i in index):
+                if record["month"] == month:
+                    continue
                 rank = record.get("rank")
                 coefficient = record.get("coefficient")
                 rows.append(
