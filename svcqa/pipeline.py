@@ -187,7 +187,11 @@ def write_outputs(scorecard: Scorecard, data: MonthData, out_dir: Path, *, lock_
     """Write every output of a scored month, each atomically, under a folder lock (waiting up to
     ``lock_timeout`` seconds for another run to finish with the folder)."""
     from svcqa.render.rejects import write_rejects
-    from svcqa.render.scorecard import write_scorecard_csv, write_scorecard_json, write_scorecard_xlsx
+    from svcqa.render.scorecard import (
+        write_scorecard_csv,
+        write_scorecard_json,
+        write_scorecard_xlsx,
+    )
 
     with locked_folder(out_dir, lock_timeout):
         rejects_paths = write_rejects(data, out_dir)

@@ -33,6 +33,10 @@ class Limits:
     # (~32 bytes a cell), so cells at A1 and XFD1048576 in a 1 kB file would ask for 549 GB and
     # abort the process. 100 million is python-calamine's own cap.
     max_cells: int = 100_000_000
+    # Address space of the child process that runs the spreadsheet reader (0: unlimited). A sheet
+    # of 1,048,576 rows x 8 columns needs about 2 GiB; a hostile file that gets past the checks
+    # ends the child at this bound, never the machine's memory or the svcqa process.
+    max_reader_bytes: int = 8 * 1024**3
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
@@ -117,59 +121,36 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def check_xml_prologs(
-    path: Path,
-    archive: zipfile.ZipFile,
-    limits: Limits | None = None,
-    inspect: Callable[[bytes], None] | None = None,
-) -> None:
+def _xml_parts(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    return [
+        info
+        for info in archive.infolist()
+        if not info.is_dir() and info.filename.lower().endswith((".xml", ".rels", ".vml"))
+    ]
+
+
+def _corrupt(path: Path, info: zipfile.ZipInfo, exc: BaseException) -> InputError:
+    return InputError(
+        f"the workbook is corrupt or truncated (zip member {info.filename}: {exc}); "
+        "export or copy it again",
+        file=path.name,
+        code="corrupt",
+    )
+
+
+_ZIP_READ_ERRORS = (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError)
+
+
+def check_xml_prologs(path: Path, archive: zipfile.ZipFile) -> None:
     """Refuse XML parts declaring a DTD or entities ("billion laughs"): Excel, WPS and
     LibreOffice never write one, and an entity-expanding parser could inflate it to gigabytes.
-
-    Each XML part is also inflated to its end here (streamed, nothing kept): Python's zipfile
-    stops at the *declared* size and checks the CRC, so a bomb that understates its size to pass
-    ``check_zip`` fails here as corrupt, before the Rust reader (which trusts no declared size
-    and would inflate it all into memory) ever sees it. The cost is one extra inflate of the
-    XML, bounded by ``max_uncompressed_bytes``. ``inspect`` sees every worksheet chunk (with a
-    small overlap) so that readers can learn more from this one pass instead of inflating again.
-    """
-    limits = limits or Limits()
-    for info in archive.infolist():
-        if info.is_dir() or not info.filename.lower().endswith((".xml", ".rels", ".vml")):
-            continue
-        worksheet = info.filename.startswith("xl/worksheets/")
-        max_row, max_column = 0, 1
+    Only the head of each part is inflated, so this is cheap enough to run before any reader."""
+    for info in _xml_parts(archive):
         try:
             with archive.open(info) as handle:
-                head = chunk = handle.read(PROLOG_BYTES)
-                tail = b""
-                while chunk:
-                    if worksheet:  # the overlap catches a reference cut at a chunk border
-                        window = tail + chunk
-                        rows = _ROW_NUMBER.findall(window)
-                        if rows:
-                            max_row = max(max_row, *map(int, rows))
-                        wide = _WIDE_COLUMN.findall(window)
-                        if wide:
-                            max_column = max(max_column, *map(_column_number, wide))
-                        if inspect is not None:
-                            inspect(window)
-                        tail = chunk[-512:]
-                    chunk = handle.read(1 << 22)
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
-            raise InputError(
-                f"the workbook is corrupt or truncated (zip member {info.filename}: {exc}); "
-                "export or copy it again",
-                file=path.name,
-                code="corrupt",
-            ) from None
-        if max_row * max_column > limits.max_cells:
-            raise limits.exceeded(
-                "max_cells",
-                f"zip member {info.filename} spans {max_row:,} rows x {max_column:,} columns "
-                f"= {max_row * max_column:,} cells",
-                file=path.name,
-            )
+                head = handle.read(PROLOG_BYTES)
+        except _ZIP_READ_ERRORS as exc:
+            raise _corrupt(path, info, exc) from None
         # UTF-16 parts interleave NULs; drop them so the markers still match.
         text = head.replace(b"\x00", b"").lower()
         if any(marker in text for marker in _DTD_MARKERS):
@@ -179,4 +160,52 @@ def check_xml_prologs(
                 "('billion laughs') attack. Open the file in Excel/WPS and save a copy",
                 file=path.name,
                 code="unsafe-xml",
+            )
+
+
+def scan_xml_parts(
+    path: Path,
+    archive: zipfile.ZipFile,
+    limits: Limits | None = None,
+    inspect: Callable[[bytes], None] | None = None,
+) -> None:
+    """Inflate every XML part to its end (streamed, nothing kept) and refuse what would make a
+    reader blow up.
+
+    Python's zipfile stops at the *declared* size and checks the CRC, so a bomb that understates
+    its size to pass ``check_zip`` fails here as corrupt; the Rust reader trusts no declared size
+    and would inflate it all into memory. A worksheet whose cell references span more than
+    ``max_cells`` rows x columns is refused (the reader allocates the whole rectangle). ``inspect``
+    sees every worksheet chunk (with a small overlap) so callers learn more from this one pass.
+    The reader runs in a memory-limited child meanwhile (see ``reader.Workbook.load_many``):
+    this scan turns the usual attacks into precise messages, the child contains the rest.
+    """
+    limits = limits or Limits()
+    for info in _xml_parts(archive):
+        worksheet = info.filename.startswith("xl/worksheets/")
+        max_row, max_column = 0, 1
+        try:
+            with archive.open(info) as handle:
+                tail = b""
+                while chunk := handle.read(1 << 22):
+                    if not worksheet:
+                        continue
+                    window = tail + chunk  # the overlap catches a reference cut at a chunk border
+                    rows = _ROW_NUMBER.findall(window)
+                    if rows:
+                        max_row = max(max_row, *map(int, rows))
+                    wide = _WIDE_COLUMN.findall(window)
+                    if wide:
+                        max_column = max(max_column, *map(_column_number, wide))
+                    if inspect is not None:
+                        inspect(window)
+                    tail = chunk[-512:]
+        except _ZIP_READ_ERRORS as exc:
+            raise _corrupt(path, info, exc) from None
+        if max_row * max_column > limits.max_cells:
+            raise limits.exceeded(
+                "max_cells",
+                f"zip member {info.filename} spans {max_row:,} rows x {max_column:,} columns "
+                f"= {max_row * max_column:,} cells",
+                file=path.name,
             )

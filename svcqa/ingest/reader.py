@@ -12,11 +12,16 @@ included), so row numbers in findings are the ones the user sees.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import faulthandler
 import hashlib
 import io
 import os
 import re
+import resource
+import signal
+import tempfile
 import zipfile
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -30,8 +35,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from svcqa.errors import InputError, LimitExceeded
-from svcqa.ingest.limits import Limits, check_file_size, check_xml_prologs, check_zip
+from svcqa.errors import InputError, LimitExceeded, SvcqaError
+from svcqa.ingest.limits import (
+    Limits,
+    check_file_size,
+    check_xml_prologs,
+    check_zip,
+    scan_xml_parts,
+)
 from svcqa.models import Finding, SourceFile
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
@@ -167,7 +178,7 @@ def sniff(path: Path, limits: Limits) -> str:
         _check_suffix(path, "an Excel 97-2003 workbook", (".xls",))
         return "workbook"
     if magic.startswith(ZIP_MAGIC):
-        _UNCACHED_SEEN[_file_key(path)] = _check_package(path, limits)
+        _check_package(path, limits)
         return "workbook"
     if is_lock_file(path):
         raise InputError(
@@ -218,15 +229,9 @@ def _ole_encrypted(path: Path) -> bool:
     return False
 
 
-def _check_package(path: Path, limits: Limits) -> bool:
-    """Refuse unsafe or mislabelled packages; True when a worksheet holds a formula cell
-    without a cached value (learnt in the same pass that inflates the XML for the checks)."""
-    found: list[bool] = []
-
-    def inspect(window: bytes) -> None:
-        if not found and _uncached_formula_in(window):
-            found.append(True)
-
+def _check_package(path: Path, limits: Limits) -> None:
+    """Refuse unsafe or mislabelled packages from the zip directory and the XML parts' heads
+    (cheap); the full scan of the parts runs beside the reader (``scan_package``)."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
@@ -245,7 +250,32 @@ def _check_package(path: Path, limits: Limits) -> bool:
                 _check_suffix(path, "an Excel .xlsx/.xlsm workbook", (".xlsx", ".xlsm"))
             else:
                 _check_suffix(path, "an OpenDocument spreadsheet", (".ods",))
-            check_xml_prologs(path, archive, limits, inspect)
+            check_xml_prologs(path, archive)
+    except zipfile.BadZipFile as exc:
+        raise InputError(
+            f"the workbook is corrupt or truncated ({exc}); export or copy it again",
+            file=path.name,
+            code="corrupt",
+        ) from None
+
+
+def scan_package(path: Path, limits: Limits) -> bool:
+    """Inflate every XML part once (``scan_xml_parts``: understated sizes, cell extents) and
+    return True when a worksheet holds a formula cell without a cached value (it reads as blank).
+
+    Libraries such as openpyxl write formulas with no value; xlsxwriter sets ``fullCalcOnLoad``
+    on every workbook, formulas or not, so that flag proves nothing: the answer is a formula
+    whose ``<v>`` is missing or empty, learnt in the same pass.
+    """
+    found: list[bool] = []
+
+    def inspect(window: bytes) -> None:
+        if not found and _uncached_formula_in(window):
+            found.append(True)
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            scan_xml_parts(path, archive, limits, inspect)
     except zipfile.BadZipFile as exc:
         raise InputError(
             f"the workbook is corrupt or truncated ({exc}); export or copy it again",
@@ -253,16 +283,6 @@ def _check_package(path: Path, limits: Limits) -> bool:
             code="corrupt",
         ) from None
     return bool(found)
-
-
-# sniff() learns whether a package holds uncached formulas while checking it; Workbook() reads
-# the answer here instead of inflating the sheets a second time. Keyed by path, size and mtime.
-_UNCACHED_SEEN: dict[tuple[str, int, int], bool] = {}
-
-
-def _file_key(path: Path) -> tuple[str, int, int]:
-    stat = path.stat()
-    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
 
 
 def _uncached_formula_in(window: bytes) -> bool:
@@ -279,44 +299,6 @@ def workbook_date1904(path: Path) -> bool:
                         return bool(_DATE1904.search(handle.read(64 * 1024)))
     except (zipfile.BadZipFile, OSError, KeyError):
         return False
-    return False
-
-
-def workbook_uncalculated(path: Path) -> bool:
-    """True when an xlsx holds formula cells without cached values (they read as blank).
-
-    Libraries such as openpyxl write formulas with no value (and ask for recalculation on
-    open, ``fullCalcOnLoad``; xlsxwriter sets that flag on every workbook, formulas or not, so
-    the flag proves nothing): the answer is a formula whose ``<v>`` is missing or empty. Known
-    from ``sniff`` when it checked this file; otherwise the worksheets are streamed.
-    """
-    try:
-        cached = _UNCACHED_SEEN.get(_file_key(path))
-    except OSError:
-        return False
-    if cached is not None:
-        return cached
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            for name in names:
-                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    if _has_uncached_formula(archive, name):
-                        return True
-    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError, EOFError):
-        return False
-    return False
-
-
-def _has_uncached_formula(archive: zipfile.ZipFile, name: str) -> bool:
-    """A ``<f>`` cell whose value is absent or empty, scanning in chunks with an overlap."""
-    tail = b""
-    with archive.open(name) as handle:
-        for chunk in iter(lambda: handle.read(1 << 22), b""):
-            window = tail + chunk
-            if _uncached_formula_in(window):
-                return True
-            tail = window[-512:]
     return False
 
 
@@ -420,15 +402,44 @@ class Workbook:
         except Exception:  # noqa: BLE001, S110 - visibility is best effort; fastexcel opened the file
             pass
         self.sheets = [SheetInfo(name, visible.get(name, True)) for name in names]
-        self.uncalculated = path.suffix.lower() in (".xlsx", ".xlsm") and workbook_uncalculated(path)
+        self.is_package = zipfile.is_zipfile(path)
+        # Known once load_many has scanned the package (formula cells saved without values).
+        self.uncalculated = False
         self.date1904 = (
             workbook_date1904(path)
             if path.suffix.lower() in (".xlsx", ".xlsm")
             else path.suffix.lower() == ".xls" and xls_date1904(path)
         )
 
-    def load_many(self, names: Sequence[str], ahead: int = 8) -> Iterator[RawSheet]:
-        """``load`` for each name, in order; the later sheets are parsed on a second thread.
+    def load_many(self, names: Sequence[str]) -> Iterator[RawSheet]:
+        """Every sheet in ``names``, in order, read in a child process.
+
+        The Rust reader can abort the whole process instead of raising (a sheet whose cells
+        span billions of positions, an allocation that fails) and trusts no declared size, so
+        it runs in a forked child with its address space capped at ``max_reader_bytes``: a
+        file that kills it ends in a one-line error here, not in a dead svcqa. Meanwhile this
+        process scans the package on the other core (``scan_package``): a known attack (a bomb
+        that understates its size, a sheet spanning billions of cells) is named precisely and
+        the child stopped at once, before it has grown far.
+        """
+        if not names:
+            return
+        if not hasattr(os, "fork"):  # no fork (Windows): scan first, then read here
+            if self.is_package:
+                self.uncalculated = scan_package(self.path, self.limits)
+            yield from self.load_here(names)
+            return
+        child = _ReaderChild(self, names)
+        try:
+            if self.is_package:
+                self.uncalculated = scan_package(self.path, self.limits)
+            yield from child.sheets()
+        finally:
+            child.stop()
+
+    def load_here(self, names: Sequence[str], ahead: int = 8) -> Iterator[RawSheet]:
+        """``load`` for each name, in order, in this process; the later sheets are parsed on a
+        second thread.
 
         calamine parses a sheet without holding the GIL, so while this thread parses the first
         sheet (in an export, the big tickets sheet) the smaller ones are parsed on the other
@@ -502,6 +513,122 @@ class Workbook:
             table = pa.table([blank] * offset + list(table.columns), names=[str(i) for i in range(offset + table.num_columns)])
         table = table.rename_columns([str(i) for i in range(table.num_columns)])
         return RawSheet(self.path.name, self.path, name, table, errors, self.date1904)
+
+
+_SPOOL = "/dev/shm"
+
+
+class _ReaderChild:
+    """A forked child reading sheets with ``Workbook.load_here`` and sending them back over a
+    pipe as Arrow IPC streams; its errors come back as the same ``InputError`` objects."""
+
+    def __init__(self, book: Workbook, names: Sequence[str]):
+        import multiprocessing
+
+        self.book, self.names = book, list(names)
+        context = multiprocessing.get_context("fork")
+        self.receiver, sender = context.Pipe(duplex=False)
+        self.stderr = tempfile.TemporaryFile()  # the reader's last words, if it dies
+        # Sheets travel as Arrow IPC files in memory (tmpfs) that this process maps without a
+        # copy: a 1M-row sheet through a pipe costs about a second more.
+        self.spool = tempfile.TemporaryDirectory(prefix="svcqa-read-", dir=_SPOOL if os.access(_SPOOL, os.W_OK) else None)
+        self.process = context.Process(
+            target=_read_in_child, args=(book, self.names, sender, self.stderr.fileno(), self.spool.name), daemon=True
+        )
+        self.process.start()
+        sender.close()
+
+    def sheets(self) -> Iterator[RawSheet]:
+        book = self.book
+        for name in self.names:
+            try:
+                message = self.receiver.recv()
+                if message[0] == "error":
+                    raise _rebuilt_error(*message[1:])
+                _kind, errors, spooled = message
+                if spooled is None:
+                    cells = pa.ipc.open_stream(self.receiver.recv_bytes()).read_all()
+                else:
+                    with pa.memory_map(spooled) as source:
+                        cells = pa.ipc.open_file(source).read_all()
+                    os.unlink(spooled)
+            except (EOFError, OSError):
+                raise self._died(name) from None
+            yield RawSheet(book.path.name, book.path, name, cells, errors, book.date1904)
+
+    def _died(self, sheet: str) -> InputError:
+        self.process.join(10)
+        code = self.process.exitcode
+        how = f"killed by {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit code {code}"
+        self.stderr.seek(0)
+        last = self.stderr.read().decode("utf-8", "replace").strip().splitlines()
+        said = f": {last[0][:200]}" if last else ""
+        limit = self.book.limits.max_reader_bytes
+        return InputError(
+            f"the spreadsheet reader died reading this sheet ({how}{said}). The file is corrupt or "
+            "built to attack readers (a zip bomb, cells spread over billions of positions); open "
+            "it in Excel/WPS and save a copy. If it is a genuine export, raise the reader's memory "
+            f"limit max_reader_bytes = {limit:,} with the environment variable SVCQA_MAX_READER_BYTES",
+            file=self.book.path.name,
+            sheet=sheet,
+            code="reader-died",
+        )
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.receiver.close()
+        self.stderr.close()
+        self.spool.cleanup()
+
+
+def _read_in_child(book: Workbook, names: list[str], sender: Any, stderr_fd: int, spool: str) -> None:
+    """The child's whole life: cap memory, read, hand over each sheet, or send the error."""
+    os.dup2(stderr_fd, 2)  # a Rust abort message goes to the parent's error text, not the terminal
+    faulthandler.disable()  # an abort is expected here and reported by the parent
+    limit = book.limits.max_reader_bytes
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if limit and (soft == resource.RLIM_INFINITY or limit < soft):  # lower only, never raise
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        for number, raw in enumerate(book.load_here(names)):
+            _hand_over(raw, os.path.join(spool, f"{number}.arrow"), sender)
+    except SvcqaError as exc:
+        sender.send(("error", type(exc), exc.args, exc.__dict__))
+    except MemoryError:
+        os._exit(3)  # the parent reports the reader's death with the limit to raise
+    except Exception as exc:  # noqa: BLE001 - reported by the parent as the reader's death
+        os.write(2, f"{type(exc).__name__}: {exc}\n".encode())
+        os._exit(1)
+    sender.close()
+
+
+def _hand_over(raw: RawSheet, spooled: str, sender: Any) -> None:
+    """Spool the sheet as an Arrow IPC file for the parent to map; through the pipe instead
+    when the spool cannot take it (full, or a file size quota)."""
+    try:
+        with pa.OSFile(spooled, "wb") as sink, pa.ipc.new_file(sink, raw.cells.schema) as writer:
+            writer.write_table(raw.cells)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(spooled)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, raw.cells.schema) as writer:
+            writer.write_table(raw.cells)
+        sender.send(("sheet", raw.errors, None))
+        sender.send_bytes(sink.getvalue())
+        return
+    sender.send(("sheet", raw.errors, spooled))
+
+
+def _rebuilt_error(cls: type[SvcqaError], args: tuple[Any, ...], attributes: dict[str, Any]) -> SvcqaError:
+    """An error sent from the child, rebuilt with its code, file and sheet (plain pickling
+    would call ``cls(*args)`` and lose the keyword-only fields)."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(attributes)
+    return error
 
 
 def _error_detail(detail: str) -> str:
