@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT := demo-out
 
-.PHONY: install demo test lint bench bench-quick screenshot golden clean
+.PHONY: install demo test lint bench bench-quick screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
