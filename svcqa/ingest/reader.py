@@ -516,11 +516,12 @@ class Workbook:
 
 
 _SPOOL = "/dev/shm"
+OUT_OF_MEMORY = 3  # the reader child's exit code after a MemoryError
 
 
 class _ReaderChild:
-    """A forked child reading sheets with ``Workbook.load_here`` and sending them back over a
-    pipe as Arrow IPC streams; its errors come back as the same ``InputError`` objects."""
+    """A forked child reading sheets with ``Workbook.load_here`` and handing each back as an
+    Arrow IPC file in tmpfs (or through the pipe); its errors come back as the same objects."""
 
     def __init__(self, book: Workbook, names: Sequence[str]):
         import multiprocessing
@@ -559,7 +560,10 @@ class _ReaderChild:
     def _died(self, sheet: str) -> InputError:
         self.process.join(10)
         code = self.process.exitcode
-        how = f"killed by {signal.Signals(-code).name}" if code is not None and code < 0 else f"exit code {code}"
+        if code is not None and code < 0:
+            how = f"killed by {signal.Signals(-code).name}"
+        else:
+            how = "out of memory" if code == OUT_OF_MEMORY else f"exit code {code}"
         self.stderr.seek(0)
         last = self.stderr.read().decode("utf-8", "replace").strip().splitlines()
         said = f": {last[0][:200]}" if last else ""
@@ -597,7 +601,7 @@ def _read_in_child(book: Workbook, names: list[str], sender: Any, stderr_fd: int
     except SvcqaError as exc:
         sender.send(("error", type(exc), exc.args, exc.__dict__))
     except MemoryError:
-        os._exit(3)  # the parent reports the reader's death with the limit to raise
+        os._exit(OUT_OF_MEMORY)  # the parent reports the reader's death with the limit to raise
     except Exception as exc:  # noqa: BLE001 - reported by the parent as the reader's death
         os.write(2, f"{type(exc).__name__}: {exc}\n".encode())
         os._exit(1)
