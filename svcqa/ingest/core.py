@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from svcqa.errors import InputError
 from svcqa.ingest.aliases import TableSpec, build_specs, normalise_label
@@ -493,10 +494,11 @@ def _sheet_columns(
         else np.arange(start, start + n) + 1
     )
     rows = numbers[keep]  # Excel row numbers (CSV: first line of the record)
+    kept = data if keep.all() else data.filter(pa.array(keep))  # one Arrow pass, not one per column
     text: dict[str, pd.Series] = {}
     display: dict[str, pd.Series] = {}
     for name, position in match.columns.items():
-        series = data.column(str(position)).to_pandas()[keep].reset_index(drop=True)
+        series = kept.column(str(position)).to_pandas()
         text[name] = series.astype("str") if series.dtype != "str" else series
         column = spec.column(name)
         header = match.headers[position]
