@@ -205,7 +205,7 @@ def table_rows(path: Path, month: str) -> dict[str, list[tuple]]:
     try:
         (run_id,) = conn.execute("SELECT id FROM runs WHERE month = ? AND status = 'active'", (month,)).fetchone()
         rows = {}
-        for table in ("branch_results", "kpi_results", "period_counts", "evidence", "ticket_chunks"):
+        for table in ("branch_results", "kpi_results", "period_counts", "evidence_blobs", "ticket_chunks"):
             columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})") if c[1] != "run_id"]
             rows[table] = sorted(conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE run_id = ?", (run_id,)).fetchall(), key=repr)
         return rows
@@ -278,9 +278,9 @@ def test_resave_is_idempotent_and_supersedes(tmp_path: Path) -> None:
         (first, "superseded", "2026-11-02T09:30:00"),
     ]
     conn = sqlite3.connect(path)
-    counts = {t: conn.execute(f"SELECT count(*) FROM {t} WHERE run_id = ?", (first,)).fetchone()[0] for t in ("branch_results", "kpi_results", "evidence", "ticket_chunks")}
+    counts = {t: conn.execute(f"SELECT count(*) FROM {t} WHERE run_id = ?", (first,)).fetchone()[0] for t in ("branch_results", "kpi_results", "evidence_blobs", "ticket_chunks")}
     conn.close()
-    assert counts == {"branch_results": 2, "kpi_results": 4, "evidence": 0, "ticket_chunks": 0}
+    assert counts == {"branch_results": 2, "kpi_results": 4, "evidence_blobs": 0, "ticket_chunks": 0}
 
 
 def three_months() -> dict[Month, tuple[Scorecard, MonthData]]:
@@ -549,7 +549,7 @@ def test_new_store_is_migrated_to_the_latest_version(tmp_path: Path) -> None:
     conn.close()
     assert version == latest_version() == len(MIGRATIONS) >= 1
     assert sorted(MIGRATIONS) == list(range(1, latest_version() + 1))
-    assert {"runs", "rubrics", "branch_results", "kpi_results", "period_counts", "evidence", "ticket_chunks"} <= tables
+    assert {"runs", "rubrics", "branch_results", "kpi_results", "period_counts", "evidence_blobs", "ticket_chunks"} <= tables
     with open_store(path) as store:
         assert store.months() == []
 
