@@ -278,7 +278,7 @@ def evidence_blobs(conn: sqlite3.Connection) -> None:
     for run_id, frames in runs:  # one iteration per run
         rows = conn.execute(f"SELECT {', '.join(columns)} FROM evidence WHERE run_id = ? ORDER BY seq", (run_id,)).fetchall()
         evidence = _decode_frame(rows, columns, json.loads(frames).get("evidence", {}))
-        _dtypes, blob = encode_evidence(evidence)
+        _dtypes, blob = encode_evidence(evidence)  # load_scorecard restores the dtypes in runs.frames
         conn.execute("INSERT INTO evidence_blobs (run_id, rows, data) VALUES (?, ?, ?)", (run_id, len(evidence), blob))
     execute_all(
         conn,

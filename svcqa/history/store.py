@@ -5,9 +5,9 @@ month all-or-nothing, and safe concurrent use from cron with WAL mode and a busy
 
 What a run keeps (see ``migrations.py`` for the tables): the run's metadata and rubric text,
 every branch and KPI result, the quarter-to-date counts, the evidence rows (one Arrow blob per
-run), and the tickets with a device id (for rework detection in later months). Saving a month supersedes its previous
-run in the same transaction; superseded runs keep their summary rows but drop their tickets and
-evidence. Everything *derived across months* (last place, its streak, first month seen,
+run), and the tickets with a device id (for rework detection in later months). Saving a month
+supersedes its previous run in the same transaction; superseded runs keep their summary rows but
+drop their tickets and evidence. Everything *derived across months* (last place, its streak, first month seen,
 staleness) is computed on read, so the order months were saved in never changes it.
 
 Months in the frames this module returns are ``"YYYY-MM"`` text.
@@ -788,7 +788,6 @@ def encode_tickets(data: MonthData) -> list[tuple[str | None, int, bytes]]:
     return chunks
 
 
-
 def encode_evidence(evidence: pd.DataFrame) -> tuple[dict[str, str], bytes]:
     """The EVIDENCE_COLUMNS of ``evidence`` as one Arrow IPC stream (zstd), plus their dtypes.
 
@@ -826,6 +825,7 @@ def decode_evidence(blob: bytes, dtypes: dict[str, str]) -> pd.DataFrame:
 
 
 def _evidence_array(series: pd.Series) -> pa.Array:
+    """One evidence column as Arrow: text dictionary-encoded, mixed objects as a union, the rest as Arrow converts it."""
     if series.dtype == object:
         values = series.to_numpy()
         if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
@@ -848,7 +848,7 @@ _MIXED_TYPES: tuple[tuple[type, pa.DataType], ...] = (
     (str, pa.string()),
     (bytes, pa.binary()),
 )
-_MIXED_TEXT = 4
+_MIXED_TEXT = [kind for kind, _type in _MIXED_TYPES].index(str)
 
 
 def _mixed_array(values: np.ndarray) -> pa.Array:
@@ -866,7 +866,7 @@ def _mixed_array(values: np.ndarray) -> pa.Array:
             value = None
         elif isinstance(value, np.generic):
             value = value.item()
-        code = next((c for c, (kind, _t) in enumerate(_MIXED_TYPES) if isinstance(value, kind)), _MIXED_TEXT)
+        code = next((c for c, (kind, _type) in enumerate(_MIXED_TYPES) if isinstance(value, kind)), _MIXED_TEXT)
         if code == _MIXED_TEXT:
             value = str(value)
         type_codes[i], offsets[i] = code, len(children[code])
@@ -874,21 +874,23 @@ def _mixed_array(values: np.ndarray) -> pa.Array:
     return pa.UnionArray.from_dense(
         pa.array(type_codes, type=pa.int8()),
         pa.array(offsets, type=pa.int32()),
-        [pa.array(values, type=kind) for values, (_k, kind) in zip(children, _MIXED_TYPES)],
+        [pa.array(items, type=arrow_type) for items, (_kind, arrow_type) in zip(children, _MIXED_TYPES)],
     )
 
 
 def _evidence_series(array: pa.Array, dtype: str) -> pd.Series:
+    """One stored column back as pandas with its recorded ``dtype`` (kept as is if pandas cannot rebuild it)."""
     if pa.types.is_dictionary(array.type):  # text: one Python string per distinct value, null -> None
         lookup = np.append(array.dictionary.to_numpy(zero_copy_only=False), None)
         raw = pd.Series(lookup[array.indices.fill_null(-1).to_numpy()], dtype=object)
     elif pa.types.is_union(array.type):
         values = np.full(len(array), None, dtype=object)
         type_codes, offsets = array.type_codes.to_numpy(), array.offsets.to_numpy()
-        for code in range(1, array.type.num_fields):
+        for code in range(1, array.type.num_fields):  # code 0 is None, already in place
             child = np.empty(len(array.field(code)), dtype=object)
             child[:] = array.field(code).to_pylist()
-            values[type_codes == code] = child[offsets[type_codes == code]]
+            here = type_codes == code
+            values[here] = child[offsets[here]]
         raw = pd.Series(values, dtype=object)
     elif pa.types.is_null(array.type):
         raw = pd.Series(np.full(len(array), None, dtype=object), dtype=object)
@@ -903,7 +905,6 @@ def _evidence_series(array: pa.Array, dtype: str) -> pd.Series:
         return raw.astype(dtype)
     except (TypeError, ValueError):  # a dtype pandas cannot rebuild from plain values: keep them
         return raw
-
 
 
 def _with_streaks(frame: pd.DataFrame) -> pd.DataFrame:
