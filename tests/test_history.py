@@ -685,17 +685,27 @@ def test_version_2_store_upgrades_evidence_rows_to_blobs(tmp_path: Path, monkeyp
             save(store, cards[AUG])
             save(store, cards[AUG], now=NOW + timedelta(hours=1))  # run 1 superseded, its rows dropped
             save(store, cards[SEP])
-    conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone() == (2,)
-    assert conn.execute("SELECT run_id, count(*) FROM evidence GROUP BY run_id").fetchall() == [(2, 25), (3, 4)]
-    conn.close()
-    before = path.read_bytes()
 
+    def version_2_rows() -> tuple[tuple[int], list[tuple[int, int]], list[str]]:
+        conn = sqlite3.connect(path)
+        try:
+            return (
+                conn.execute("PRAGMA user_version").fetchone(),
+                conn.execute("SELECT run_id, count(*) FROM evidence GROUP BY run_id").fetchall(),
+                [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'evidence%' ORDER BY name")],
+            )
+        finally:
+            conn.close()
+
+    def explode(frame: pd.DataFrame) -> None:
+        raise RuntimeError("disk on fire")
+
+    assert version_2_rows() == ((2,), [(2, 25), (3, 4)], ["evidence", "evidence_by_branch"])
     with monkeypatch.context() as patch:
-        patch.setattr(store_module, "encode_evidence", lambda frame: (_ for _ in ()).throw(RuntimeError("disk on fire")))
+        patch.setattr(store_module, "encode_evidence", explode)
         with pytest.raises(RuntimeError, match="disk on fire"):
             open_store(path)
-    assert path.read_bytes() == before
+    assert version_2_rows() == ((2,), [(2, 25), (3, 4)], ["evidence", "evidence_by_branch"])
 
     with open_store(path) as store:
         august, september = store.load_scorecard(AUG), store.load_scorecard(SEP)
