@@ -205,7 +205,7 @@ def table_rows(path: Path, month: str) -> dict[str, list[tuple]]:
     try:
         (run_id,) = conn.execute("SELECT id FROM runs WHERE month = ? AND status = 'active'", (month,)).fetchone()
         rows = {}
-        for table in ("branch_results", "kpi_results", "period_counts", "evidence", "ticket_chunks"):
+        for table in ("branch_results", "kpi_results", "period_counts", "evidence_blobs", "ticket_chunks"):
             columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})") if c[1] != "run_id"]
             rows[table] = sorted(conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE run_id = ?", (run_id,)).fetchall(), key=repr)
         return rows
@@ -278,9 +278,9 @@ def test_resave_is_idempotent_and_supersedes(tmp_path: Path) -> None:
         (first, "superseded", "2026-11-02T09:30:00"),
     ]
     conn = sqlite3.connect(path)
-    counts = {t: conn.execute(f"SELECT count(*) FROM {t} WHERE run_id = ?", (first,)).fetchone()[0] for t in ("branch_results", "kpi_results", "evidence", "ticket_chunks")}
+    counts = {t: conn.execute(f"SELECT count(*) FROM {t} WHERE run_id = ?", (first,)).fetchone()[0] for t in ("branch_results", "kpi_results", "evidence_blobs", "ticket_chunks")}
     conn.close()
-    assert counts == {"branch_results": 2, "kpi_results": 4, "evidence": 0, "ticket_chunks": 0}
+    assert counts == {"branch_results": 2, "kpi_results": 4, "evidence_blobs": 0, "ticket_chunks": 0}
 
 
 def three_months() -> dict[Month, tuple[Scorecard, MonthData]]:
@@ -549,7 +549,7 @@ def test_new_store_is_migrated_to_the_latest_version(tmp_path: Path) -> None:
     conn.close()
     assert version == latest_version() == len(MIGRATIONS) >= 1
     assert sorted(MIGRATIONS) == list(range(1, latest_version() + 1))
-    assert {"runs", "rubrics", "branch_results", "kpi_results", "period_counts", "evidence", "ticket_chunks"} <= tables
+    assert {"runs", "rubrics", "branch_results", "kpi_results", "period_counts", "evidence_blobs", "ticket_chunks"} <= tables
     with open_store(path) as store:
         assert store.months() == []
 
@@ -639,3 +639,128 @@ def test_context_of_an_empty_store_is_empty_but_typed(tmp_path: Path) -> None:
     assert ctx.previous.empty and ctx.device_tickets.empty and ctx.flag_rates["rework_rate"].empty
     assert list(ctx.device_tickets.columns) == ["device_id", "ticket_id", "branch_key", "completed_at", "file", "sheet", "row", "month"]
     assert (ctx.first_seen, ctx.months_in_quarter) == ({}, [])
+
+
+def odd_evidence(month: Month) -> Scorecard:
+    """A scorecard whose evidence mixes types in ``value``, has nullable ints, datetimes and a missing cell."""
+    card = scorecard(month, {"天河网点": 1, "越秀网点": 2}, evidence_rows=4)
+    card.evidence = card.evidence.assign(
+        ref=pd.Series(["T1", None, "T3", "T4"], dtype=object),
+        value=pd.Series([1, "2.5天", None, np.int64(7)], dtype=object),
+        row=pd.array([3, None, 5, 6], dtype="Int64"),
+        date=pd.to_datetime(["2026-09-01 10:00:00.123456", None, "2026-09-03", "2026-09-04 08:00:00.5"], format="ISO8601"),
+    )
+    return card
+
+
+def test_version_2_store_upgrades_evidence_rows_to_blobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A version-2 store's evidence rows become one blob per active run that loads the same frame; a failed upgrade keeps version 2."""
+    from svcqa.history import migrations
+    from svcqa.history import store as store_module
+
+    path = tmp_path / "h.db"
+    cards = {AUG: scorecard(AUG, {"天河网点": 1, "越秀网点": 2}, evidence_rows=25), SEP: odd_evidence(SEP)}
+
+    def insert_rows(self: HistoryStore, run_id: int, count: int, blob: bytes) -> None:
+        """Evidence as version 2 saved it: one SQL row per evidence row."""
+        month = Month.parse(self._conn.execute("SELECT month FROM runs WHERE id = ?", (run_id,)).fetchone()[0])
+        _dtypes, columns = store_module._encode_frame(cards[month].evidence, EVIDENCE_COLUMNS)
+        self._conn.executemany(
+            f"INSERT INTO evidence (run_id, seq, {', '.join(EVIDENCE_COLUMNS)}) VALUES (?, ?, {', '.join('?' * len(EVIDENCE_COLUMNS))})",
+            zip([run_id] * count, range(count), *columns),
+        )
+        self._conn.execute("UPDATE runs SET evidence_count = ? WHERE id = ?", (count, run_id))
+
+    def supersede(self: HistoryStore, run_id: int, now: datetime) -> None:
+        """Superseding as version 2 did it: the run's evidence rows go."""
+        self._conn.execute("UPDATE runs SET status = 'superseded', superseded_at = ? WHERE id = ?", (now.isoformat(), run_id))
+        self._conn.execute("DELETE FROM ticket_chunks WHERE run_id = ?", (run_id,))
+        self._conn.execute("DELETE FROM evidence WHERE run_id = ?", (run_id,))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(migrations, "MIGRATIONS", {v: f for v, f in MIGRATIONS.items() if v <= 2})
+        patch.setattr(HistoryStore, "_insert_evidence", insert_rows)
+        patch.setattr(HistoryStore, "_supersede", supersede)
+        with open_store(path) as store:
+            save(store, cards[AUG])
+            save(store, cards[AUG], now=NOW + timedelta(hours=1))  # run 1 superseded, its rows dropped
+            save(store, cards[SEP])
+
+    def version_2_rows() -> tuple[tuple[int], list[tuple[int, int]], list[str]]:
+        conn = sqlite3.connect(path)
+        try:
+            return (
+                conn.execute("PRAGMA user_version").fetchone(),
+                conn.execute("SELECT run_id, count(*) FROM evidence GROUP BY run_id").fetchall(),
+                [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'evidence%' ORDER BY name")],
+            )
+        finally:
+            conn.close()
+
+    def explode(frame: pd.DataFrame) -> None:
+        raise RuntimeError("disk on fire")
+
+    assert version_2_rows() == ((2,), [(2, 25), (3, 4)], ["evidence", "evidence_by_branch"])
+    with monkeypatch.context() as patch:
+        patch.setattr(store_module, "encode_evidence", explode)
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            open_store(path)
+    assert version_2_rows() == ((2,), [(2, 25), (3, 4)], ["evidence", "evidence_by_branch"])
+
+    with open_store(path) as store:
+        august, september = store.load_scorecard(AUG), store.load_scorecard(SEP)
+    assert_scorecards_equal(august, cards[AUG])
+    expected = cards[SEP].evidence.assign(value=pd.Series([1, "2.5天", None, 7], dtype=object))
+    pd.testing.assert_frame_equal(september.evidence, expected)
+    assert [type(v) for v in september.evidence["value"]] == [int, str, type(None), int]
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone() == (3,)
+    assert conn.execute("SELECT run_id, rows FROM evidence_blobs ORDER BY run_id").fetchall() == [(2, 25), (3, 4)]
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN ('evidence', 'evidence_by_branch')").fetchone() == (0,)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
+
+
+def test_superseded_run_loses_its_evidence_blob(tmp_path: Path) -> None:
+    """Re-saving a month deletes the superseded run's evidence blob and loads only the new run's evidence."""
+    path = tmp_path / "h.db"
+    with open_store(path) as store:
+        first = save(store, scorecard(SEP, {"天河网点": 1, "越秀网点": 2}, evidence_rows=25))
+        second = save(store, scorecard(SEP, {"天河网点": 2, "越秀网点": 1}, evidence_rows=4), now=NOW + timedelta(hours=1))
+        loaded = store.load_scorecard(SEP).evidence
+        counts = {r["run_id"]: r["evidence_count"] for r in store.runs()}
+    conn = sqlite3.connect(path)
+    blobs = conn.execute("SELECT run_id, rows FROM evidence_blobs").fetchall()
+    conn.close()
+    assert blobs == [(second, 4)]
+    assert counts == {first: 25, second: 4}
+    assert list(loaded["ref"]) == ["T0000", "T0001", "T0002", "T0003"]
+
+
+def test_evidence_blob_keeps_every_dtype() -> None:
+    """encode_evidence/decode_evidence restore text, nullable, tz-aware, categorical, boolean and mixed columns (missing as None)."""
+    from svcqa.history.store import decode_evidence, encode_evidence
+
+    frame = pd.DataFrame(
+        {
+            "branch_key": pd.Series(["天河网点", None, "越秀网点", "天河网点"], dtype=object),
+            "kpi_id": pd.Series(["a", "b", None, "a"], dtype="str"),
+            "kind": pd.Series([True, None, False, True], dtype="boolean"),
+            "ref": pd.Series([True, 3.5, b"\x00", pd.NA], dtype=object),
+            "date": pd.to_datetime(["2026-09-01 10:00", None, "2026-09-03 00:00", "2026-09-04 00:00"]).tz_localize("Asia/Shanghai"),
+            "value": [np.nan, -0.0, np.inf, 2.5],
+            "category": pd.Categorical(["w", "e", None, "w"]),
+            "detail": pd.Series([None] * 4, dtype=object),
+            "sheet": [True, False, True, False],
+            "row": pd.array([1, None, 2**62 + 1, 5], dtype="Int64"),
+        }
+    )  # no "file" column: it comes back all missing, as an object column
+    dtypes, blob = encode_evidence(frame)
+    back = decode_evidence(blob, dtypes)
+    expected = frame.assign(ref=pd.Series([True, 3.5, b"\x00", None], dtype=object), file=pd.Series([None] * 4, dtype=object))
+    pd.testing.assert_frame_equal(back, expected[EVIDENCE_COLUMNS])
+    assert [type(v) for v in back["ref"]] == [bool, float, bytes, type(None)]
+    assert back.loc[2, "row"] == 2**62 + 1
+    assert str(back["value"][1]) == "-0.0"
+    empty_dtypes, empty_blob = encode_evidence(pd.DataFrame(columns=EVIDENCE_COLUMNS))
+    assert decode_evidence(empty_blob, empty_dtypes).shape == (0, len(EVIDENCE_COLUMNS))
