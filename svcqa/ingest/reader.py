@@ -252,11 +252,15 @@ def _check_package(path: Path, limits: Limits) -> None:
                 _check_suffix(path, "an OpenDocument spreadsheet", (".ods",))
             check_xml_prologs(path, archive)
     except zipfile.BadZipFile as exc:
-        raise InputError(
-            f"the workbook is corrupt or truncated ({exc}); export or copy it again",
-            file=path.name,
-            code="corrupt",
-        ) from None
+        raise _truncated(path, exc) from None
+
+
+def _truncated(path: Path, exc: zipfile.BadZipFile) -> InputError:
+    return InputError(
+        f"the workbook is corrupt or truncated ({exc}); export or copy it again",
+        file=path.name,
+        code="corrupt",
+    )
 
 
 def scan_package(path: Path, limits: Limits) -> bool:
@@ -277,11 +281,7 @@ def scan_package(path: Path, limits: Limits) -> bool:
         with zipfile.ZipFile(path) as archive:
             scan_xml_parts(path, archive, limits, inspect)
     except zipfile.BadZipFile as exc:
-        raise InputError(
-            f"the workbook is corrupt or truncated ({exc}); export or copy it again",
-            file=path.name,
-            code="corrupt",
-        ) from None
+        raise _truncated(path, exc) from None
     return bool(found)
 
 
