@@ -15,7 +15,7 @@ measures, month-over-month drops and the seeded plan rows. The renderers in
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -379,12 +379,15 @@ def rectification_reasons(branch: BranchResult) -> tuple[str, ...]:
     return tuple(f for f in REASON_FLAGS if f in branch.flags)
 
 
-def reason_text(reasons: Sequence[str], grade: str | None, lang: str = "zh") -> str:
-    """Why the form is required, in words: 末位 / 等级“不合格” / 协议清算评估 (as the report's callouts)."""
+def reason_text(reasons: Sequence[str], grade: str | None, lang: str = "zh", *, failing: bool = False) -> str:
+    """Why the form is required, in words: 末位 / 等级“不合格” / 协议清算评估 (as the report's callouts).
+
+    ``failing``: the grade is one the rubric requires rectification for, so a branch both last
+    and failing is told both."""
     parts = []
     for r in reasons:
         if r == "rectification_required":
-            if "last_place" not in reasons:
+            if failing or "last_place" not in reasons:
                 parts.append(f"等级“{grade or DASH}”" if lang == "zh" else f"graded {grade or DASH}")
         elif r == "requested":
             parts.append(LABELS[lang]["requested"])
@@ -405,6 +408,7 @@ def build_form(
     context: ReportContext,
     previous: Scorecard | None = None,
     previous_measures: pd.DataFrame | None = None,
+    failing_grades: Collection[str] = (),
     now: datetime | None = None,
 ) -> RectifyForm:
     """The pre-filled form for one branch of a scored month.
@@ -445,7 +449,7 @@ def build_form(
     for j in range(EXTRA_PLAN_ROWS):
         plan.append(PlanRow(len(losing) + j + 1, "", "", None, "", ""))
     reasons = rectification_reasons(branch) or ("requested",)
-    why = reason_text(reasons, branch.grade, lang)
+    why = reason_text(reasons, branch.grade, lang, failing=branch.grade in failing_grades)
     due = due_date(month)
     due_text = _deadline(str(month), lang)
     stamp = now or scorecard.generated_at
@@ -539,6 +543,7 @@ def issue_forms(
     from svcqa.render.rectify import render_form_html, write_form_docx
     from svcqa.render.rectify_xlsx import FORM_VERSION, write_form_xlsx
     from svcqa.render.report import load_stored_month
+    from svcqa.rubric import load_rubric_text
 
     form_labels(lang)
     bad = [f for f in formats if f not in FORMATS]
@@ -560,6 +565,7 @@ def issue_forms(
         if not keys:
             return IssueRun(month=month, out_dir=target, forms=[])
         context = ReportContext(scorecard, trend=stored.trend, previous=stored.previous, lang=lang)
+        failing = load_rubric_text(store.run_info(month)["rubric_source"]).failing_grades
         earlier = forms_db.measures(store, month.prev(), keys)
         stems = report_stems(scorecard)
         issued: list[IssuedBranch] = []
@@ -567,7 +573,7 @@ def issue_forms(
         for key in keys:
             form = build_form(
                 scorecard, key, context=context, previous=stored.previous,
-                previous_measures=earlier[earlier["branch_key"] == key], now=now,
+                previous_measures=earlier[earlier["branch_key"] == key], failing_grades=failing, now=now,
             )
             form = replace(form, form_id=form_id(key, month, now))
             stem = f"{stems[key]}-rectify"

@@ -81,7 +81,7 @@ def test_default_run_writes_forms_for_every_branch_that_must_rectify_and_says_wh
     forms = {f.branch: f for f in loop.oct_run.forms}
     assert set(forms) == {fx.WEAK, "江门新会（十八）授权服务店"}
     assert forms[fx.WEAK].reasons == ("last_place", "rectification_required", "contract_review")
-    assert forms[fx.WEAK].reason_text == "末位、协议清算评估"
+    assert forms[fx.WEAK].reason_text == "末位、等级“不合格”、协议清算评估"  # last and failing: both said
     assert forms["江门新会（十八）授权服务店"].reason_text == "等级“不合格”"
     for form in forms.values():
         assert sorted(p.suffix for p in form.paths) == [".docx", ".html", ".xlsx"]

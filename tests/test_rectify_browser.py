@@ -30,7 +30,7 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("forms")
     written = {}
     for name in ("东莞虎门服务中心", "深圳福田华强北店"):
-        form = build_form(current, rf.branch_key(name), context=ctx, previous=previous, now=NOW)
+        form = build_form(current, rf.branch_key(name), context=ctx, previous=previous, failing_grades=("不合格",), now=NOW)
         written[name] = write_text_atomic(out / f"{name}.html", render_form_html(form))
     return written
 
@@ -42,7 +42,7 @@ def test_form_parses_without_console_errors_and_shows_the_five_sections(pages):
     for heading in ("一、基本情况", "二、上期整改措施执行情况", "三、主要问题分析", "四、整改措施及计划", "五、需协调事项"):
         assert f"<h2>{heading}</h2>" in run.stdout
     assert "负责人签字：" in run.stdout and "客服中心确认：" in run.stdout
-    assert "末位、协议清算评估" in run.stdout
+    assert "末位、等级“不合格”、协议清算评估" in run.stdout
 
 
 def test_script_in_a_complaint_category_is_text_in_the_form(pages):

@@ -36,7 +36,7 @@ def test_rectify_writes_the_required_forms_and_says_which_and_why(store, tmp_pat
     result = runner.invoke(app, ["rectify", "--db", str(store), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "2026-10: 2 rectification form(s)" in result.output
-    assert f"{fx.WEAK}: 末位、协议清算评估" in result.output
+    assert f"{fx.WEAK}: 末位、等级“不合格”、协议清算评估" in result.output
     assert "江门新会（十八）授权服务店: 等级“不合格”" in result.output
     assert len(list(tmp_path.glob("*-rectify.xlsx"))) == 2 and len(list(tmp_path.glob("*-rectify.docx"))) == 2
 
@@ -53,7 +53,7 @@ def test_rectify_in_english(store, tmp_path):
     """--lang en labels the form in English, sections and reasons included."""
     result = runner.invoke(app, ["rectify", "--db", str(store), "--branch", fx.WEAK, "--format", "html", "--lang", "en", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert f"{fx.WEAK}: last place, contract review" in result.output
+    assert f"{fx.WEAK}: last place, graded 不合格, contract review" in result.output
     html = next(tmp_path.glob("*.html")).read_text(encoding="utf-8")
     assert "<h2>4. Measures and plan</h2>" in html and "Signed (branch manager): " in html
 
