@@ -21,20 +21,6 @@ FLAG_LABELS = {
     },
 }
 
-TABLE_LABELS = {
-    "zh": {
-        "tickets": "工单",
-        "complaints": "投诉",
-        "attendance": "出勤",
-        "discipline": "纪律",
-        "cooperation": "工作配合",
-        "incentives": "正负激励",
-        "branches": "网点名单",
-        "scores": "部门评分",
-    },
-    "en": {},
-}
-
 
 def flag_label(flag: str, lang: str = "zh") -> str:
     return FLAG_LABELS.get(lang, FLAG_LABELS["en"]).get(flag, flag)
@@ -43,6 +29,3 @@ def flag_label(flag: str, lang: str = "zh") -> str:
 def flags_text(flags: list[str], lang: str = "zh") -> str:
     return "、".join(flag_label(f, lang) for f in flags) if lang == "zh" else ", ".join(flag_label(f, lang) for f in flags)
 
-
-def table_label(table: str, lang: str = "zh") -> str:
-    return TABLE_LABELS.get(lang, {}).get(table, table)

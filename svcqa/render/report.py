@@ -624,9 +624,6 @@ class ReportContext:
         start, end = self.evidence_ranges.get(branch_key, (0, 0))
         return {name: values[start:end] for name, values in self.evidence.items()}
 
-    def file_stem(self, branch: BranchResult) -> str:
-        return safe_filename(branch.branch)
-
 
 def _text_column(series: pd.Series) -> np.ndarray:
     """Input text as str, blanks for missing values (never 'nan').

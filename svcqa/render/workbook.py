@@ -76,11 +76,6 @@ class Sheet:
         self._rows: list[str] = []
         self.max_col = 0
 
-    @property
-    def next_row(self) -> int:
-        """The 0-based index the next ``row()`` call writes."""
-        return len(self._rows)
-
     def row(self, values: Sequence[Any] = (), styles: str | Sequence[str | None] | None = None) -> int:
         """Append one row; ``styles`` is one style name for all cells or one per cell. Returns its index."""
         r = len(self._rows) + 1
