@@ -71,20 +71,14 @@ def million_ticket_month(*, rework_flag: bool, n: int = 1_000_000) -> MonthData:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("rework_flag", [True, False], ids=["rework-flag", "rework-by-device"])
-def test_million_tickets_score_quickly(rework_flag: bool) -> None:
-    """A 1,000,000-ticket month of 500 branches scores in seconds (target well under 2 s on one core)."""
+def test_million_tickets_score_at_excel_scale(rework_flag: bool) -> None:
+    """A 1,000,000-ticket month of 500 branches scores every branch within bounds (speed is
+    measured by ``make bench``, and cost growth by the linearity guards below, not by a timer)."""
     data = million_ticket_month(rework_flag=rework_flag)
-    rubric = load_rubric("gd-mobile-aftersales")
-    score_month(data, rubric)  # warm-up: imports, caches
-    started = time.perf_counter()
-    card = score_month(data, rubric)
-    elapsed = time.perf_counter() - started
-    print(
-        f"\nscore_month on 1,000,000 tickets / 500 branches ({'flag' if rework_flag else 'device'}): {elapsed:.2f} s, {len(card.evidence):,} evidence rows"
-    )
+    card = score_month(data, load_rubric("gd-mobile-aftersales"))
     assert len(card.branches) == 500 and all(0 <= b.total <= 100 for b in card.branches)
-    # Generous bound: the CI machine is shared; the figure above is what we report.
-    assert elapsed < 10
+    assert card.inputs["tickets"].used == 1_000_000
+    assert len(card.evidence) > 0 and set(card.evidence["branch_key"]) <= {b.branch_key for b in card.branches}
 
 
 def best_of(runs: int, work: Callable[[], object]) -> float:
