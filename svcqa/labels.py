@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from svcqa.errors import UsageError
+
 FLAG_LABELS = {
     "zh": {
         "last_place": "末位",
@@ -29,3 +33,9 @@ def flag_label(flag: str, lang: str = "zh") -> str:
 def flags_text(flags: list[str], lang: str = "zh") -> str:
     return "、".join(flag_label(f, lang) for f in flags) if lang == "zh" else ", ".join(flag_label(f, lang) for f in flags)
 
+
+def labels_in(sets: Mapping[str, Mapping[str, str]], lang: str) -> Mapping[str, str]:
+    """The label set of ``lang`` from ``{lang: labels}``; an unknown language is a usage error."""
+    if lang not in sets:
+        raise UsageError(f"--lang must be one of {', '.join(sets)}, not {lang!r}")
+    return sets[lang]

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from svcqa.errors import NotFound, UsageError
-from svcqa.labels import flag_label, flags_text
+from svcqa.labels import flag_label, flags_text, labels_in
 from svcqa.models import BranchResult, KpiResult, Month, Scorecard
 from svcqa.rectify_collect import CollectRun, collect_forms
 from svcqa.render.environment import DASH, metric
@@ -188,9 +188,7 @@ LABELS: dict[str, dict[str, str]] = {
 
 
 def form_labels(lang: str) -> Mapping[str, str]:
-    if lang not in LABELS:
-        raise UsageError(f"--lang must be one of {', '.join(LABELS)}, not {lang!r}")
-    return LABELS[lang]
+    return labels_in(LABELS, lang)
 
 
 # ---------------------------------------------------------------------------------------------

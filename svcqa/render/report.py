@@ -23,7 +23,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from svcqa.errors import NotFound, UsageError
-from svcqa.labels import flag_label
+from svcqa.labels import flag_label, labels_in
 from svcqa.models import EVIDENCE_COLUMNS, BranchResult, KpiResult, Month, Scorecard
 from svcqa.output import safe_filename, write_text_atomic
 from svcqa.render.charts import Bar, lost_points_chart, trend_chart
@@ -301,9 +301,7 @@ KIND_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
 
 
 def _labels(lang: str) -> Mapping[str, str]:
-    if lang not in LABELS:
-        raise UsageError(f"--lang must be one of {', '.join(LABELS)}, not {lang!r}")
-    return LABELS[lang]
+    return labels_in(LABELS, lang)
 
 
 # ---------------------------------------------------------------------------------------------
