@@ -35,6 +35,7 @@ app = typer.Typer(
 )
 
 _state: dict[str, Any] = {"debug": False}
+TABLE_ROWS = 50  # a longer ranked table is shortened on the terminal (``score --rows``)
 
 
 def stdout_console() -> Console:
@@ -104,6 +105,12 @@ def score(
     no_history: bool = typer.Option(False, "--no-history", help="Score without reading or writing the history store."),
     aliases: Path | None = typer.Option(None, "--aliases", help="TOML file of extra header aliases ([aliases.tickets] ticket_id = [...])."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print one summary line instead of the table."),
+    rows: int = typer.Option(
+        TABLE_ROWS,
+        "--rows",
+        min=0,
+        help="Longest ranked table to print: past it, the top and bottom halves and every flagged branch between (0: all rows).",
+    ),
     lock_timeout: float = typer.Option(30.0, "--lock-timeout", help="Seconds to wait for another run's lock on the history store and the output folder."),
 ) -> None:
     """Score a month: ingest, weight, grade, rank, flag, and write the scorecard.
@@ -161,7 +168,7 @@ def score(
             soft_wrap=True,
         )
     else:
-        _print_scorecard(console, sc, month_note)
+        _print_scorecard(console, sc, month_note, rows)
         _print_inputs(console, run.data)
         console.print(f"Outputs: {run.outputs['scorecard_xlsx'].parent}/ (scorecard.xlsx, scorecard.json, scorecard.csv, rejects.xlsx, rejects.csv)", markup=False)
         if run.db_path:
@@ -184,7 +191,24 @@ class _nullcontext:
         return None
 
 
-def _print_scorecard(console: Console, sc, month_note: str) -> None:
+def shown_rows(branches: list, limit: int) -> list:
+    """The branches a ranked table of at most ``limit`` rows shows, with ``None`` where rows are
+    left out: the top and bottom halves, and every flagged branch between them (a veto or a
+    rectification duty is never hidden in the middle of a long table)."""
+    if not limit or len(branches) <= limit:
+        return list(branches)
+    half = max(limit // 2, 1)
+    shown: list = list(branches[:half])
+    for branch in branches[half:-half]:
+        if branch.flags:
+            shown.append(branch)
+        elif shown[-1] is not None:
+            shown.append(None)
+    shown.extend(branches[-half:])
+    return shown
+
+
+def _print_scorecard(console: Console, sc, month_note: str, limit: int = TABLE_ROWS) -> None:
     from rich.table import Table
 
     from svcqa.labels import flags_text
@@ -192,7 +216,11 @@ def _print_scorecard(console: Console, sc, month_note: str) -> None:
     table = Table(title=f"{sc.month} {sc.rubric_name} ({sc.rubric_id}, 满分 {sc.rubric_max:g}; month {month_note})")
     for name, justify in (("排名", "right"), ("网点", "left"), ("总分", "right"), ("环比", "right"), ("等级", "left"), ("系数", "right"), ("末位连续", "right"), ("标记", "left")):
         table.add_column(name, justify=justify)
-    for b in sc.branches:
+    shown = shown_rows(sc.branches, limit)
+    for b in shown:
+        if b is None:
+            table.add_row("…", "", "", "", "", "", "", "")
+            continue
         table.add_row(
             str(b.rank) if b.rank is not None else "-",
             b.branch,
@@ -204,6 +232,9 @@ def _print_scorecard(console: Console, sc, month_note: str) -> None:
             flags_text(b.flags),
         )
     console.print(table)
+    hidden = len(sc.branches) - sum(b is not None for b in shown)
+    if hidden:
+        console.print(f"{hidden} of {len(sc.branches)} branches not shown (… rows); all are in scorecard.xlsx, or print them with --rows 0", markup=False)
 
 
 def _print_inputs(console: Console, data) -> None:
@@ -712,6 +743,9 @@ def rectify_status_command(
 
 
 def main() -> None:
+    from svcqa.allocator import reuse_freed_memory
+
+    reuse_freed_memory()
     app()
 
 

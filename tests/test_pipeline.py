@@ -120,6 +120,36 @@ def test_cli_quiet_prints_one_summary_line(tmp_path: Path) -> None:
     assert lines[0].startswith("2026-10: 39 branches ranked under gd-mobile-aftersales; last place: " + WEAK_BRANCH)
 
 
+def test_a_long_ranked_table_keeps_its_ends_and_every_flagged_branch(tmp_path: Path) -> None:
+    """Past ``--rows``, the table shows the top and bottom halves and each flagged branch between
+    them, says how many it left out, and ``--rows 0`` prints every branch."""
+    month = str(SAMPLE_DATA / "2026-10.xlsx")
+    short = runner.invoke(app, ["score", month, "--no-history", "--out", str(tmp_path), "--rows", "6"])
+    assert short.exit_code == 0, short.output
+    full = runner.invoke(app, ["score", month, "--no-history", "--out", str(tmp_path), "--rows", "0"])
+    assert full.exit_code == 0, full.output
+    card = json.loads((tmp_path / "scorecard.json").read_text(encoding="utf-8"))
+    branches = card["branches"]
+    assert all(b["branch"] in full.stdout for b in branches)
+    flagged = {b["branch"] for b in branches[3:-3] if b["flags"]}
+    shown = {b["branch"] for b in branches if b["branch"] in short.stdout}
+    assert shown == {b["branch"] for b in branches[:3] + branches[-3:]} | flagged
+    assert WEAK_BRANCH in shown
+    assert f"{len(branches) - len(shown)} of {len(branches)} branches not shown" in short.stdout
+    assert "not shown" not in full.stdout
+
+
+def test_shown_rows_marks_each_gap_once() -> None:
+    from types import SimpleNamespace
+
+    from svcqa.cli import shown_rows
+
+    branches = [SimpleNamespace(name=i, flags=["needs_rectification"] if i == 5 else []) for i in range(12)]
+    shown = shown_rows(branches, 4)
+    assert [b.name if b else None for b in shown] == [0, 1, None, 5, None, 10, 11]
+    assert shown_rows(branches, 0) == branches == shown_rows(branches, 12)
+
+
 def test_an_output_error_stores_nothing_although_outputs_and_save_run_together(tmp_path: Path) -> None:
     """When the outputs cannot be written the month is not stored: the save, run alongside the
     output writing, commits only after the outputs succeed."""

@@ -7,7 +7,9 @@ columns vectorised; reject bad rows with stable codes; infer the month; exclude 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -611,23 +613,15 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
     cell_errors = {name: _error_column(parts, counts) for name, parts in errors.items()}
     is1904 = np.concatenate(date1904) if date1904 else np.zeros(0, dtype=bool)
     table = _Parsed(spec, frame, raw_text, display)
-    values: dict[str, pd.Series] = {}
-    bad: dict[str, np.ndarray] = {}
-    for name in mapped:
-        column = spec.column(name)
-        series = raw_text[name]
-        if column.type == "enum":
-            values[name], bad[name] = parse_enum(series, column.values)
-        elif column.type in ("datetime", "date", "duration") and is1904.any():
-            # Mixed date systems across files: parse each group with its epoch.
-            out, flags = PARSERS[column.type](series)
-            if is1904.any():
-                alt, alt_flags = PARSERS[column.type](series[is1904], date1904=True)
-                out[is1904] = alt
-                flags[is1904] = alt_flags
-            values[name], bad[name] = out, flags
-        else:
-            values[name], bad[name] = PARSERS[column.type](series)
+    required = set(spec.table.required)
+    id_column = spec.table.id_column
+    parsed = _each_column(
+        lambda name: _parse_column(spec.column(name), raw_text[name], is1904, name in required, name == id_column),
+        mapped,
+        len(frame),
+    )
+    values = {name: result.values for name, result in parsed.items()}
+    bad = {name: result.bad for name, result in parsed.items()}
 
     # 1. Excel error cells (#DIV/0!, #N/A ...) in a mapped column.
     for name in mapped:
@@ -646,7 +640,7 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
     # 2. Required values missing.
     needed = [c for c in spec.table.required if c in mapped]
     for name in needed:
-        hit = blank_mask(raw_text[name])
+        hit = parsed[name].blank
         label = spec.column(name).label or name
         table.reject(hit, "missing-value", name, f"{label} is empty; it is required", "")
     # 3. Values that cannot be read.
@@ -683,16 +677,14 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
 
             table.reject(hit, "completed-before-accepted", "completed_at", before_acceptance)
     # 5. Unknown branches, when a roster is the authority.
-    keys = branch_key(values["branch"]) if "branch" in values else None
+    keys = parsed["branch"].keys if "branch" in parsed else None
     if keys is not None and roster_keys is not None and spec.name != "branches":
         hit = (~keys.isin(roster_keys) & keys.notna()).to_numpy(dtype=bool)
         reason = _quoted_reason(raw_text["branch"], "网点 ", " is not in the roster (网点名单)")
         table.reject(hit, "unknown-branch", "branch", reason)
     # 6. Duplicate ids: the first valid row is kept, later ones rejected.
-    id_column = spec.table.id_column
-    if id_column and id_column in values:
-        ids = keys if id_column == "branch" and keys is not None else values[id_column]
-        codes = np.where(table.taken, -1, id_codes(ids))
+    if id_column and id_column in parsed:
+        codes = np.where(table.taken, -1, parsed[id_column].id_codes)
         repeated = pd.Series(codes).duplicated(keep="first").to_numpy()
         dup = repeated & (codes >= 0)
         if dup.any():
@@ -734,6 +726,52 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
         out[name] = frame[name]
     table.frame = out
     return table
+
+
+@dataclass
+class _Column:
+    """One mapped column parsed: typed values, cells that could not be read, blank cells (for a
+    required column), the matching keys (branch column) and an integer per distinct value (the
+    table's id column, for duplicates)."""
+
+    values: pd.Series
+    bad: np.ndarray
+    blank: np.ndarray | None = None
+    keys: pd.Series | None = None
+    id_codes: np.ndarray | None = None
+
+
+def _parse_column(column: Column, text: pd.Series, is1904: np.ndarray, required: bool, is_id: bool) -> _Column:
+    if column.type == "enum":
+        values, bad = parse_enum(text, column.values)
+    elif column.type in ("datetime", "date", "duration") and is1904.any():
+        # Mixed date systems across files: parse each group with its epoch.
+        values, bad = PARSERS[column.type](text)
+        alt, alt_bad = PARSERS[column.type](text[is1904], date1904=True)
+        values[is1904] = alt
+        bad[is1904] = alt_bad
+    else:
+        values, bad = PARSERS[column.type](text)
+    keys = branch_key(values) if column.name == "branch" else None
+    return _Column(
+        values,
+        bad,
+        blank=blank_mask(text) if required else None,
+        keys=keys,
+        id_codes=id_codes(values if keys is None else keys) if is_id else None,
+    )
+
+
+PARALLEL_ROWS = 100_000  # a table this long has its columns parsed on two threads
+
+
+def _each_column(parse: Callable[[str], _Column], names: list[str], rows: int) -> dict[str, _Column]:
+    """``parse`` for each column name; on two threads for long tables: the parsers spend most of
+    their time in Arrow kernels, which release the GIL, so two columns proceed at once."""
+    if rows < PARALLEL_ROWS or len(names) < 2 or (os.cpu_count() or 1) < 2:
+        return {name: parse(name) for name in names}
+    with ThreadPoolExecutor(2) as pool:
+        return dict(zip(names, pool.map(parse, names)))
 
 
 def _quoted_reason(text: pd.Series, before: str, after: str) -> Callable[[np.ndarray], pd.Series]:
