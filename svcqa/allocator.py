@@ -6,8 +6,9 @@ megabytes. By default glibc returns each of them to the kernel on free (it maps 
 pages in again. A page touched for the first time is expensive, and on a virtual machine it is
 also very uneven (measured here: the same 1.9 GB of fresh arrays took 0.35 s to 4 s). Keeping
 freed memory in the process and handing it to the next array removed about a second of system
-time from a 1M-ticket ``svcqa score`` and made its wall time steady, for about 15 % more peak
-memory (see bench/results.md).
+time from a 1M-ticket ``svcqa score`` and made its wall time steady. One arena for all threads
+lets a column freed by one thread be reused by the next: the peak memory of that run is 930 MB,
+against about 1,040 MB with the default settings and 1,110 MB with an arena per thread.
 
 The command line applies this at start; a program using svcqa as a library keeps its own
 allocator settings unless it calls ``reuse_freed_memory`` itself.
@@ -22,6 +23,7 @@ import platform
 # mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
 
 _MAP_ABOVE = 1 << 30  # arrays up to 1 GiB come from the reusable heap, not their own mapping
 _TRIM_ABOVE = 2**31 - 1  # keep up to 2 GiB of freed heap for reuse (mallopt takes a C int)
@@ -41,5 +43,6 @@ def reuse_freed_memory() -> None:
         libc.mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
         libc.mallopt(_M_MMAP_THRESHOLD, _MAP_ABOVE)
         libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_ABOVE)
+        libc.mallopt(_M_ARENA_MAX, 1)
     except (OSError, AttributeError):  # an unusual libc: keep its defaults
         return

@@ -122,7 +122,6 @@ def score(
     """
     from svcqa.models import Month
     from svcqa.pipeline import run_score
-    from svcqa.render.scorecard import scorecard_document, scorecard_rows
 
     if output_format not in ("table", "json", "csv"):
         raise UsageError(f"--format must be table, json or csv, not {output_format!r}")
@@ -145,6 +144,8 @@ def score(
             progress=progress,
         )
     sc = run.scorecard
+    from svcqa.render.scorecard import scorecard_document, scorecard_rows
+
     if output_format == "json":
         print_json(scorecard_document(sc, month_source=run.data.month_source))
         return

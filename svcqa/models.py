@@ -1,7 +1,8 @@
 """The data contracts shared by ingest, scoring, history and rendering.
 
 Tables travel as pandas DataFrames with the canonical columns listed in ``svcqa.schema``;
-everything else is a small frozen dataclass.
+everything else is a small frozen dataclass. Importing this module does not import pandas, so
+a workbook's reader can start while pandas loads (``svcqa.ingest.reader.read_ahead``).
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from svcqa.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _MONTH_RE = re.compile(r"^\s*(\d{4})[-/.年]?(\d{1,2})月?\s*$")
 
@@ -52,6 +54,8 @@ class Month:
     @property
     def start(self) -> pd.Timestamp:
         """Midnight at the start of the first day."""
+        import pandas as pd
+
         return pd.Timestamp(self.year, self.month, 1)
 
     @property

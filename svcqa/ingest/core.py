@@ -22,7 +22,15 @@ from svcqa.ingest.aliases import TableSpec, build_specs, normalise_label
 from svcqa.ingest.header import SCAN_ROWS, HeaderMatch, find_header
 from svcqa.ingest.limits import Limits
 from svcqa.ingest.parse import PARSERS, arrow_blank, blank_mask, branch_key, id_codes, parse_enum
-from svcqa.ingest.reader import RawSheet, Workbook, expand_paths, read_csv, sniff, source_file
+from svcqa.ingest.reader import (
+    RawSheet,
+    ReadAhead,
+    Workbook,
+    expand_paths,
+    read_csv,
+    sniff,
+    source_file,
+)
 from svcqa.models import ROW_ISSUE_COLUMNS, Finding, Month, MonthData, TableStats
 from svcqa.schema import TABLES, Column
 
@@ -67,8 +75,12 @@ def ingest(
     extra_columns: Mapping[str, Sequence[Column]] | None = None,
     extra_aliases: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
     limits: Limits | None = None,
+    ahead: ReadAhead | None = None,
 ) -> MonthData:
-    """Read the month's exports into canonical tables; see ``docs/DESIGN.md`` for the contract."""
+    """Read the month's exports into canonical tables; see ``docs/DESIGN.md`` for the contract.
+
+    ``ahead`` holds workbooks whose reading ``read_ahead`` started earlier (same paths, limits).
+    """
     limits = limits or Limits()
     specs = build_specs(extra_columns, extra_aliases)
     if required is None:
@@ -83,7 +95,7 @@ def ingest(
     candidates: dict[str, list[Candidate]] = {}
     seen: list[str] = []
     for path in files:
-        for raw in _read_file(path, limits, notes):
+        for raw in _read_file(path, limits, notes, ahead.take(path) if ahead else None):
             seen.append(raw.where)
             candidate = _recognise(raw, specs, needs, notes)
             if candidate is not None:
@@ -163,13 +175,23 @@ def read_sheets(path: str | Path, limits: Limits | None = None) -> tuple[list[Ra
     return _read_file(Path(path), limits or Limits(), notes), notes
 
 
-def _read_file(path: Path, limits: Limits, notes: list[Finding]) -> list[RawSheet]:
-    if sniff(path, limits) == "csv":
+def _read_file(path: Path, limits: Limits, notes: list[Finding], book: Workbook | None = None) -> list[RawSheet]:
+    """Every non-empty visible sheet of one file; ``book`` is the workbook already opened (and
+    being read) by ``read_ahead``, else the file is sniffed and opened here."""
+    if book is None and sniff(path, limits) == "csv":
         raw = read_csv(path, limits)
         if raw.cells.num_rows == 0 or raw.cells.num_columns == 0:
             raise InputError("the CSV file has no rows", file=path.name, code="empty-sheet")
         return [raw]
-    book = Workbook(path, limits)
+    book = book or Workbook(path, limits)
+    try:
+        return _read_workbook(book, limits, notes)
+    finally:
+        book.close()  # stops a reader child whose sheets were not all taken
+
+
+def _read_workbook(book: Workbook, limits: Limits, notes: list[Finding]) -> list[RawSheet]:
+    path = book.path
     if len(book.sheets) > limits.max_total_sheets:
         raise limits.exceeded(
             "max_total_sheets", f"the workbook has {len(book.sheets):,} sheets", file=path.name
@@ -177,7 +199,7 @@ def _read_file(path: Path, limits: Limits, notes: list[Finding]) -> list[RawShee
     sheets: list[RawSheet] = []
     scanned = 0
     empty = 0
-    loaded = book.load_many([info.name for info in book.sheets if info.visible])
+    loaded = book.load_many(book.visible_names)
     for info in book.sheets:
         if not info.visible:
             notes.append(

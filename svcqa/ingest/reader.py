@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from svcqa.errors import InputError, LimitExceeded, SvcqaError
@@ -403,6 +402,7 @@ class Workbook:
             pass
         self.sheets = [SheetInfo(name, visible.get(name, True)) for name in names]
         self.is_package = zipfile.is_zipfile(path)
+        self._child: _ReaderChild | None = None  # started early by ``start``
         # Known once load_many has scanned the package (formula cells saved without values).
         self.uncalculated = False
         self.date1904 = (
@@ -429,13 +429,32 @@ class Workbook:
                 self.uncalculated = scan_package(self.path, self.limits)
             yield from self.load_here(names)
             return
-        child = _ReaderChild(self, names)
+        child = self._child if self._child is not None and self._child.names == list(names) else None
+        self._child = None
+        if child is None:
+            self.close()
+            child = _ReaderChild(self, names)
         try:
             if self.is_package:
                 self.uncalculated = scan_package(self.path, self.limits)
             yield from child.sheets()
         finally:
             child.stop()
+
+    @property
+    def visible_names(self) -> list[str]:
+        return [info.name for info in self.sheets if info.visible]
+
+    def start(self, names: Sequence[str]) -> None:
+        """Start reading ``names`` in the reader child now (``load_many`` with the same names
+        takes the sheets over); ``close`` stops a child that is not wanted after all."""
+        if self._child is None and names and hasattr(os, "fork"):
+            self._child = _ReaderChild(self, names)
+
+    def close(self) -> None:
+        if self._child is not None:
+            self._child.stop()
+            self._child = None
 
     def load_here(self, names: Sequence[str], ahead: int = 8) -> Iterator[RawSheet]:
         """``load`` for each name, in order, in this process; the later sheets are parsed on a
@@ -513,6 +532,46 @@ class Workbook:
             table = pa.table([blank] * offset + list(table.columns), names=[str(i) for i in range(offset + table.num_columns)])
         table = table.rename_columns([str(i) for i in range(table.num_columns)])
         return RawSheet(self.path.name, self.path, name, table, errors, self.date1904)
+
+
+class ReadAhead:
+    """Workbooks whose reading started before the caller was ready for them (``read_ahead``);
+    ``take(path)`` hands one over, and leaving the ``with`` block stops any not taken."""
+
+    def __init__(self, books: dict[Path, Workbook] | None = None):
+        self._books = books or {}
+
+    def take(self, path: Path) -> Workbook | None:
+        return self._books.pop(path, None)
+
+    def __enter__(self) -> ReadAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for book in self._books.values():
+            book.close()
+        self._books.clear()
+
+
+def read_ahead(paths: Sequence[str | Path], limits: Limits) -> ReadAhead:
+    """Start reading the first workbook among ``paths`` at once, before the caller loads pandas
+    and the rubric (a third of a second): the reader child is the longest step of a large month.
+
+    Best effort: a path that fails any check is left for ``ingest``, which reports it exactly as
+    without the head start.
+    """
+    try:
+        files, _notes = expand_paths(paths)
+        path = next((p for p in files if p.suffix.lower() in WORKBOOK_SUFFIXES), None)
+        if path is None or sniff(path, limits) != "workbook":
+            return ReadAhead()
+        book = Workbook(path, limits)
+    except SvcqaError:
+        return ReadAhead()
+    if len(book.sheets) > limits.max_total_sheets:
+        return ReadAhead()
+    book.start(book.visible_names)
+    return ReadAhead({path: book})
 
 
 _SPOOL = "/dev/shm"
@@ -693,6 +752,8 @@ def _csv_table(text: str, delimiter: str) -> tuple[pa.Table, np.ndarray | None]:
     """Records in file order as string columns ("" -> null); blank lines stay (as all-null rows)
     so that record i is line i + 1, except when quoted fields span lines: then the second value
     gives each record's first line number."""
+    import pandas as pd  # not at the top: the workbook reader starts before pandas loads
+
     row_numbers: np.ndarray | None = None
     try:
         # Fast path: the C parser with enough positional columns for the widest of the first lines.

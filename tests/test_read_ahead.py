@@ -1,0 +1,71 @@
+"""The head start of ``score``: the workbook's reader child starts before pandas and the rubric
+load (svcqa.ingest.reader.read_ahead), and nothing about the result or the errors changes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from svcqa.errors import InputError, RubricError
+from svcqa.ingest import Limits, ingest
+from svcqa.ingest.reader import read_ahead
+from svcqa.pipeline import run_score
+
+from conftest import SAMPLE_DATA
+
+MONTH = SAMPLE_DATA / "2026-10.xlsx"
+
+
+def test_the_reader_starts_before_pandas_is_imported() -> None:
+    probe = (
+        "import sys\n"
+        "from svcqa.ingest.reader import read_ahead\n"
+        "from svcqa.ingest.limits import Limits\n"
+        f"with read_ahead([{str(MONTH)!r}], Limits()) as ahead:\n"
+        "    assert 'pandas' not in sys.modules\n"
+        f"    book = ahead.take(__import__('pathlib').Path({str(MONTH)!r}))\n"
+        "    assert book is not None and book._child is not None and book._child.process.is_alive()\n"
+        "    book.close()\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_a_head_start_gives_the_same_month() -> None:
+    limits = Limits()
+    plain = ingest([MONTH], limits=limits)
+    with read_ahead([MONTH], limits) as ahead:
+        early = ingest([MONTH], limits=limits, ahead=ahead)
+    assert early.stats == plain.stats
+    for name, frame in plain.tables.items():
+        assert early.tables[name].equals(frame), name
+    assert early.rejects.equals(plain.rejects)
+    assert [n.code for n in early.notes] == [n.code for n in plain.notes]
+
+
+def test_a_reader_not_taken_is_stopped(tmp_path: Path) -> None:
+    """The rubric fails to load after the reader started: no reader child outlives the run."""
+    with pytest.raises(RubricError):
+        run_score([MONTH], rubric=tmp_path / "missing.toml", use_history=False, out_dir=tmp_path / "out")
+    assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [(b"", "empty-file"), (b"PK\x03\x04 truncated", "corrupt"), (b"\x00\x01 not a workbook", "not-a-workbook")],
+)
+def test_a_bad_file_fails_as_without_a_head_start(tmp_path: Path, content: bytes, code: str) -> None:
+    bad = tmp_path / "month.xlsx"
+    bad.write_bytes(content)
+    with pytest.raises(InputError) as plain:
+        ingest([bad])
+    with pytest.raises(InputError) as scored:
+        run_score([bad], use_history=False, out_dir=tmp_path / "out")
+    assert scored.value.code == plain.value.code == code
+    assert str(scored.value) == str(plain.value)
