@@ -831,18 +831,21 @@ def _infer_month(parsed: Mapping[str, _Parsed]) -> Month:
 def _branch_names(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
     """branch_key -> display name: the roster's spelling, else the spelling most rows use."""
     names: dict[str, str] = {}
-    pairs = [
-        t[["branch_key", "branch"]]
+    # The key is a function of the spelling: count each spelling once per table, then key the
+    # few hundred distinct spellings instead of a million rows.
+    counted = [
+        t["branch"].value_counts()
         for name, t in tables.items()
         if name != "branches" and "branch_key" in t
     ]
-    if pairs:
-        both = pd.concat(pairs, ignore_index=True).dropna()
+    if counted:
+        counts = pd.concat(counted).groupby(level=0).sum()
+        spellings = pd.Series(counts.index, dtype="str")
+        both = pd.DataFrame(
+            {"branch_key": branch_key(spellings).to_numpy(), "branch": spellings.to_numpy(), "n": counts.to_numpy()}
+        ).dropna()
         if not both.empty:
-            counts = both.value_counts().rename("n").reset_index()
-            counts = counts.sort_values(
-                ["branch_key", "n", "branch"], ascending=[True, False, True]
-            )
+            counts = both.sort_values(["branch_key", "n", "branch"], ascending=[True, False, True])
             names.update(
                 counts.drop_duplicates("branch_key").set_index("branch_key")["branch"].to_dict()
             )
