@@ -121,6 +121,7 @@ def run_score(
     from svcqa.ingest.reader import read_ahead
 
     step = progress or (lambda _message: None)
+    now = now or datetime.now().replace(microsecond=0)
     step("reading inputs")
     limits = limits or Limits()
     # The workbook's reader child starts first, so that it works while pandas, the rubric and
@@ -132,7 +133,6 @@ def run_score(
         data = ingest_for_rubric(paths, rubric_obj, month=month, aliases_file=aliases_file, limits=limits, ahead=ahead)
     from svcqa.scoring import score_month
 
-    now = now or datetime.now().replace(microsecond=0)
     target = out_dir or default_out_dir(data.month)
 
     store = None

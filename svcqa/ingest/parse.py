@@ -120,15 +120,31 @@ def _by_distinct(
         data = np.append(values.fillna(False).to_numpy(dtype=bool), False)[codes]
         mask = np.append(values.isna().to_numpy(), True)[codes]
         out = pd.Series(pd.arrays.BooleanArray(data, mask), index=series.index)
+    elif dtype == "str":
+        out = _text_by_codes(values.to_numpy(dtype=object), codes, series.index)
     else:
-        filler = np.array([na], dtype=values.to_numpy().dtype if dtype != "str" else object)
+        filler = np.array([na], dtype=values.to_numpy().dtype)
         data = np.concatenate([values.to_numpy(dtype=filler.dtype), filler])[codes]
         out = pd.Series(data, index=series.index, dtype=dtype)
     return out, np.append(bad, False)[codes]
 
 
+def _text_by_codes(texts: np.ndarray, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """``texts[codes]`` as a ``str`` Series (-1 and None -> NA), gathered by Arrow: a million
+    rows of a few hundred distinct texts without a Python object per row."""
+    dictionary = pa.array(np.append(texts, None), type=pa.large_string(), from_pandas=True)
+    gathered = pc.take(dictionary, pa.array(np.where(codes < 0, len(texts), codes)))
+    return pd.Series(pd.arrays.ArrowStringArray(gathered), index=index, dtype="str")
+
+
 def _normalised(uniques: pd.Series) -> pd.Series:
-    return uniques.map(nfkc)
+    """NFKC of each text; ASCII text (most of an export) is its own normal form and skipped."""
+    ascii_only = pc.string_is_ascii(_arrow(uniques)).to_numpy(zero_copy_only=False)
+    if ascii_only.all():
+        return uniques
+    out = uniques.copy()
+    out[~ascii_only] = uniques[~ascii_only].map(nfkc)
+    return out
 
 
 # ---------------------------------------------------------------- datetimes
@@ -322,8 +338,8 @@ def parse_text(series: pd.Series) -> Parsed:
 def branch_key(series: pd.Series) -> pd.Series:
     """The matching key of branch names: NFKC, all whitespace removed (``（北区）`` == ``(北区)``)."""
     codes, uniques = distinct(series)
-    keys = np.array([_SPACE.sub("", nfkc(u)) or None for u in uniques] + [None], dtype=object)
-    return pd.Series(keys[codes], index=series.index, dtype="str")
+    keys = np.array([_SPACE.sub("", nfkc(u)) or None for u in uniques], dtype=object)
+    return _text_by_codes(keys, codes, series.index)
 
 
 PARSERS: dict[str, Callable[..., Parsed]] = {
