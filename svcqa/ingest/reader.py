@@ -420,7 +420,8 @@ class Workbook:
         file that kills it ends in a one-line error here, not in a dead svcqa. Meanwhile this
         process scans the package on the other core (``scan_package``): a known attack (a bomb
         that understates its size, a sheet spanning billions of cells) is named precisely and
-        the child stopped at once, before it has grown far.
+        the child stopped at once, before it has grown far. A child ``start`` began earlier
+        for the same sheets is taken over instead of starting another.
         """
         if not names:
             return
