@@ -19,7 +19,8 @@ def pause_point(stage: str) -> None:
     """Sleep (up to an hour) when ``SVCQA_TEST_PAUSE_AT`` equals ``stage``, after saying so on stderr.
 
     Stages: ``output-replace`` (an output's temporary file is complete, the rename has not
-    happened), ``history-commit`` (a history write transaction is done but not committed).
+    happened), ``history-commit`` (a history write transaction is done but not committed),
+    ``reader-child`` (the workbook reader child has started, before it reads).
     """
     if os.environ.get(PAUSE_ENV) != stage:
         return

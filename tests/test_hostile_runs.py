@@ -272,3 +272,51 @@ def test_unreachable_history_store_is_a_clear_error(tmp_path: Path) -> None:
         shutil.rmtree(out)
     assert result.returncode == 1, result.stderr
     assert result.stderr == f"svcqa: error: cannot open history store {db}: Permission denied\n"
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _spools(owner: int) -> list[Path]:
+    from svcqa.ingest import reader
+
+    root = Path(reader._SPOOL if os.access(reader._SPOOL, os.W_OK) else tempfile.gettempdir())
+    return sorted(root.glob(f"{reader._SPOOL_PREFIX}{owner}-*"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_a_killed_run_takes_its_reader_along_and_the_next_run_frees_its_spool(tmp_path: Path) -> None:
+    """SIGKILL svcqa while its reader child works: the child ends with it (no orphan reading on
+    for seconds), and the next run deletes the dead run's sheet spool from tmpfs."""
+    paused = start_paused(tmp_path, "reader-child")
+    readers = _children(paused.pid)
+    assert readers, "the reader child should be running"
+    assert _spools(paused.pid), "the reader's spool folder should exist"
+    paused.send_signal(signal.SIGKILL)
+    paused.wait(30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in readers):
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in readers)
+    assert _spools(paused.pid)  # nobody could clean up after a SIGKILL
+    assert runner.invoke(app, score_args(tmp_path)).exit_code == 0
+    assert _spools(paused.pid) == []
+
+
+def test_a_live_process_keeps_its_spool(tmp_path: Path) -> None:
+    from svcqa.ingest import reader
+
+    live = tmp_path / f"{reader._SPOOL_PREFIX}{os.getpid()}-x"
+    live.mkdir()
+    dead_pid = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True).stdout.strip()
+    dead = tmp_path / f"{reader._SPOOL_PREFIX}{dead_pid}-y"
+    dead.mkdir()
+    (dead / "0.arrow").write_bytes(b"sheet")
+    unrelated = tmp_path / "svcqa-readme"
+    unrelated.mkdir()
+    reader._remove_orphaned_spools(str(tmp_path))
+    assert live.exists() and unrelated.exists() and not dead.exists()

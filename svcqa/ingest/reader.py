@@ -20,6 +20,7 @@ import io
 import os
 import re
 import resource
+import shutil
 import signal
 import tempfile
 import zipfile
@@ -43,6 +44,7 @@ from svcqa.ingest.limits import (
     scan_xml_parts,
 )
 from svcqa.models import Finding, SourceFile
+from svcqa.testhooks import pause_point
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -576,6 +578,38 @@ def read_ahead(paths: Sequence[str | Path], limits: Limits) -> ReadAhead:
 
 
 _SPOOL = "/dev/shm"
+_SPOOL_PREFIX = "svcqa-read-"
+
+
+def _remove_orphaned_spools(root: str) -> None:
+    """Delete the spool folders of svcqa processes that no longer exist.
+
+    A run killed outright (SIGKILL, power cut of a container) cannot clean up, and tmpfs holds
+    its sheets in memory until reboot: a month of a million tickets is about 140 MB. The folder
+    name carries the owner's process id; a live process, even an unrelated one that reused the
+    id, keeps its folder.
+    """
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(_SPOOL_PREFIX):
+            continue
+        owner = entry.name[len(_SPOOL_PREFIX) :].split("-", 1)[0]
+        if not owner.isdigit() or _process_exists(int(owner)):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 OUT_OF_MEMORY = 3  # the reader child's exit code after a MemoryError
 
 
@@ -592,9 +626,13 @@ class _ReaderChild:
         self.stderr = tempfile.TemporaryFile()  # the reader's last words, if it dies
         # Sheets travel as Arrow IPC files in memory (tmpfs) that this process maps without a
         # copy: a 1M-row sheet through a pipe costs about a second more.
-        self.spool = tempfile.TemporaryDirectory(prefix="svcqa-read-", dir=_SPOOL if os.access(_SPOOL, os.W_OK) else None)
+        spool_root = _SPOOL if os.access(_SPOOL, os.W_OK) else tempfile.gettempdir()
+        _remove_orphaned_spools(spool_root)
+        self.spool = tempfile.TemporaryDirectory(prefix=f"{_SPOOL_PREFIX}{os.getpid()}-", dir=spool_root)
         self.process = context.Process(
-            target=_read_in_child, args=(book, self.names, sender, self.stderr.fileno(), self.spool.name), daemon=True
+            target=_read_in_child,
+            args=(book, self.names, sender, self.stderr.fileno(), self.spool.name, os.getpid()),
+            daemon=True,
         )
         self.process.start()
         sender.close()
@@ -647,8 +685,10 @@ class _ReaderChild:
         self.spool.cleanup()
 
 
-def _read_in_child(book: Workbook, names: list[str], sender: Any, stderr_fd: int, spool: str) -> None:
+def _read_in_child(book: Workbook, names: list[str], sender: Any, stderr_fd: int, spool: str, parent: int) -> None:
     """The child's whole life: cap memory, read, hand over each sheet, or send the error."""
+    _die_with_parent(parent)
+    pause_point("reader-child")
     os.dup2(stderr_fd, 2)  # a Rust abort message goes to the parent's error text, not the terminal
     faulthandler.disable()  # an abort is expected here and reported by the parent
     limit = book.limits.max_reader_bytes
@@ -666,6 +706,22 @@ def _read_in_child(book: Workbook, names: list[str], sender: Any, stderr_fd: int
         os.write(2, f"{type(exc).__name__}: {exc}\n".encode())
         os._exit(1)
     sender.close()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: end this child when svcqa itself (process ``parent``) is killed, instead of
+    reading on for seconds with nobody to take the sheets."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the child ends when it finds the pipe closed
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _hand_over(raw: RawSheet, spooled: str, sender: Any) -> None:
