@@ -4,7 +4,8 @@ Every case runs as a whole process (start-up and imports count, as they do for t
 timed with ``time.perf_counter`` and with its peak RSS taken from ``os.wait4``'s rusage. Each
 case runs ``--runs`` times (3) and the median is reported; the slow openpyxl baseline runs
 ``--baseline-runs`` times (1). Workbooks are generated once with ``svcqa sample`` (fixed seed)
-into ``bench/cache/`` (git-ignored; the 1M month takes minutes to write).
+into ``bench/cache/`` (git-ignored; a 1M month takes about a minute to write). ``score+history``
+scores the month into a store already holding the two months before it.
 
     python bench/run.py                    # 200k and 1M, baseline at both sizes
     python bench/run.py --sizes 200k --baseline-sizes 200k
@@ -34,23 +35,38 @@ BIN = Path(sys.executable).parent
 SIZES = {"200k": 200_000, "1m": 1_000_000}
 BRANCHES = 500
 MONTH = "2026-10"
+HISTORY_MONTHS = ("2026-08", "2026-09")
 SEED = 7
 PACKAGES = ("svcqa", "pandas", "numpy", "pyarrow", "fastexcel", "openpyxl", "xlsxwriter")
 
 
-def workbook(size: str) -> Path:
-    """The cached sample month for ``size``, generated on first use."""
+def workbook(size: str, month: str = MONTH) -> Path:
+    """The cached sample ``month`` for ``size``, generated on first use (the same seed and sizes
+    for every month, so later months rework devices of earlier ones)."""
     folder = CACHE / size
-    path = folder / f"{MONTH}.xlsx"
+    path = folder / f"{month}.xlsx"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        print(f"generating {path} ({SIZES[size]:,} tickets, {BRANCHES} branches; minutes at 1M) ...", flush=True)
+        print(f"generating {path} ({SIZES[size]:,} tickets, {BRANCHES} branches; a minute at 1M) ...", flush=True)
         subprocess.run(
-            [str(BIN / "svcqa"), "sample", "--month", MONTH, "--branches", str(BRANCHES),
+            [str(BIN / "svcqa"), "sample", "--month", month, "--branches", str(BRANCHES),
              "--tickets", str(SIZES[size]), "--seed", str(SEED), "--out", str(folder)],
             check=True,
         )  # fmt: skip
     return path
+
+
+def history_store(size: str, work: Path) -> Path:
+    """A store holding the two months before MONTH, scored once (not timed): scoring MONTH then
+    reads their quarter-to-date counts, ranks and 90 days of tickets for rework detection."""
+    store = work / size / "history.db"
+    for month in HISTORY_MONTHS:
+        subprocess.run(
+            [str(BIN / "svcqa"), "score", str(workbook(size, month)), "--month", month, "--db", str(store),
+             "--out", str(work / size / "history-out" / month), "--quiet"],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    return store
 
 
 def measure(argv: list[str]) -> tuple[float, float, float]:
@@ -103,6 +119,17 @@ def bench_size(size: str, runs: int, baseline_runs: int, work: Path) -> dict:
 
     cases["score"] = run_case("score", score_argv, runs)
     db = work / size / f"score{runs - 1}" / "svcqa.db"
+    stored = history_store(size, work)
+
+    def history_argv(i: int) -> list[str]:
+        run_dir = work / size / f"history{i}"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir(parents=True)
+        shutil.copyfile(stored, run_dir / "svcqa.db")
+        return [svcqa, "score", str(path), "--month", MONTH, "--db", str(run_dir / "svcqa.db"),
+                "--out", str(run_dir / "out"), "--quiet"]  # fmt: skip
+
+    cases["score+history"] = run_case("score+history", history_argv, runs)
 
     def report_argv(i: int) -> list[str]:
         out = work / size / f"reports{i}"
@@ -119,10 +146,11 @@ def bench_size(size: str, runs: int, baseline_runs: int, work: Path) -> dict:
     cases["floor"] = run_case("floor", lambda _i: [python, str(HERE / "floor_fastest.py"), str(path)], runs)
     result = {"tickets": SIZES[size], "branches": BRANCHES, "branch_reports": reports,
               "workbook_mib": round(path.stat().st_size / 2**20, 1), "cases": cases}  # fmt: skip
-    score = cases["score"]["wall_s"]
-    if "baseline" in cases:
-        result["baseline_over_score"] = round(cases["baseline"]["wall_s"] / score, 2)
-    result["score_over_floor"] = round(score / cases["floor"]["wall_s"], 2)
+    for name, key in (("score", ""), ("score+history", "_with_history")):
+        score = cases[name]["wall_s"]
+        if "baseline" in cases:
+            result["baseline_over_score" + key] = round(cases["baseline"]["wall_s"] / score, 2)
+        result["score_over_floor" + key] = round(score / cases["floor"]["wall_s"], 2)
     return result
 
 
@@ -159,7 +187,9 @@ def markdown(doc: dict) -> str:
         f"Month workbook from `svcqa sample --branches {BRANCHES} --seed {SEED}` (tickets as below, "
         "about 3 % complaints, attendance). Whole processes; wall seconds and peak RSS are the "
         "median of the runs shown. `score` writes every output into a fresh history store and "
-        "folder; `report` is `svcqa report --all` (HTML and XLSX for every branch); `baseline` is "
+        f"folder; `score+history` does the same into a copy of a store already holding "
+        f"{' and '.join(HISTORY_MONTHS)} (same sizes and seed), so quarter-to-date figures, ranks "
+        "and reworks by IMEI across the stored 90 days are read too; `report` is `svcqa report --all` (HTML and XLSX for every branch); `baseline` is "
         "`pandas.read_excel(sheet_name=None, engine=\"openpyxl\")`; `floor` reads every sheet into "
         "pandas with fastexcel on a thread pool. CPU s is user + system time of the process (it "
         "exceeds wall time when two cores work at once); the load average before the run is "
@@ -174,15 +204,18 @@ def markdown(doc: dict) -> str:
                 f"| {size['tickets']:,} | {name} | {case['runs']} | {case['wall_s']:.2f} | {case['cpu_s']:.2f} "
                 f"| {case['peak_rss_mib']:.0f} |"
             )
-    lines += ["", "| tickets | baseline / score | score / floor |", "|---:|---:|---:|"]
+    lines += ["", "| tickets | case | baseline / score | score / floor |", "|---:|---|---:|---:|"]
     for size in doc["sizes"].values():
-        ratio = size.get("baseline_over_score")
-        lines.append(
-            f"| {size['tickets']:,} | {f'{ratio:.1f}x' if ratio else 'not run'} | {size['score_over_floor']:.2f}x |"
-        )
+        for name, key in (("score", ""), ("score+history", "_with_history")):
+            ratio = size.get("baseline_over_score" + key)
+            lines.append(
+                f"| {size['tickets']:,} | {name} | {f'{ratio:.1f}x' if ratio else 'not run'} "
+                f"| {size['score_over_floor' + key]:.2f}x |"
+            )
     if "scaling" in doc:
         s = doc["scaling"]
-        lines += ["", f"1M / 200k: score {s['score']:.2f}x, report {s['report']:.2f}x, floor {s['floor']:.2f}x "
+        lines += ["", f"1M / 200k: score {s['score']:.2f}x, score+history {s['score+history']:.2f}x, "
+                  f"report {s['report']:.2f}x, floor {s['floor']:.2f}x "
                   "(5x the tickets; linear cost gives about 5x, less when fixed start-up costs count)."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
@@ -209,7 +242,9 @@ def main(argv: list[str] | None = None) -> None:
             )
     if {"200k", "1m"} <= doc["sizes"].keys():
         big, small = doc["sizes"]["1m"]["cases"], doc["sizes"]["200k"]["cases"]
-        doc["scaling"] = {k: round(big[k]["wall_s"] / small[k]["wall_s"], 2) for k in ("score", "report", "floor")}
+        doc["scaling"] = {
+            k: round(big[k]["wall_s"] / small[k]["wall_s"], 2) for k in ("score", "score+history", "report", "floor")
+        }
     text = markdown(doc)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.md").write_text(text, encoding="utf-8")

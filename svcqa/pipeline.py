@@ -12,15 +12,15 @@ from __future__ import annotations
 import fcntl
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from svcqa import __version__
-from svcqa.errors import InputError, OutputError
-from svcqa.models import Month, MonthData, Scorecard
+from svcqa.errors import InputError, OutputError, SvcqaError
+from svcqa.models import HistoryContext, Month, MonthData, Scorecard
 
 DEFAULT_OUT = Path("svcqa-out")
 
@@ -124,34 +124,37 @@ def run_score(
     now = now or datetime.now().replace(microsecond=0)
     step("reading inputs")
     limits = limits or Limits()
-    # The workbook's reader child starts first, so that it works while pandas, the rubric and
-    # the ingest code load (a third of a second).
-    with read_ahead(paths, limits) as ahead:
-        from svcqa.rubric import DEFAULT_RUBRIC
-
-        rubric_obj = _load_rubric(rubric or DEFAULT_RUBRIC)
-        data = ingest_for_rubric(paths, rubric_obj, month=month, aliases_file=aliases_file, limits=limits, ahead=ahead)
-    from svcqa.scoring import score_month
-
-    target = out_dir or default_out_dir(data.month)
-
     store = None
     db_path = None
-    if use_history:
-        from svcqa.history import HistoryStore, resolve_db_path
-
-        db_path = resolve_db_path(db)
-        store = HistoryStore(db_path, lock_timeout=lock_timeout)
-    # Encoding the tickets for the store (an Arrow sort and zstd, mostly outside the GIL) needs
-    # only the month's data: start it now so it runs while the month is scored.
     background = ThreadPoolExecutor(2)
     try:
+        # The workbook's reader child starts first, so that it works while pandas, the rubric and
+        # the ingest code load (a third of a second).
+        with read_ahead(paths, limits) as ahead:
+            from svcqa.rubric import DEFAULT_RUBRIC
+
+            rubric_obj = _load_rubric(rubric or DEFAULT_RUBRIC)
+            early_context = _context_ahead(background, db, month, rubric_obj, lock_timeout) if use_history else None
+            data = ingest_for_rubric(paths, rubric_obj, month=month, aliases_file=aliases_file, limits=limits, ahead=ahead)
+        from svcqa.scoring import score_month
+
+        target = out_dir or default_out_dir(data.month)
+        if use_history:
+            from svcqa.history import HistoryStore, resolve_db_path
+
+            db_path = resolve_db_path(db)
+            store = HistoryStore(db_path, lock_timeout=lock_timeout)
+        # Encoding the tickets for the store (an Arrow sort and zstd, mostly outside the GIL)
+        # needs only the month's data: start it now so it runs while the month is scored.
         chunks = None
+        context = None
         if store is not None:
             from svcqa.history.store import encode_tickets
 
             chunks = background.submit(encode_tickets, data)
-        context = store.context(data.month, qtd_kpis=rubric_obj.qtd_kpi_ids) if store else None
+            context = _taken_context(early_context)
+            if context is None:
+                context = store.context(data.month, qtd_kpis=rubric_obj.qtd_kpi_ids)
         step("scoring")
         scorecard = score_month(data, rubric_obj, context, now=now)
         if store is None:
@@ -189,6 +192,34 @@ def run_score(
             code="rejected-rows",
         )
     return run
+
+
+def _context_ahead(pool: ThreadPoolExecutor, db: str | Path | None, month: Month | None, rubric, lock_timeout: float) -> Future | None:
+    """With the month given and a store on disk, load the month's history context on ``pool``
+    while the workbook is read: with stored months of a million tickets, the 90 days of device
+    tickets behind rework detection take about half a second. A missing store is not created."""
+    from svcqa.history import HistoryStore, resolve_db_path
+
+    path = resolve_db_path(db)
+    if month is None or not path.is_file():
+        return None
+
+    def load() -> HistoryContext:
+        with HistoryStore(path, lock_timeout=lock_timeout) as store:
+            return store.context(month, qtd_kpis=rubric.qtd_kpi_ids)
+
+    return pool.submit(load)
+
+
+def _taken_context(early: Future | None) -> HistoryContext | None:
+    """The context loaded ahead; None when there is none or loading it failed (it is then loaded
+    again, and a lasting problem is reported there as usual)."""
+    if early is None:
+        return None
+    try:
+        return early.result()
+    except SvcqaError:
+        return None
 
 
 def write_outputs(scorecard: Scorecard, data: MonthData, out_dir: Path, *, lock_timeout: float = 60.0) -> dict[str, Path]:

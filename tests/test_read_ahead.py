@@ -13,6 +13,7 @@ import pytest
 from svcqa.errors import InputError, RubricError
 from svcqa.ingest import Limits, ingest
 from svcqa.ingest.reader import read_ahead
+from svcqa.models import Month
 from svcqa.pipeline import run_score
 
 from conftest import SAMPLE_DATA
@@ -69,3 +70,33 @@ def test_a_bad_file_fails_as_without_a_head_start(tmp_path: Path, content: bytes
         run_score([bad], use_history=False, out_dir=tmp_path / "out")
     assert scored.value.code == plain.value.code == code
     assert str(scored.value) == str(plain.value)
+
+
+def test_a_given_month_loads_its_history_while_the_workbook_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --month and a store on disk the context is read ahead on a thread; the scorecard is
+    the one the month gets when its context is read after ingest."""
+    import svcqa.pipeline as pipeline
+
+    db = tmp_path / "svcqa.db"
+    for month in ("2026-08", "2026-09"):
+        run_score([SAMPLE_DATA / f"{month}.xlsx"], db=db, out_dir=tmp_path / month)
+    inferred_db = tmp_path / "inferred.db"
+    inferred_db.write_bytes(db.read_bytes())
+    taken: list[object] = []
+    original = pipeline._taken_context
+    monkeypatch.setattr(pipeline, "_taken_context", lambda early: taken.append(original(early)) or taken[-1])
+    given = run_score([MONTH], db=db, month=Month(2026, 10), out_dir=tmp_path / "given")
+    assert taken and taken[0] is not None  # read ahead, and used
+    later = run_score([MONTH], db=inferred_db, out_dir=tmp_path / "inferred")
+    assert taken[1] is None  # month inferred: no head start
+    assert (tmp_path / "given" / "scorecard.csv").read_bytes() == (tmp_path / "inferred" / "scorecard.csv").read_bytes()
+    assert [b.prev_rank for b in given.scorecard.branches] == [b.prev_rank for b in later.scorecard.branches]
+
+
+def test_a_failed_run_with_a_given_month_creates_no_store(tmp_path: Path) -> None:
+    bad = tmp_path / "month.xlsx"
+    bad.write_bytes(b"\x00\x01 not a workbook")
+    db = tmp_path / "new.db"
+    with pytest.raises(InputError):
+        run_score([bad], db=db, month=Month(2026, 10), out_dir=tmp_path / "out")
+    assert not db.exists()
