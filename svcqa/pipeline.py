@@ -134,7 +134,7 @@ def run_score(
             from svcqa.rubric import DEFAULT_RUBRIC
 
             rubric_obj = _load_rubric(rubric or DEFAULT_RUBRIC)
-            early_context = _context_ahead(background, db, month, rubric_obj, lock_timeout) if use_history else None
+            early_context = _context_ahead(background, ahead, db, month, rubric_obj, lock_timeout) if use_history else None
             data = ingest_for_rubric(paths, rubric_obj, month=month, aliases_file=aliases_file, limits=limits, ahead=ahead)
         from svcqa.scoring import score_month
 
@@ -194,10 +194,12 @@ def run_score(
     return run
 
 
-def _context_ahead(pool: ThreadPoolExecutor, db: str | Path | None, month: Month | None, rubric, lock_timeout: float) -> Future | None:
+def _context_ahead(pool: ThreadPoolExecutor, ahead, db: str | Path | None, month: Month | None, rubric, lock_timeout: float) -> Future | None:
     """With the month given and a store on disk, load the month's history context on ``pool``
     while the workbook is read: with stored months of a million tickets, the 90 days of device
-    tickets behind rework detection take about half a second. A missing store is not created."""
+    tickets behind rework detection take about half a second. It starts once the package scan
+    is over, when this process has a core to spare until the reader child delivers (started
+    with the scan, it slowed the reader down). A missing store is not created."""
     from svcqa.history import HistoryStore, resolve_db_path
 
     path = resolve_db_path(db)
@@ -205,6 +207,7 @@ def _context_ahead(pool: ThreadPoolExecutor, db: str | Path | None, month: Month
         return None
 
     def load() -> HistoryContext:
+        ahead.wait_for_scans()
         with HistoryStore(path, lock_timeout=lock_timeout) as store:
             return store.context(month, qtd_kpis=rubric.qtd_kpi_ids)
 

@@ -100,3 +100,19 @@ def test_a_failed_run_with_a_given_month_creates_no_store(tmp_path: Path) -> Non
     with pytest.raises(InputError):
         run_score([bad], db=db, month=Month(2026, 10), out_dir=tmp_path / "out")
     assert not db.exists()
+
+
+def test_a_run_failing_before_it_takes_the_workbook_does_not_wait_for_its_scan(tmp_path: Path) -> None:
+    """The history read ahead waits for the workbook's scan; a run that fails on an earlier file
+    (the workbook is never taken) still ends at once with that file's error."""
+    import time
+
+    db = tmp_path / "svcqa.db"
+    run_score([SAMPLE_DATA / "2026-09.xlsx"], db=db, out_dir=tmp_path / "sep")
+    empty = tmp_path / "a-tickets.csv"
+    empty.write_bytes(b"")
+    started = time.monotonic()
+    with pytest.raises(InputError) as failed:
+        run_score([empty, MONTH], db=db, month=Month(2026, 10), out_dir=tmp_path / "out")
+    assert failed.value.code == "empty-file"
+    assert time.monotonic() - started < 20

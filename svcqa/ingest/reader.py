@@ -23,6 +23,7 @@ import resource
 import shutil
 import signal
 import tempfile
+import threading
 import zipfile
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -405,6 +406,7 @@ class Workbook:
         self.sheets = [SheetInfo(name, visible.get(name, True)) for name in names]
         self.is_package = zipfile.is_zipfile(path)
         self._child: _ReaderChild | None = None  # started early by ``start``
+        self.scanned = threading.Event()  # set once load_many's package scan is over (or failed)
         # Known once load_many has scanned the package (formula cells saved without values).
         self.uncalculated = False
         self.date1904 = (
@@ -426,10 +428,14 @@ class Workbook:
         for the same sheets is taken over instead of starting another.
         """
         if not names:
+            self.scanned.set()
             return
         if not hasattr(os, "fork"):  # no fork (Windows): scan first, then read here
-            if self.is_package:
-                self.uncalculated = scan_package(self.path, self.limits)
+            try:
+                if self.is_package:
+                    self.uncalculated = scan_package(self.path, self.limits)
+            finally:
+                self.scanned.set()
             yield from self.load_here(names)
             return
         child = self._child if self._child is not None and self._child.names == list(names) else None
@@ -438,8 +444,11 @@ class Workbook:
             self.close()
             child = _ReaderChild(self, names)
         try:
-            if self.is_package:
-                self.uncalculated = scan_package(self.path, self.limits)
+            try:
+                if self.is_package:
+                    self.uncalculated = scan_package(self.path, self.limits)
+            finally:
+                self.scanned.set()
             yield from child.sheets()
         finally:
             child.stop()
@@ -455,6 +464,7 @@ class Workbook:
             self._child = _ReaderChild(self, names)
 
     def close(self) -> None:
+        self.scanned.set()
         if self._child is not None:
             self._child.stop()
             self._child = None
@@ -543,9 +553,16 @@ class ReadAhead:
 
     def __init__(self, books: dict[Path, Workbook] | None = None):
         self._books = books or {}
+        self._started = list(self._books.values())
 
     def take(self, path: Path) -> Workbook | None:
         return self._books.pop(path, None)
+
+    def wait_for_scans(self, timeout: float = 60.0) -> None:
+        """Block until every workbook read ahead has been scanned: the parent's busy part of the
+        read is over, and other work no longer slows the reader child."""
+        for book in self._started:
+            book.scanned.wait(timeout)
 
     def __enter__(self) -> ReadAhead:
         return self
