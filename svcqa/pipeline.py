@@ -17,10 +17,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from svcqa import __version__
 from svcqa.errors import InputError, OutputError, SvcqaError
 from svcqa.models import HistoryContext, Month, MonthData, Scorecard
+
+if TYPE_CHECKING:
+    from svcqa.ingest.reader import ReadAhead
 
 DEFAULT_OUT = Path("svcqa-out")
 
@@ -194,7 +198,9 @@ def run_score(
     return run
 
 
-def _context_ahead(pool: ThreadPoolExecutor, ahead, db: str | Path | None, month: Month | None, rubric, lock_timeout: float) -> Future | None:
+def _context_ahead(
+    pool: ThreadPoolExecutor, ahead: ReadAhead, db: str | Path | None, month: Month | None, rubric, lock_timeout: float
+) -> Future | None:
     """With the month given and a store on disk, load the month's history context on ``pool``
     while the workbook is read: with stored months of a million tickets, the 90 days of device
     tickets behind rework detection take about half a second. It starts once the package scan
