@@ -32,13 +32,13 @@ from svcqa.render.report import (
     BranchView,
     KpiRow,
     ReportContext,
-    _deadline,
-    _direction,
-    _is_missing,
-    _labels,
-    _unit_suffix,
+    better_direction,
     build_branch_view,
+    is_missing,
+    report_labels,
     report_stems,
+    submission_deadline,
+    unit_suffix,
 )
 
 FORMATS = ("xlsx", "html", "docx")
@@ -313,7 +313,7 @@ def kpi_target(kpi: KpiResult) -> float | None:
 
 def target_text(value: float | None, unit: str, lang: str = "zh") -> str:
     """A KPI value or target in its unit, as the report writes it (``3.0%``, ``5.00 天``)."""
-    return DASH if value is None else metric(value, unit) + _unit_suffix(unit, _labels(lang))
+    return DASH if value is None else metric(value, unit) + unit_suffix(unit, report_labels(lang))
 
 
 def kpi_improved(curve: Mapping[str, Any], before: float | None, after: float | None, points_before: float | None = None, points_after: float | None = None) -> bool | None:
@@ -322,19 +322,19 @@ def kpi_improved(curve: Mapping[str, Any], before: float | None, after: float | 
     Curves with no direction (only the points tell) compare points. None when a value is missing
     or nothing changed is not decided here (equal values give False; the caller says "same").
     """
-    direction = _direction(curve)
+    direction = better_direction(curve)
     if direction is None:
         before, after = points_before, points_after
         direction = "higher"
-    if _is_missing(before) or _is_missing(after):
+    if is_missing(before) or is_missing(after):
         return None
     return float(after) < float(before) if direction == "lower" else float(after) > float(before)
 
 
 def _reached(curve: Mapping[str, Any], value: float | None, target: float | None) -> bool | None:
-    if _is_missing(value) or target is None:
+    if is_missing(value) or target is None:
         return None
-    direction = _direction(curve) or "higher"
+    direction = better_direction(curve) or "higher"
     return float(value) <= target if direction == "lower" else float(value) >= target
 
 
@@ -352,9 +352,9 @@ def follow_ups(
         old, new = then.get(kpi_id), current.get(kpi_id)
         kpi = new or old
         unit = kpi.unit if kpi else ""
-        prev_value = None if old is None or old.no_data or _is_missing(old.value) else float(old.value)
-        value = None if new is None or new.no_data or _is_missing(new.value) else float(new.value)
-        target = None if _is_missing(r.target) else float(r.target)
+        prev_value = None if old is None or old.no_data or is_missing(old.value) else float(old.value)
+        value = None if new is None or new.no_data or is_missing(new.value) else float(new.value)
+        target = None if is_missing(r.target) else float(r.target)
         improved = kpi_improved(kpi.curve, prev_value, value, old.points if old else None, new.points if new else None) if kpi else None
         same = prev_value is not None and value is not None and round(prev_value, 9) == round(value, 9)
         state = "no_data" if improved is None and not same else "same" if same else "improved" if improved else "worse"
@@ -434,7 +434,7 @@ def build_form(
         for k in view.kpis:
             old = then.get(k.id)
             if old is not None and round(k.points - old.points, 2) < 0:
-                old_text = t["no_data"] if old.no_data or _is_missing(old.value) else target_text(float(old.value), old.unit, lang)
+                old_text = t["no_data"] if old.no_data or is_missing(old.value) else target_text(float(old.value), old.unit, lang)
                 drops.append(Drop(k.label, old_text, k.value_text, round(old.points, 2), k.points))
         drops.sort(key=lambda d: d.delta)
     kpis = {k.id: k for k in branch.kpis}
@@ -449,7 +449,7 @@ def build_form(
     reasons = rectification_reasons(branch) or ("requested",)
     why = reason_text(reasons, branch.grade, lang, failing=branch.grade in failing_grades)
     due = due_date(month)
-    due_text = _deadline(str(month), lang)
+    due_text = submission_deadline(str(month), lang)
     stamp = now or scorecard.generated_at
     return RectifyForm(
         view=view,

@@ -300,7 +300,8 @@ KIND_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def _labels(lang: str) -> Mapping[str, str]:
+def report_labels(lang: str) -> Mapping[str, str]:
+    """The report's labels in ``lang`` (the rectification form uses them too)."""
     return labels_in(LABELS, lang)
 
 
@@ -479,11 +480,12 @@ class BranchView:
 # ---------------------------------------------------------------------------------------------
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """None or NaN: a figure with nothing to show."""
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _direction(curve: Mapping[str, Any]) -> str | None:
+def better_direction(curve: Mapping[str, Any]) -> str | None:
     """"lower" or "higher" is better for the metric value; None when only the points tell."""
     kind = curve.get("kind")
     if kind == "linear":
@@ -517,7 +519,7 @@ class ReportContext:
         self.scorecard = scorecard
         self.follow_ups = dict(follow_ups or {})
         self.lang = lang
-        self.t = _labels(lang)
+        self.t = report_labels(lang)
         self.by_key = {b.branch_key: b for b in scorecard.branches}
         self.names = {b.branch_key: b.branch for b in scorecard.branches}
         assessed = [b for b in scorecard.branches if b.assessed and b.rank is not None]
@@ -532,7 +534,7 @@ class ReportContext:
     # Medians and best values per KPI over assessed branches with data.
     def _peer_figures(self) -> None:
         records = [
-            (b.branch_key, k.id, np.nan if _is_missing(k.value) else float(k.value), k.points, k.no_data or k.excluded)
+            (b.branch_key, k.id, np.nan if is_missing(k.value) else float(k.value), k.points, k.no_data or k.excluded)
             for b in self.scorecard.branches
             if b.assessed
             for k in b.kpis
@@ -543,7 +545,7 @@ class ReportContext:
         self.best: dict[str, tuple[float, str]] = {}
         curves = {k.id: k.curve for b in self.scorecard.branches[:1] for k in b.kpis}
         for kpi_id, part in frame.groupby("kpi_id", sort=False):
-            direction = _direction(curves.get(kpi_id, {}))
+            direction = better_direction(curves.get(kpi_id, {}))
             # Best value first; among equal values the one with more points, then by name.
             key = part["value"] if direction == "lower" else -part["value"] if direction == "higher" else -part["points"]
             order = np.lexsort((part["branch_key"].to_numpy(), -part["points"].to_numpy(), key.to_numpy()))
@@ -765,14 +767,15 @@ def _arrow(delta: float | None, text: str) -> str:
     return f"↑ {text}" if delta > 0 else f"↓ {text}" if delta < 0 else f"→ {text}"
 
 
-def _unit_suffix(unit: str, t: Mapping[str, str]) -> str:
+def unit_suffix(unit: str, t: Mapping[str, str]) -> str:
+    """`` 天`` (English `` d``) after a value in days; nothing for rates and counts."""
     return f" {t['unit_days']}" if unit == "days" else ""
 
 
 def _threshold(value: Any, unit: str, t: Mapping[str, str]) -> str:
-    if _is_missing(value):
+    if is_missing(value):
         return DASH
-    return metric(float(value), unit) + _unit_suffix(unit, t)
+    return metric(float(value), unit) + unit_suffix(unit, t)
 
 
 def _thresholds(kpi: KpiResult, t: Mapping[str, str]) -> tuple[str, str]:
@@ -781,7 +784,7 @@ def _thresholds(kpi: KpiResult, t: Mapping[str, str]) -> tuple[str, str]:
     kind = curve.get("kind")
     unit = kpi.unit
     if kind == "linear":
-        lower = _direction(curve) != "higher"
+        lower = better_direction(curve) != "higher"
         good, bad = ("≤", "≥") if lower else ("≥", "≤")
         return f"{good} {_threshold(curve.get('full'), unit, t)}", f"{bad} {_threshold(curve.get('zero'), unit, t)}"
     if kind == "deduct":
@@ -804,10 +807,10 @@ def _thresholds(kpi: KpiResult, t: Mapping[str, str]) -> tuple[str, str]:
 def _kpi_row(kpi: KpiResult, ctx: ReportContext) -> KpiRow:
     t = ctx.t
     full_text, zero_text = _thresholds(kpi, t)
-    value = None if _is_missing(kpi.value) else float(kpi.value)
+    value = None if is_missing(kpi.value) else float(kpi.value)
     median = ctx.median.get(kpi.id)
     best = ctx.best.get(kpi.id)
-    suffix = _unit_suffix(kpi.unit, t)
+    suffix = unit_suffix(kpi.unit, t)
     return KpiRow(
         id=kpi.id,
         label=kpi.label,
@@ -847,7 +850,7 @@ def _previous(branch: BranchResult, ctx: ReportContext, month: str) -> tuple[flo
             if earlier_rows:
                 last = earlier_rows[-1]
                 rank = last.get("rank")
-                return float(last["total"]), None if _is_missing(rank) or pd.isna(rank) else int(rank)
+                return float(last["total"]), None if is_missing(rank) or pd.isna(rank) else int(rank)
     return None, None
 
 
@@ -929,7 +932,7 @@ def _trend_rows(branch: BranchResult, ctx: ReportContext, month: str) -> tuple[T
                 rows.append(
                     TrendRow(
                         month=str(record["month"]),
-                        total=None if _is_missing(record.get("total")) else round(float(record["total"]), 2),
+                        total=None if is_missing(record.get("total")) else round(float(record["total"]), 2),
                         rank=None if rank is None or pd.isna(rank) else int(rank),
                         grade="" if record.get("grade") is None or pd.isna(record.get("grade")) else str(record["grade"]),
                         coefficient=None if coefficient is None or pd.isna(coefficient) else float(coefficient),
@@ -942,7 +945,8 @@ def _trend_rows(branch: BranchResult, ctx: ReportContext, month: str) -> tuple[T
     return tuple(rows)
 
 
-def _deadline(month_text: str, lang: str) -> str:
+def submission_deadline(month_text: str, lang: str) -> str:
+    """When a rectification report for ``month_text`` (YYYY-MM) is due: the 5th of the next month."""
     year, month = (int(p) for p in month_text.split("-"))
     due = date(year + month // 12, month % 12 + 1, 5)
     return f"{due.year}年{due.month}月{due.day}日" if lang == "zh" else due.isoformat()
@@ -952,7 +956,7 @@ def _callouts(branch: BranchResult, kpis: Sequence[KpiRow], scorecard: Scorecard
     """The flags a manager must act on, stated plainly, most serious first."""
     month = str(scorecard.month)
     lang = "zh" if t is LABELS["zh"] else "en"
-    deadline = _deadline(month, lang)
+    deadline = submission_deadline(month, lang)
     flags = set(branch.flags)
     out: list[Callout] = []
     if "contract_review" in flags:
@@ -1002,7 +1006,7 @@ class IndexRow:
 
 def render_index_html(scorecard: Scorecard, links: Mapping[str, str], *, lang: str = "zh", generated_at: str = "", template_dir: Path | None = None) -> str:
     """The ranked index: one row per branch, linking to its report by a relative path."""
-    t = _labels(lang)
+    t = report_labels(lang)
     ranked = sorted(scorecard.branches, key=lambda b: (b.rank is None, b.rank or 0, -b.total, b.branch))
     rows = [
         IndexRow(
@@ -1283,7 +1287,7 @@ def reports_from_store(
     from svcqa.history.views import find_branch
     from svcqa.rectify import report_follow_ups
 
-    _labels(lang)
+    report_labels(lang)
     with HistoryStore(resolve_db_path(db), create=False) as store:
         stored = load_stored_month(store, month)
         month, scorecard = stored.month, stored.scorecard
