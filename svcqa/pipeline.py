@@ -174,9 +174,7 @@ def run_score(
             run_id = store.save(
                 scorecard,
                 data,
-                rubric_id=rubric_obj.id,
-                rubric_source=rubric_obj.source_text,
-                rubric_sha256=rubric_obj.sha256,
+                rubric=rubric_obj,
                 tool_version=__version__,
                 now=now,
                 before_commit=written.result,
@@ -280,9 +278,7 @@ def _rescore_later_months(store, month: Month, *, now: datetime, limits, step) -
         store.save(
             scorecard,
             data,
-            rubric_id=rubric_obj.id,
-            rubric_source=rubric_obj.source_text,
-            rubric_sha256=rubric_obj.sha256,
+            rubric=rubric_obj,
             tool_version=__version__,
             now=now,
         )

@@ -11,6 +11,7 @@ import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,8 @@ from svcqa.models import (
 
 RUBRIC_SOURCE = 'id = "test-rubric"\nname = "测试考核"\n[kpis.rework_rate]\npoints = 10\n'
 RUBRIC_SHA = "ab" * 32
+# What the store reads of a rubric (its id, TOML text and hash), without building a real one.
+RUBRIC = SimpleNamespace(id="test-rubric", source_text=RUBRIC_SOURCE, sha256=RUBRIC_SHA)
 NOW = datetime(2026, 11, 2, 8, 30, 0)
 
 # branch key -> display name
@@ -175,9 +178,7 @@ def save(store: HistoryStore, card: Scorecard, data: MonthData | None = None, *,
     return store.save(
         card,
         data if data is not None else month_data(card.month),
-        rubric_id="test-rubric",
-        rubric_source=RUBRIC_SOURCE,
-        rubric_sha256=RUBRIC_SHA,
+        rubric=RUBRIC,
         tool_version="0.1.0",
         now=now,
     )

@@ -27,7 +27,7 @@ from dataclasses import asdict
 from datetime import datetime
 from itertools import repeat
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,9 @@ from svcqa.models import (
     Scorecard,
     TableStats,
 )
+
+if TYPE_CHECKING:
+    from svcqa.rubric import Rubric
 from svcqa.testhooks import pause_point
 
 DEFAULT_DB_NAME = "svcqa.db"
@@ -228,9 +231,7 @@ class HistoryStore:
         scorecard: Scorecard,
         data: MonthData,
         *,
-        rubric_id: str,
-        rubric_source: str,
-        rubric_sha256: str,
+        rubric: Rubric,
         tool_version: str,
         now: datetime,
         before_commit: Callable[[], object] | None = None,
@@ -262,10 +263,10 @@ class HistoryStore:
             "month": month,
             "created_at": now.isoformat(),
             "tool_version": tool_version,
-            "rubric_id": rubric_id,
+            "rubric_id": rubric.id,
             "rubric_name": scorecard.rubric_name,
             "rubric_max": float(scorecard.rubric_max),
-            "rubric_sha256": rubric_sha256,
+            "rubric_sha256": rubric.sha256,
             "month_source": data.month_source,
             "inputs": _dumps([asdict(s) for s in data.sources]),
             "stats": _dumps({name: s.as_dict() for name, s in data.stats.items()}),
@@ -276,7 +277,7 @@ class HistoryStore:
             "ticket_count": ticket_count,
         }
         with self._write() as conn:
-            conn.execute("INSERT OR IGNORE INTO rubrics (sha256, rubric_id, source) VALUES (?, ?, ?)", (rubric_sha256, rubric_id, rubric_source))
+            conn.execute("INSERT OR IGNORE INTO rubrics (sha256, rubric_id, source) VALUES (?, ?, ?)", (rubric.sha256, rubric.id, rubric.source_text))
             previous = conn.execute("SELECT id FROM runs WHERE month = ? AND status = 'active'", (month,)).fetchone()
             if previous is not None:
                 self._supersede(int(previous[0]), now)
