@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from svcqa import __version__
-from svcqa.errors import InputError, OutputError, SvcqaError
+from svcqa.errors import InputError, OutputError
 from svcqa.models import HistoryContext, Month, MonthData, Scorecard
 
 if TYPE_CHECKING:
@@ -210,8 +210,10 @@ def _context_ahead(
     if month is None or not path.is_file():
         return None
 
-    def load() -> HistoryContext:
+    def load() -> HistoryContext | None:
         ahead.wait_for_scans()
+        if ahead.closed:  # the run failed before its workbook was scanned: nothing to score
+            return None
         with HistoryStore(path, lock_timeout=lock_timeout) as store:
             return store.context(month, qtd_kpis=rubric.qtd_kpi_ids)
 
@@ -220,12 +222,12 @@ def _context_ahead(
 
 def _taken_context(early: Future | None) -> HistoryContext | None:
     """The context loaded ahead; None when there is none or loading it failed (it is then loaded
-    again, and a lasting problem is reported there as usual)."""
+    again, where a lasting problem is reported as usual)."""
     if early is None:
         return None
     try:
         return early.result()
-    except SvcqaError:
+    except Exception:  # noqa: BLE001 - only a head start: the main path reads it again
         return None
 
 

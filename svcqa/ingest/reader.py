@@ -554,6 +554,7 @@ class ReadAhead:
     def __init__(self, books: dict[Path, Workbook] | None = None):
         self._books = books or {}
         self._started = list(self._books.values())
+        self.closed = False  # the ``with`` block is over (the run read its files, or failed)
 
     def take(self, path: Path) -> Workbook | None:
         return self._books.pop(path, None)
@@ -568,6 +569,7 @@ class ReadAhead:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.closed = True
         for book in self._books.values():
             book.close()
         self._books.clear()
