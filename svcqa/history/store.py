@@ -537,8 +537,16 @@ class HistoryStore:
             done = table.column("completed_at").to_numpy()
             if done.size and (done[0] < low or done[-1] >= high):  # rows are sorted by completion
                 table = table.filter(pa.array((done >= low) & (done < high)))
-            tables.append(table.append_column("month", pa.array([month] * table.num_rows, type=pa.string())))
-        frame = pa.concat_tables(tables).select(DEVICE_TICKET_COLUMNS).to_pandas()
+            month_codes = pa.array(np.zeros(table.num_rows, dtype=np.int32))
+            tables.append(table.append_column("month", pa.DictionaryArray.from_arrays(month_codes, [month])))
+        table = pa.concat_tables(tables).select(DEVICE_TICKET_COLUMNS)
+        # Three stored months are ~3M rows: the few distinct branch keys, files, sheets and months
+        # become categoricals (a code per row) instead of a string per row, 200 MB less.
+        for name in _REPEATED_TICKET_TEXT:
+            table = table.set_column(
+                table.schema.get_field_index(name), name, pc.dictionary_encode(table.column(name).combine_chunks())
+            )
+        frame = table.to_pandas()
         frame["completed_at"] = frame["completed_at"].astype("datetime64[ns]")
         return frame
 
@@ -698,8 +706,11 @@ def _decode_frame(rows: list[tuple[Any, ...]], columns: list[str], dtypes: dict[
     )
 
 
+_REPEATED_TICKET_TEXT = ("branch_key", "file", "sheet")  # ("month" is built as a dictionary)
+
+
 def _empty_device_tickets() -> pd.DataFrame:
-    dtypes = {"completed_at": "datetime64[ns]", "row": "int64"}
+    dtypes = {"completed_at": "datetime64[ns]", "row": "int64", **dict.fromkeys([*_REPEATED_TICKET_TEXT, "month"], "category")}
     return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, "str")) for c in DEVICE_TICKET_COLUMNS})
 
 

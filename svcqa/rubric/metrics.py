@@ -429,9 +429,9 @@ def derive_reworks(
         return is_rework, prev_ticket, prev_completed
     hist = history_tickets
     if hist is not None and len(hist) and "month" in hist.columns:
-        hist = hist[
-            hist["month"].astype(str) != str(month)
-        ]  # a re-scored month's own tickets are here already
+        # A re-scored month's own tickets are here already. (Compared as is: ``month`` is a
+        # categorical from the store, and text per row would cost a string for each of ~3M rows.)
+        hist = hist[(hist["month"] != str(month)).to_numpy(dtype=bool)]
     if hist is not None and len(hist) == 0:
         hist = None
     dev_now, dev_hist = _device_codes(
