@@ -5,7 +5,7 @@ timed with ``time.perf_counter`` and with its peak RSS taken from ``os.wait4``'s
 case runs ``--runs`` times (3) and the median is reported; the slow openpyxl baseline runs
 ``--baseline-runs`` times (1). Workbooks are generated once with ``svcqa sample`` (fixed seed)
 into ``bench/cache/`` (git-ignored; a 1M month takes about a minute to write). ``score+history``
-scores the month into a store already holding the two months before it.
+scores the month into a store already holding the two months before it, deriving reworks by IMEI.
 
     python bench/run.py                    # 200k and 1M, baseline at both sizes
     python bench/run.py --sizes 200k --baseline-sizes 200k
@@ -40,17 +40,19 @@ SEED = 7
 PACKAGES = ("svcqa", "pandas", "numpy", "pyarrow", "fastexcel", "openpyxl", "xlsxwriter")
 
 
-def workbook(size: str, month: str = MONTH) -> Path:
+def workbook(size: str, month: str = MONTH, *, derived: bool = False) -> Path:
     """The cached sample ``month`` for ``size``, generated on first use (the same seed and sizes
-    for every month, so later months rework devices of earlier ones)."""
-    folder = CACHE / size
+    for every month, so later months rework devices of earlier ones). ``derived``: without the
+    是否返修 column, so reworks are derived from the IMEI across the stored 90 days."""
+    folder = CACHE / size / ("derived" if derived else "")
     path = folder / f"{month}.xlsx"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
         print(f"generating {path} ({SIZES[size]:,} tickets, {BRANCHES} branches; a minute at 1M) ...", flush=True)
         subprocess.run(
             [str(BIN / "svcqa"), "sample", "--month", month, "--branches", str(BRANCHES),
-             "--tickets", str(SIZES[size]), "--seed", str(SEED), "--out", str(folder)],
+             "--tickets", str(SIZES[size]), "--seed", str(SEED), "--out", str(folder),
+             "--no-rework-flag" if derived else "--rework-flag"],
             check=True,
         )  # fmt: skip
     return path
@@ -58,11 +60,12 @@ def workbook(size: str, month: str = MONTH) -> Path:
 
 def history_store(size: str, work: Path) -> Path:
     """A store holding the two months before MONTH, scored once (not timed): scoring MONTH then
-    reads their quarter-to-date counts, ranks and 90 days of tickets for rework detection."""
+    reads their quarter-to-date counts, ranks and 90 days of tickets for rework detection (the
+    months have no 是否返修 column, so every rework is found by IMEI)."""
     store = work / size / "history.db"
     for month in HISTORY_MONTHS:
         subprocess.run(
-            [str(BIN / "svcqa"), "score", str(workbook(size, month)), "--month", month, "--db", str(store),
+            [str(BIN / "svcqa"), "score", str(workbook(size, month, derived=True)), "--month", month, "--db", str(store),
              "--out", str(work / size / "history-out" / month), "--quiet"],
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
@@ -120,6 +123,7 @@ def bench_size(size: str, runs: int, baseline_runs: int, work: Path) -> dict:
     cases["score"] = run_case("score", score_argv, runs)
     db = work / size / f"score{runs - 1}" / "svcqa.db"
     stored = history_store(size, work)
+    derived = workbook(size, derived=True)
 
     def history_argv(i: int) -> list[str]:
         run_dir = work / size / f"history{i}"
@@ -127,7 +131,7 @@ def bench_size(size: str, runs: int, baseline_runs: int, work: Path) -> dict:
         run_dir.mkdir(parents=True)
         shutil.copyfile(stored, run_dir / "svcqa.db")
         os.sync()  # the copy's write-back is not the timed run's work
-        return [svcqa, "score", str(path), "--month", MONTH, "--db", str(run_dir / "svcqa.db"),
+        return [svcqa, "score", str(derived), "--month", MONTH, "--db", str(run_dir / "svcqa.db"),
                 "--out", str(run_dir / "out"), "--quiet"]  # fmt: skip
 
     cases["score+history"] = run_case("score+history", history_argv, runs)
@@ -189,8 +193,9 @@ def markdown(doc: dict) -> str:
         "about 3 % complaints, attendance). Whole processes; wall seconds and peak RSS are the "
         "median of the runs shown. `score` writes every output into a fresh history store and "
         f"folder; `score+history` does the same into a copy of a store already holding "
-        f"{' and '.join(HISTORY_MONTHS)} (same sizes and seed), so quarter-to-date figures, ranks "
-        "and reworks by IMEI across the stored 90 days are read too; `report` is `svcqa report --all` (HTML and XLSX for every branch); `baseline` is "
+        f"{' and '.join(HISTORY_MONTHS)} (same sizes and seed), with months written without the "
+        "是否返修 column, so quarter-to-date figures and ranks are read and every rework is derived "
+        "by IMEI across the stored 90 days; `report` is `svcqa report --all` (HTML and XLSX for every branch); `baseline` is "
         "`pandas.read_excel(sheet_name=None, engine=\"openpyxl\")`; `floor` reads every sheet into "
         "pandas with fastexcel on a thread pool. CPU s is user + system time of the process (it "
         "exceeds wall time when two cores work at once); the load average before the run is "

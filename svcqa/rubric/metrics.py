@@ -488,9 +488,21 @@ def derive_reworks(
     completion_rows = c[order[prev[hit]] - n_q]  # positions in the concatenated completions
     is_rework[ticket_rows] = True
     prev_completed[ticket_rows] = ct[completion_rows]
-    refs = pd.concat([s.reset_index(drop=True) for s in c_ref], ignore_index=True)
-    prev_ticket[ticket_rows] = refs.iloc[completion_rows].to_numpy(dtype=object, na_value="")
+    prev_ticket[ticket_rows] = _texts_at(c_ref, completion_rows)
     return is_rework, prev_ticket, prev_completed
+
+
+def _texts_at(parts: list[pd.Series], positions: np.ndarray) -> np.ndarray:
+    """The values at ``positions`` of the parts laid end to end, taken from each part directly
+    (joining this month's and three stored months' ticket ids first would copy ~4M strings)."""
+    out = np.empty(len(positions), dtype=object)
+    start = 0
+    for part in parts:
+        here = (positions >= start) & (positions < start + len(part))
+        if here.any():
+            out[here] = part.iloc[positions[here] - start].to_numpy(dtype=object, na_value="")
+        start += len(part)
+    return out
 
 
 def rework_rate(kpi: Kpi, ctx: MetricContext) -> MetricResult:
