@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from svcqa.models import EVIDENCE_COLUMNS, HistoryContext, Month
 from svcqa.rubric.model import Curve, Kpi, Metric
@@ -399,15 +401,27 @@ def overdue_share(kpi: Kpi, ctx: MetricContext) -> MetricResult:
 def _device_codes(
     current: pd.Series, earlier: pd.Series | None
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Integer device codes shared by this month's and the history's tickets (-1 = no device)."""
-    codes, uniques = pd.factorize(current)
+    """Integer device codes shared by this month's and the history's tickets (-1 = no device).
+
+    One Arrow dictionary encoding of both columns together: with three stored months that is
+    ~4M ids, which pandas factorized and matched in ~1.3 s and Arrow encodes in a fraction.
+    """
+    parts = [current] if earlier is None else [current, earlier]
+    texts = pa.chunked_array([chunk for part in parts for chunk in _large_text(part).chunks], type=pa.large_string())
+    encoded = pc.dictionary_encode(texts.combine_chunks())
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     if earlier is None:
         return codes, None
-    e_codes, e_uniques = pd.factorize(earlier)
-    mapping = pd.Index(uniques).get_indexer(pd.Index(e_uniques))
-    unseen = mapping < 0
-    mapping[unseen] = len(uniques) + np.arange(unseen.sum())
-    return codes, np.where(e_codes >= 0, mapping[np.maximum(e_codes, 0)], -1)
+    return codes[: len(current)], codes[len(current) :]
+
+
+def _large_text(series: pd.Series) -> pa.ChunkedArray:
+    """A text column as Arrow large strings (zero-copy for Arrow-backed ``str`` columns)."""
+    if series.dtype != "str":  # object or categorical ids (tests, library callers): as text
+        series = series.astype("str")
+    array = pa.array(series.array)
+    chunked = array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
+    return chunked.cast(pa.large_string())
 
 
 def derive_reworks(
