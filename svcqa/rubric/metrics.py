@@ -408,8 +408,12 @@ def _device_codes(
     """
     parts = [current] if earlier is None else [current, earlier]
     texts = pa.chunked_array([chunk for part in parts for chunk in _large_text(part).chunks], type=pa.large_string())
-    encoded = pc.dictionary_encode(texts.combine_chunks())
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    # Encoded chunk by chunk: Arrow keeps one dictionary across the chunks (no joined copy).
+    encoded = pc.dictionary_encode(texts)
+    codes = np.concatenate(
+        [chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) for chunk in encoded.chunks]
+        or [np.zeros(0, dtype=np.int64)]
+    )
     if earlier is None:
         return codes, None
     return codes[: len(current)], codes[len(current) :]
