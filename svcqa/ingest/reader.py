@@ -431,11 +431,7 @@ class Workbook:
             self.scanned.set()
             return
         if not hasattr(os, "fork"):  # no fork (Windows): scan first, then read here
-            try:
-                if self.is_package:
-                    self.uncalculated = scan_package(self.path, self.limits)
-            finally:
-                self.scanned.set()
+            self._scan()
             yield from self.load_here(names)
             return
         child = self._child if self._child is not None and self._child.names == list(names) else None
@@ -444,14 +440,18 @@ class Workbook:
             self.close()
             child = _ReaderChild(self, names)
         try:
-            try:
-                if self.is_package:
-                    self.uncalculated = scan_package(self.path, self.limits)
-            finally:
-                self.scanned.set()
+            self._scan()
             yield from child.sheets()
         finally:
             child.stop()
+
+    def _scan(self) -> None:
+        """``scan_package`` for a package; ``scanned`` is set however it ends."""
+        try:
+            if self.is_package:
+                self.uncalculated = scan_package(self.path, self.limits)
+        finally:
+            self.scanned.set()
 
     @property
     def visible_names(self) -> list[str]:
