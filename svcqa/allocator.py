@@ -30,19 +30,48 @@ _TRIM_ABOVE = 2**31 - 1  # keep up to 2 GiB of freed heap for reuse (mallopt tak
 
 
 def reuse_freed_memory() -> None:
-    """Make glibc and Arrow keep freed memory for reuse; call before pyarrow is imported.
+    """Make glibc and Arrow keep freed memory for reuse; call before numpy and pyarrow are
+    imported, and ``limit_arenas`` once the reader child has forked.
 
     Arrow uses the system allocator (so both share the same reused heap) unless the user chose
-    a pool with ``ARROW_DEFAULT_MEMORY_POOL``. Does nothing where glibc is not the C library.
+    a pool with ``ARROW_DEFAULT_MEMORY_POOL``. The BLAS thread pool numpy starts is not wanted
+    (svcqa does no linear algebra) and would hold an arena of its own. Does nothing more where
+    glibc is not the C library.
     """
+    global _limit_wanted
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    libc = _glibc()
+    if libc is not None:
+        libc.mallopt(_M_MMAP_THRESHOLD, _MAP_ABOVE)
+        libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_ABOVE)
+        _limit_wanted = True
+
+
+def limit_arenas() -> None:
+    """One arena for all threads of this process, when ``reuse_freed_memory`` was called.
+
+    glibc fixes the arena limit process-wide the first time a thread needs an arena, and a
+    forked child inherits it. The reader child parses a large sheet on two threads at once
+    (``ingest.split``), and on one arena they queue on its lock (a 1M-row sheet: 5.9 s instead
+    of 3.8 s), so this process takes the limit only after the child has forked.
+    """
+    global _limit_wanted
+    libc = _glibc() if _limit_wanted else None
+    if libc is not None:
+        libc.mallopt(_M_ARENA_MAX, 1)
+    _limit_wanted = False
+
+
+_limit_wanted = False
+
+
+def _glibc() -> ctypes.CDLL | None:
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return
+        return None
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-        libc.mallopt(_M_MMAP_THRESHOLD, _MAP_ABOVE)
-        libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_ABOVE)
-        libc.mallopt(_M_ARENA_MAX, 1)
     except (OSError, AttributeError):  # an unusual libc: keep its defaults
-        return
+        return None
+    return libc

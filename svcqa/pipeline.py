@@ -121,6 +121,7 @@ def run_score(
     feed the scoring, the result replaces the month in the store in one transaction, and any
     later stored months whose inputs are still on disk unchanged are re-scored in order.
     """
+    from svcqa.allocator import limit_arenas
     from svcqa.ingest.limits import Limits
     from svcqa.ingest.reader import read_ahead
 
@@ -135,6 +136,7 @@ def run_score(
         # The workbook's reader child starts first, so that it works while pandas, the rubric and
         # the ingest code load (a third of a second).
         with read_ahead(paths, limits) as ahead:
+            limit_arenas()  # only now that the reader child has forked (see the allocator)
             from svcqa.rubric import DEFAULT_RUBRIC
 
             rubric_obj = _load_rubric(rubric or DEFAULT_RUBRIC)

@@ -265,7 +265,7 @@ def _truncated(path: Path, exc: zipfile.BadZipFile) -> InputError:
     )
 
 
-def scan_package(path: Path, limits: Limits) -> bool:
+def scan_package(path: Path, limits: Limits, skip: frozenset[str] = frozenset()) -> bool:
     """Inflate every XML part once (``scan_xml_parts``: understated sizes, cell extents) and
     return True when a worksheet holds a formula cell without a cached value (it reads as blank).
 
@@ -281,14 +281,16 @@ def scan_package(path: Path, limits: Limits) -> bool:
 
     try:
         with zipfile.ZipFile(path) as archive:
-            scan_xml_parts(path, archive, limits, inspect)
+            scan_xml_parts(path, archive, limits, inspect, skip)
     except zipfile.BadZipFile as exc:
         raise _truncated(path, exc) from None
     return bool(found)
 
 
 def _uncached_formula_in(window: bytes) -> bool:
-    return b"<f" in window and any(pattern.search(window) for pattern in _UNCACHED_FORMULA)
+    # b"f" first: a one-byte search runs at memchr speed, and sheets without formulas rarely
+    # hold an "f" at all (tags are c, r, s, t, v, is; text is mostly digits and CJK).
+    return b"f" in window and b"<f" in window and any(p.search(window) for p in _UNCACHED_FORMULA)
 
 
 def workbook_date1904(path: Path) -> bool:
@@ -406,6 +408,8 @@ class Workbook:
         self.sheets = [SheetInfo(name, visible.get(name, True)) for name in names]
         self.is_package = zipfile.is_zipfile(path)
         self._child: _ReaderChild | None = None  # started early by ``start``
+        # Worksheet parts read on two cores (``split``): the reader checks them, the scan skips them.
+        self.split: dict[str, zipfile.ZipInfo] = {}
         self.scanned = threading.Event()  # set once load_many's package scan is over (or failed)
         # Known once load_many has scanned the package (formula cells saved without values).
         self.uncalculated = False
@@ -431,13 +435,17 @@ class Workbook:
             self.scanned.set()
             return
         if not hasattr(os, "fork"):  # no fork (Windows): scan first, then read here
+            self._plan(names)
             self._scan()
             yield from self.load_here(names)
             return
-        child = self._child if self._child is not None and self._child.names == list(names) else None
+        child = (
+            self._child if self._child is not None and self._child.names == list(names) else None
+        )
         self._child = None
         if child is None:
             self.close()
+            self._plan(names)
             child = _ReaderChild(self, names)
         try:
             self._scan()
@@ -445,11 +453,20 @@ class Workbook:
         finally:
             child.stop()
 
+    def _plan(self, names: Sequence[str]) -> None:
+        """Decide which sheets of ``names`` are read split, before a reader child forks."""
+        if self.is_package:
+            from svcqa.ingest.split import members_to_split
+
+            self.split = members_to_split(self.path, names)
+
     def _scan(self) -> None:
-        """``scan_package`` for a package; ``scanned`` is set however it ends."""
+        """``scan_package`` for a package (but the parts read split); ``scanned`` is set however
+        it ends."""
         try:
             if self.is_package:
-                self.uncalculated = scan_package(self.path, self.limits)
+                skip = frozenset(info.filename for info in self.split.values())
+                self.uncalculated |= scan_package(self.path, self.limits, skip)
         finally:
             self.scanned.set()
 
@@ -461,6 +478,7 @@ class Workbook:
         """Start reading ``names`` in the reader child now (``load_many`` with the same names
         takes the sheets over); ``close`` stops a child that is not wanted after all."""
         if self._child is None and names and hasattr(os, "fork"):
+            self._plan(names)
             self._child = _ReaderChild(self, names)
 
     def close(self) -> None:
@@ -512,10 +530,65 @@ class Workbook:
 
     def load(self, name: str, reader: Any = None) -> RawSheet:
         """Every cell of sheet ``name`` as text, row 0 = Excel row 1."""
+        info = self.split.get(name)
+        if info is not None:
+            return self._load_split(name, info)
+        return self._read(reader or self._reader, name)
+
+    def _load_split(self, name: str, info: zipfile.ZipInfo) -> RawSheet:
+        """``load`` of a large worksheet on two cores (see ``split``): the first part is parsed
+        on a thread while this one inflates the rest, then parses the second part."""
+        from svcqa.ingest.split import join_parts, split_worksheet
+
+        parsed: list[RawSheet | BaseException] = []
+
+        def parse(part: Path) -> None:
+            try:
+                parsed.append(self._read(part, name))
+            except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+                parsed.append(exc)
+            part.unlink()
+
+        with tempfile.TemporaryDirectory(
+            prefix=f"{_SPOOL_PREFIX}{os.getpid()}-", dir=_spool_root()
+        ) as folder:
+            threads: list[threading.Thread] = []
+
+            def first_ready(part: Path) -> None:
+                threads.append(threading.Thread(target=parse, args=(part,), name="svcqa-split"))
+                threads[0].start()
+
+            try:
+                split = split_worksheet(
+                    self.path, info, self.limits, Path(folder), first_ready, _uncached_formula_in
+                )
+                second = self._read(split.second, name) if split.second else None
+            finally:
+                for thread in threads:
+                    thread.join()
+        self.uncalculated |= split.uncalculated
+        for outcome in parsed:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        cells = (
+            join_parts(parsed[0].cells, second.cells, split.first_row)
+            if second and parsed
+            else None
+        )
+        if cells is None:  # not split, or rows out of order: read the sheet whole
+            return self._read(self.path, name)
+        errors = sorted(parsed[0].errors + second.errors)
+        return RawSheet(self.path.name, self.path, name, cells, errors, self.date1904)
+
+    def _read(self, reader: Any, name: str) -> RawSheet:
+        """Sheet ``name`` from a fastexcel ``reader`` of this workbook, or from the workbook (or
+        part of it, see ``split``) at path ``reader``; errors name this workbook."""
         try:
-            sheet = (reader or self._reader).load_sheet(
-                name, header_row=None, skip_rows=0, dtypes="string"
-            )
+            if isinstance(reader, Path):
+                import fastexcel
+
+                reader = fastexcel.read_excel(str(reader))
+            sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
             if sheet.total_height > self.limits.max_rows_per_sheet:
                 raise self.limits.exceeded(
                     "max_rows_per_sheet",
@@ -542,7 +615,10 @@ class Workbook:
         table = pa.Table.from_batches([batch]) if batch.num_columns else pa.table({})
         if offset and table.num_columns:
             blank = pa.nulls(table.num_rows, pa.string())
-            table = pa.table([blank] * offset + list(table.columns), names=[str(i) for i in range(offset + table.num_columns)])
+            table = pa.table(
+                [blank] * offset + list(table.columns),
+                names=[str(i) for i in range(offset + table.num_columns)],
+            )
         table = table.rename_columns([str(i) for i in range(table.num_columns)])
         return RawSheet(self.path.name, self.path, name, table, errors, self.date1904)
 
@@ -600,6 +676,10 @@ _SPOOL = "/dev/shm"
 _SPOOL_PREFIX = "svcqa-read-"
 
 
+def _spool_root() -> str:
+    return _SPOOL if os.access(_SPOOL, os.W_OK) else tempfile.gettempdir()
+
+
 def _remove_orphaned_spools(root: str) -> None:
     """Delete the spool folders of svcqa processes that no longer exist.
 
@@ -629,6 +709,8 @@ def _process_exists(pid: int) -> bool:
     except PermissionError:  # someone else's process
         return True
     return True
+
+
 OUT_OF_MEMORY = 3  # the reader child's exit code after a MemoryError
 
 
@@ -645,9 +727,10 @@ class _ReaderChild:
         self.stderr = tempfile.TemporaryFile()  # the reader's last words, if it dies
         # Sheets travel as Arrow IPC files in memory (tmpfs) that this process maps without a
         # copy: a 1M-row sheet through a pipe costs about a second more.
-        spool_root = _SPOOL if os.access(_SPOOL, os.W_OK) else tempfile.gettempdir()
-        _remove_orphaned_spools(spool_root)
-        self.spool = tempfile.TemporaryDirectory(prefix=f"{_SPOOL_PREFIX}{os.getpid()}-", dir=spool_root)
+        _remove_orphaned_spools(_spool_root())
+        self.spool = tempfile.TemporaryDirectory(
+            prefix=f"{_SPOOL_PREFIX}{os.getpid()}-", dir=_spool_root()
+        )
         self.process = context.Process(
             target=_read_in_child,
             args=(book, self.names, sender, self.stderr.fileno(), self.spool.name, os.getpid()),
@@ -663,7 +746,8 @@ class _ReaderChild:
                 message = self.receiver.recv()
                 if message[0] == "error":
                     raise _rebuilt_error(*message[1:])
-                _kind, errors, spooled = message
+                _kind, errors, spooled, uncalculated = message
+                book.uncalculated |= uncalculated
                 if spooled is None:
                     cells = pa.ipc.open_stream(self.receiver.recv_bytes()).read_all()
                 else:
@@ -704,7 +788,9 @@ class _ReaderChild:
         self.spool.cleanup()
 
 
-def _read_in_child(book: Workbook, names: list[str], sender: Any, stderr_fd: int, spool: str, parent: int) -> None:
+def _read_in_child(
+    book: Workbook, names: list[str], sender: Any, stderr_fd: int, spool: str, parent: int
+) -> None:
     """The child's whole life: cap memory, read, hand over each sheet, or send the error."""
     _die_with_parent(parent)
     pause_point("reader-child")
@@ -716,7 +802,7 @@ def _read_in_child(book: Workbook, names: list[str], sender: Any, stderr_fd: int
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     try:
         for number, raw in enumerate(book.load_here(names)):
-            _hand_over(raw, os.path.join(spool, f"{number}.arrow"), sender)
+            _hand_over(raw, os.path.join(spool, f"{number}.arrow"), sender, book.uncalculated)
     except SvcqaError as exc:
         sender.send(("error", type(exc), exc.args, exc.__dict__))
     except MemoryError:
@@ -743,7 +829,7 @@ def _die_with_parent(parent: int) -> None:
 _PR_SET_PDEATHSIG = 1
 
 
-def _hand_over(raw: RawSheet, spooled: str, sender: Any) -> None:
+def _hand_over(raw: RawSheet, spooled: str, sender: Any, uncalculated: bool) -> None:
     """Spool the sheet as an Arrow IPC file for the parent to map; through the pipe instead
     when the spool cannot take it (full, or a file size quota)."""
     try:
@@ -755,13 +841,15 @@ def _hand_over(raw: RawSheet, spooled: str, sender: Any) -> None:
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, raw.cells.schema) as writer:
             writer.write_table(raw.cells)
-        sender.send(("sheet", raw.errors, None))
+        sender.send(("sheet", raw.errors, None, uncalculated))
         sender.send_bytes(sink.getvalue())
         return
-    sender.send(("sheet", raw.errors, spooled))
+    sender.send(("sheet", raw.errors, spooled, uncalculated))
 
 
-def _rebuilt_error(cls: type[SvcqaError], args: tuple[Any, ...], attributes: dict[str, Any]) -> SvcqaError:
+def _rebuilt_error(
+    cls: type[SvcqaError], args: tuple[Any, ...], attributes: dict[str, Any]
+) -> SvcqaError:
     """An error sent from the child, rebuilt with its code, file and sheet (plain pickling
     would call ``cls(*args)`` and lose the keyword-only fields)."""
     error = cls.__new__(cls)
