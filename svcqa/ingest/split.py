@@ -125,9 +125,8 @@ class _PartWriter:
 
     def __init__(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Path):
         self.archive, self.info, self.folder = archive, info, folder
-        self.target = int(
-            info.file_size * FIRST_SHARE
-        )  # the first part ends at the next row after this
+        # The first part ends at the first row boundary past this many bytes.
+        self.target = int(info.file_size * FIRST_SHARE)
         self.head = b""  # the part up to and including its <sheetData> tag
         self.prefix: bytes | None = None  # namespace prefix of <sheetData> ("x:" or ""), once found
         self.root = b""  # namespace prefix of <worksheet>
