@@ -124,7 +124,8 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _xml_parts(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+def xml_parts(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The package's XML parts (worksheets, workbook, styles, shared strings, relationships...)."""
     return [
         info
         for info in archive.infolist()
@@ -148,7 +149,7 @@ def check_xml_prologs(path: Path, archive: zipfile.ZipFile) -> None:
     """Refuse XML parts declaring a DTD or entities ("billion laughs"): Excel, WPS and
     LibreOffice never write one, and an entity-expanding parser could inflate it to gigabytes.
     Only the head of each part is inflated, so this is cheap enough to run before any reader."""
-    for info in _xml_parts(archive):
+    for info in xml_parts(archive):
         try:
             with archive.open(info) as handle:
                 head = handle.read(PROLOG_BYTES)
@@ -184,10 +185,10 @@ def scan_xml_parts(
     The reader runs in a memory-limited child meanwhile (see ``reader.Workbook.load_many``):
     this scan turns the usual attacks into precise messages, the child contains the rest.
     Parts named in ``skip`` are left out: the reader checks those itself, with the same
-    ``WorksheetScan``, as it splits them (``split.read_split``).
+    ``WorksheetScan``, as it splits them (``split.split_worksheet``).
     """
     limits = limits or Limits()
-    for info in _xml_parts(archive):
+    for info in xml_parts(archive):
         if info.filename in skip:
             continue
         if not info.filename.startswith("xl/worksheets/"):

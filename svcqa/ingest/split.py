@@ -27,7 +27,7 @@ from xml.etree import ElementTree
 
 import pyarrow as pa
 
-from svcqa.ingest.limits import Limits, WorksheetScan, inflated_chunks
+from svcqa.ingest.limits import Limits, WorksheetScan, inflated_chunks, xml_parts
 
 # Worksheet parts smaller than this are read whole: splitting costs an extra inflate of the part
 # in Python, which pays off once the parse is long (a part of 48 MiB holds ~100k ticket rows).
@@ -133,6 +133,8 @@ class _PartWriter:
         self.seen = 0  # bytes of the part written so far
         self.first: _Package | None = None
         self.second: _Package | None = None
+        # The workbook's other XML parts (worksheets emptied), read once for both packages.
+        self.others: list[tuple[str, bytes]] = []
         self.first_row = -1
         self.abandoned = False
 
@@ -160,7 +162,7 @@ class _PartWriter:
         self.first.close()
         first_ready(self.first.path)
         self.first_row = number - 1
-        self.second = _Package(self.archive, self.info, self.folder / "2.xlsx")
+        self.second = _Package(self.folder / "2.xlsx", self.others, self.info)
         self.second.stream.write(self.head + chunk[at:])
 
     def close(self) -> tuple[Path | None, int]:
@@ -189,7 +191,15 @@ class _PartWriter:
             rb"</" + self.prefix + rb"row>\s*(<" + self.prefix + rb"row\b[^>]*>)"
         )
         rows, self.head = self.head[match.end() :], self.head[: match.end()]
-        self.first = _Package(self.archive, self.info, self.folder / "1.xlsx")
+        self.others = [
+            (
+                part.filename,
+                _EMPTY_WORKSHEET if _is_worksheet(part.filename) else self.archive.read(part),
+            )
+            for part in xml_parts(self.archive)
+            if part.filename != self.info.filename
+        ]
+        self.first = _Package(self.folder / "1.xlsx", self.others, self.info)
         self.first.stream.write(self.head)
         self.seen = len(self.head)
         return rows
@@ -208,19 +218,14 @@ class _PartWriter:
 
 
 class _Package:
-    """A stored package holding every XML part of the workbook, worksheets emptied, except the
-    one being split, which is written through ``stream``."""
+    """A stored package of the workbook's ``others`` parts and worksheet ``info``, which the
+    caller writes through ``stream``."""
 
-    def __init__(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path):
+    def __init__(self, path: Path, others: list[tuple[str, bytes]], info: zipfile.ZipInfo):
         self.path = path
         self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_STORED)
-        for member in archive.infolist():
-            if member.is_dir() or member.filename == info.filename:
-                continue
-            if _is_worksheet(member.filename):
-                self.zip.writestr(member.filename, _EMPTY_WORKSHEET)
-            elif member.filename.lower().endswith((".xml", ".rels")):
-                self.zip.writestr(member.filename, archive.read(member))
+        for name, data in others:
+            self.zip.writestr(name, data)
         self.stream: IO[bytes] = self.zip.open(
             zipfile.ZipInfo(info.filename), "w", force_zip64=info.file_size >= 1 << 31
         )
