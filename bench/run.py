@@ -37,7 +37,7 @@ BRANCHES = 500
 MONTH = "2026-10"
 HISTORY_MONTHS = ("2026-08", "2026-09")
 SEED = 7
-PACKAGES = ("svcqa", "pandas", "numpy", "pyarrow", "fastexcel", "openpyxl", "xlsxwriter")
+PACKAGES = ("svcqa", "pandas", "numpy", "pyarrow", "fastexcel", "isal", "openpyxl", "xlsxwriter")
 
 
 def workbook(size: str, month: str = MONTH, *, derived: bool = False) -> Path:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from svcqa.errors import InputError, LimitExceeded
+from svcqa.ingest.inflate import member_chunks
 
 _ENV_PREFIX = "SVCQA_"
 
@@ -177,8 +178,8 @@ def scan_xml_parts(
     """Inflate every XML part to its end (streamed, nothing kept) and refuse what would make a
     reader blow up.
 
-    Python's zipfile stops at the *declared* size and checks the CRC, so a bomb that understates
-    its size to pass ``check_zip`` fails here as corrupt; the Rust reader trusts no declared size
+    The inflate stops at the *declared* size and checks the CRC, as zipfile does, so a bomb that
+    understates its size to pass ``check_zip`` fails here as corrupt; the Rust reader trusts no declared size
     and would inflate it all into memory. A worksheet whose cell references span more than
     ``max_cells`` rows x columns is refused (the reader allocates the whole rectangle). ``inspect``
     sees every worksheet chunk (with a small overlap) so callers learn more from this one pass.
@@ -202,12 +203,10 @@ def scan_xml_parts(
 
 
 def inflated_chunks(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    """Member ``info`` inflated in 4 MiB chunks. zipfile stops at the declared size and checks
-    the CRC; any zip failure becomes a "corrupt" InputError naming the member."""
+    """Member ``info`` inflated chunk by chunk, stopping at its declared size and
+    checking its CRC (``inflate``); any zip failure becomes a "corrupt" InputError naming it."""
     try:
-        with archive.open(info) as handle:
-            while chunk := handle.read(1 << 22):
-                yield chunk
+        yield from member_chunks(path, archive, info)
     except _ZIP_READ_ERRORS as exc:
         raise _corrupt(path, info, exc) from None
 
@@ -215,8 +214,8 @@ def inflated_chunks(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo)
 class WorksheetScan:
     """The cell-extent check of one worksheet part, fed its chunks in order as they are inflated.
 
-    ``exact=False`` looks only at the first and last row of each 4 MiB window and the last cell
-    reference in it, a few microseconds instead of three regex passes over every byte (1.2 s at
+    ``exact=False`` looks only at the first and last row of each chunk (about half a MiB of XML)
+    and the last cell reference in it, a few microseconds instead of three regex passes over every byte (1.2 s at
     a million rows): the extents of a file written in row order, as every spreadsheet program
     writes. The split reader (``split``) uses it because calamine parses the same bytes in the
     memory-capped reader child anyway, where a forged file out of row order still ends in a
