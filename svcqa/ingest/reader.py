@@ -31,10 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from svcqa.errors import InputError, LimitExceeded, SvcqaError
 from svcqa.ingest.limits import (
@@ -46,6 +43,10 @@ from svcqa.ingest.limits import (
 )
 from svcqa.models import Finding, SourceFile
 from svcqa.testhooks import pause_point
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -583,6 +584,8 @@ class Workbook:
     def _read(self, reader: Any, name: str) -> RawSheet:
         """Sheet ``name`` from a fastexcel ``reader`` of this workbook, or from the workbook (or
         part of it, see ``split``) at path ``reader``; errors name this workbook."""
+        import pyarrow as pa
+
         try:
             if isinstance(reader, Path):
                 import fastexcel
@@ -740,6 +743,8 @@ class _ReaderChild:
         sender.close()
 
     def sheets(self) -> Iterator[RawSheet]:
+        import pyarrow as pa
+
         book = self.book
         for name in self.names:
             try:
@@ -832,6 +837,8 @@ _PR_SET_PDEATHSIG = 1
 def _hand_over(raw: RawSheet, spooled: str, sender: Any, uncalculated: bool) -> None:
     """Spool the sheet as an Arrow IPC file for the parent to map; through the pipe instead
     when the spool cannot take it (full, or a file size quota)."""
+    import pyarrow as pa
+
     try:
         with pa.OSFile(spooled, "wb") as sink, pa.ipc.new_file(sink, raw.cells.schema) as writer:
             writer.write_table(raw.cells)
@@ -916,7 +923,10 @@ def _csv_table(text: str, delimiter: str) -> tuple[pa.Table, np.ndarray | None]:
     """Records in file order as string columns ("" -> null); blank lines stay (as all-null rows)
     so that record i is line i + 1, except when quoted fields span lines: then the second value
     gives each record's first line number."""
-    import pandas as pd  # not at the top: the workbook reader starts before pandas loads
+    # Not at the top: the workbook reader child starts before numpy, pyarrow and pandas load.
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
 
     row_numbers: np.ndarray | None = None
     try:

@@ -22,12 +22,13 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from xml.etree import ElementTree
 
-import pyarrow as pa
-
 from svcqa.ingest.limits import Limits, WorksheetScan, inflated_chunks, xml_parts
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # Worksheet parts smaller than this are read whole: splitting costs an extra inflate of the part
 # in Python, which pays off once the parse is long (a part of 48 MiB holds ~100k ticket rows).
@@ -247,6 +248,8 @@ def join_parts(first: pa.Table, second: pa.Table, first_row: int) -> pa.Table | 
         return None
     if any(column.null_count != first_row for column in second.slice(0, first_row).columns):
         return None
+    import pyarrow as pa
+
     width = max(first.num_columns, second.num_columns)
     second = second.slice(first.num_rows)
     parts = [_widened(first, width), _widened(second, width)]
@@ -254,6 +257,8 @@ def join_parts(first: pa.Table, second: pa.Table, first_row: int) -> pa.Table | 
 
 
 def _widened(table: pa.Table, width: int) -> pa.Table:
+    import pyarrow as pa
+
     columns = list(table.columns) + [pa.nulls(table.num_rows, pa.string())] * (
         width - table.num_columns
     )
