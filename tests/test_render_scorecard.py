@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 
@@ -78,6 +80,11 @@ def test_json_document_has_the_documented_shape(tmp_path: Path) -> None:
     assert kpi["lost"] == 3.0 and kpi["curve"] == {"kind": "linear", "full": 3, "zero": 7}
     path = write_scorecard_json(_scorecard(), tmp_path / "s.json", month_source="option")
     assert json.loads(path.read_text(encoding="utf-8")) == doc
+    # Written as json.dumps would (orjson), numpy numbers included.
+    assert path.read_text(encoding="utf-8") == json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    card = _scorecard()
+    card.branches[0].kpis[0] = dataclasses.replace(card.branches[0].kpis[0], value=np.float64(4.0), basis=np.int64(3))
+    assert write_scorecard_json(card, tmp_path / "n.json", month_source="option").read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
 
 
 def test_csv_neutralises_formula_like_branch_names(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import orjson
 import xlsxwriter
 
 from svcqa.labels import flag_label, flags_text
@@ -125,8 +126,19 @@ def write_scorecard_csv(scorecard: Scorecard, path: Path) -> Path:
 
 
 def write_scorecard_json(scorecard: Scorecard, path: Path, *, month_source: str | None = None) -> Path:
-    text = json.dumps(scorecard_document(scorecard, month_source=month_source), ensure_ascii=False, indent=2)
-    return write_text_atomic(path, text + "\n")
+    # orjson writes the text json.dumps(ensure_ascii=False, indent=2) wrote (byte for byte on
+    # the sample and bench months; only floats in exponent form are spelled otherwise) in a
+    # twentieth of the time: the json module indents in pure Python, 0.1 s for 3 MB.
+    document = scorecard_document(scorecard, month_source=month_source)
+    data = orjson.dumps(document, default=_plain, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    return write_text_atomic(path, data.decode() + "\n")
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as the Python numbers they hold (orjson takes only Python's own types)."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _curve_text(kpi: KpiResult) -> str:
