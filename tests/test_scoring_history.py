@@ -180,25 +180,32 @@ def test_reworks_derived_from_numeric_device_ids_are_the_same() -> None:
 @pytest.mark.parametrize(
     ("ids", "as_numbers"),
     [
-        (["862143776045895", "7", "862143776045895", None, "7"], True),  # IMEIs: matched as numbers
-        (["7", "007", "0x7", "-7", "7", "-0", "0"], False),  # spellings a number cast would merge
+        (["862143776045895", "7", "862143776045895", None, "7", "352099001761481"], True),  # IMEIs: as numbers
+        (["7", "007", "0x7", "-7", "7", "-0", "0", "007"], False),  # spellings a number cast would merge
         (["7", "+7", "7 ", "7"], False),  # spellings a number cast refuses
-        (["7", "A7", "7", None, "٣"], False),  # not numbers at all
+        (["7", "A7", "7", None, "٣", "A7"], False),  # not numbers at all
+        (["7", "8", "A7", "7"], False),  # numbers this month, not in the history: all as text
+        (["A7", "7", "7", "8"], False),  # and the other way round
     ],
 )
 def test_device_codes_equal_exactly_when_ids_are(ids: list, as_numbers: bool) -> None:
+    """This month's ids (the first two) get equal codes exactly when equal; a stored id gets the
+    code of the same id this month, or -1 when this month has none (it can precede no ticket)."""
     import pyarrow as pa
 
     from svcqa.rubric.metrics import _as_numbers, _device_codes
 
     assert (_as_numbers(pa.chunked_array([pa.array(ids, pa.large_string())])) is not None) == as_numbers
-    now, before = _device_codes(pd.Series(ids[:2], dtype="str"), pd.Series(ids[2:], dtype="str"))
-    codes = list(now) + list(before)
-    for i, a in enumerate(ids):
-        assert (codes[i] == -1) == (a is None)
-        for j, b in enumerate(ids):
+    current, stored = ids[:2], ids[2:]
+    now, before = _device_codes(pd.Series(current, dtype="str"), pd.Series(stored, dtype="str"))
+    for i, a in enumerate(current):
+        assert (now[i] == -1) == (a is None)
+        for j, b in enumerate(current):
             if a is not None and b is not None:
-                assert (codes[i] == codes[j]) == (a == b), (a, b)
+                assert (now[i] == now[j]) == (a == b), (a, b)
+    for k, b in enumerate(stored):
+        same = [now[i] for i, a in enumerate(current) if a is not None and a == b]
+        assert before[k] == (same[0] if same else -1), b
 
 
 def test_reworks_without_history_use_the_month_alone() -> None:
