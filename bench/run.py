@@ -2,7 +2,8 @@
 
 Every case runs as a whole process (start-up and imports count, as they do for the analyst),
 timed with ``time.perf_counter`` and with its peak RSS taken from ``os.wait4``'s rusage. Each
-case runs ``--runs`` times (3) and the median is reported; the slow openpyxl baseline runs
+case runs ``--runs`` times (5: single runs of the same work vary by up to 10 % on a shared
+virtual machine) and the median is reported; the slow openpyxl baseline runs
 ``--baseline-runs`` times (1). Workbooks are generated once with ``svcqa sample`` (fixed seed)
 into ``bench/cache/`` (git-ignored; a 1M month takes about a minute to write). ``score+history``
 scores the month into a store already holding the two months before it, deriving reworks by IMEI.
@@ -229,7 +230,7 @@ def markdown(doc: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="200k,1m", help="comma-separated: 200k, 1m")
-    parser.add_argument("--runs", type=int, default=3, help="runs per case (median reported)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per case (median reported)")
     parser.add_argument("--baseline-runs", type=int, default=1, help="runs of the slow openpyxl baseline")
     parser.add_argument("--baseline-sizes", default=None, help="sizes to run the baseline at (default: all)")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.md and results.json")
