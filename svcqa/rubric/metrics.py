@@ -423,8 +423,9 @@ def _device_codes(
     history_numbers = None if history_text is None else _as_numbers(history_text)
     if now_numbers is not None and (history_text is None or history_numbers is not None):
         now_values, now_present = _int_values(now_numbers)
+        present_codes, uniques = pd.factorize(now_values[now_present])
         codes = np.full(len(now_values), -1, dtype=np.int64)
-        codes[now_present], uniques = pd.factorize(now_values[now_present])
+        codes[now_present] = present_codes
         if history_numbers is None:
             return codes, None
         history_values, history_present = _int_values(history_numbers)
