@@ -11,7 +11,9 @@ size and CRC must match the central directory at the end.
 
 from __future__ import annotations
 
+import bisect
 import struct
+import weakref
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,5 +86,11 @@ def _compressed(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> 
 
 def _data_end(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
     """Where the member's data must end: at the next member's header or the central directory."""
-    later = [other.header_offset for other in archive.infolist() if other.header_offset > info.header_offset]
-    return min(later, default=archive.start_dir)
+    starts = _header_offsets.get(archive)
+    if starts is None:  # sorted once per archive: the package scan asks for every member
+        starts = _header_offsets[archive] = sorted({other.header_offset for other in archive.infolist()})
+    later = bisect.bisect_right(starts, info.header_offset)
+    return starts[later] if later < len(starts) else archive.start_dir
+
+
+_header_offsets: weakref.WeakKeyDictionary[zipfile.ZipFile, list[int]] = weakref.WeakKeyDictionary()
