@@ -48,10 +48,10 @@ from svcqa.models import (
     Scorecard,
     TableStats,
 )
+from svcqa.testhooks import pause_point
 
 if TYPE_CHECKING:
     from svcqa.rubric import Rubric
-from svcqa.testhooks import pause_point
 
 DEFAULT_DB_NAME = "svcqa.db"
 ENV_DB = "SVCQA_DB"

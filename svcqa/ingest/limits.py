@@ -179,10 +179,11 @@ def scan_xml_parts(
     reader blow up.
 
     The inflate stops at the *declared* size and checks the CRC, as zipfile does, so a bomb that
-    understates its size to pass ``check_zip`` fails here as corrupt; the Rust reader trusts no declared size
-    and would inflate it all into memory. A worksheet whose cell references span more than
-    ``max_cells`` rows x columns is refused (the reader allocates the whole rectangle). ``inspect``
-    sees every worksheet chunk (with a small overlap) so callers learn more from this one pass.
+    understates its size to pass ``check_zip`` fails here as corrupt; the Rust reader trusts no
+    declared size and would inflate it all into memory. A worksheet whose cell references span
+    more than ``max_cells`` rows x columns is refused (the reader allocates the whole rectangle).
+    ``inspect`` sees every worksheet chunk (with a small overlap) so callers learn more from this
+    one pass.
     The reader runs in a memory-limited child meanwhile (see ``reader.Workbook.load_many``):
     this scan turns the usual attacks into precise messages, the child contains the rest.
     Parts named in ``skip`` are left out: the reader checks those itself, with the same
@@ -215,9 +216,9 @@ class WorksheetScan:
     """The cell-extent check of one worksheet part, fed its chunks in order as they are inflated.
 
     ``exact=False`` looks only at the first and last row of each chunk (about half a MiB of XML)
-    and the last cell reference in it, a few microseconds instead of three regex passes over every byte (1.2 s at
-    a million rows): the extents of a file written in row order, as every spreadsheet program
-    writes. The split reader (``split``) uses it because calamine parses the same bytes in the
+    and the last cell reference in it, a few microseconds instead of regex passes over every byte
+    (1.2 s at a million rows): the extents of a file written in row order, as every spreadsheet
+    program writes. The split reader (``split``) uses it because calamine parses the same bytes in the
     memory-capped reader child anyway, where a forged file out of row order still ends in a
     one-line error, only a less precise one.
     """

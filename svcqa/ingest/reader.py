@@ -730,10 +730,9 @@ class _ReaderChild:
         self.stderr = tempfile.TemporaryFile()  # the reader's last words, if it dies
         # Sheets travel as Arrow IPC files in memory (tmpfs) that this process maps without a
         # copy: a 1M-row sheet through a pipe costs about a second more.
-        _remove_orphaned_spools(_spool_root())
-        self.spool = tempfile.TemporaryDirectory(
-            prefix=f"{_SPOOL_PREFIX}{os.getpid()}-", dir=_spool_root()
-        )
+        root = _spool_root()
+        _remove_orphaned_spools(root)
+        self.spool = tempfile.TemporaryDirectory(prefix=f"{_SPOOL_PREFIX}{os.getpid()}-", dir=root)
         self.process = context.Process(
             target=_read_in_child,
             args=(book, self.names, sender, self.stderr.fileno(), self.spool.name, os.getpid()),
