@@ -256,9 +256,8 @@ class HistoryContext:
 
     ``flag_rates``: per KPI id whose metric is quarter-to-date, the earlier months of the same
     quarter as rows (month, branch_key, numerator, basis). ``device_tickets``: stored tickets
-    completed within the 90 days before the month (device_id, ticket_id, branch_key,
-    completed_at, file, sheet, row, month; branch_key, file, sheet and month are categoricals)
-    for rework detection by device id.
+    completed within the 90 days before the month (device_id, ticket_id, completed_at, and month
+    as a categorical) for rework detection by device id.
     ``previous``: earlier months' results (month, branch_key, total, rank, assessed,
     last_place, last_place_streak), newest first. ``first_seen``: branch_key -> first month
     the branch was scored, for the grace month when no roster gives a contract start.

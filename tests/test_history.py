@@ -381,7 +381,7 @@ def test_quarter_to_date_uses_only_the_same_quarter(tmp_path: Path) -> None:
 
 
 def test_device_tickets_window_is_exactly_90_days(tmp_path: Path) -> None:
-    """Only tickets completed in [month start - 90 days, month start) come back, with their source row and month."""
+    """Only tickets completed in [month start - 90 days, month start) come back, with their month."""
     start = OCT.start  # 2026-10-01; 90 days earlier is 2026-07-03 00:00
     edge = start - pd.Timedelta(days=90)
     second = pd.Timedelta(seconds=1)
@@ -395,12 +395,12 @@ def test_device_tickets_window_is_exactly_90_days(tmp_path: Path) -> None:
         save(store, scorecard(OCT, {"天河网点": 1}), month_data(OCT, october))
         found = store.context(OCT).device_tickets
         assert store.runs(SEP)[0]["ticket_count"] == 2  # the open ticket is kept, the one without a device id is not
-    assert list(found.columns) == ["device_id", "ticket_id", "branch_key", "completed_at", "file", "sheet", "row", "month"]
+    assert list(found.columns) == ["device_id", "ticket_id", "completed_at", "month"]
     assert found["completed_at"].dtype == "datetime64[ns]"
     assert list(found.itertuples(index=False, name=None)) == [
-        ("860000000000001", "J00001", "天河网点", edge, "2026-07.xlsx", "工单", 4, "2026-07"),
-        ("860000000000002", "J00002", "天河网点", edge + pd.Timedelta(hours=5), "2026-07.xlsx", "工单", 5, "2026-07"),
-        ("860000000000000", "S00000", "越秀网点", start - second, "2026-09.xlsx", "工单", 3, "2026-09"),
+        ("860000000000001", "J00001", edge, "2026-07"),
+        ("860000000000002", "J00002", edge + pd.Timedelta(hours=5), "2026-07"),
+        ("860000000000000", "S00000", start - second, "2026-09"),
     ]
 
 
@@ -555,6 +555,29 @@ def test_new_store_is_migrated_to_the_latest_version(tmp_path: Path) -> None:
         assert store.months() == []
 
 
+def test_new_store_uses_64k_pages_and_an_older_store_keeps_its_own(tmp_path: Path) -> None:
+    """New stores get 64 KiB pages (ticket blobs read twice as fast); a store created with the
+    default 4 KiB pages keeps them and still saves and reads its tickets."""
+    new = tmp_path / "new.db"
+    with open_store(new):
+        pass
+    old = tmp_path / "old.db"
+    conn = sqlite3.connect(old)
+    conn.execute("CREATE TABLE t (x)")  # the file now has its page size: SQLite's default 4 KiB
+    conn.execute("DROP TABLE t")
+    conn.close()
+    months = three_months()
+    with open_store(old) as store:
+        save(store, *months[SEP])
+        assert len(store.context(OCT).device_tickets) == 3  # the open ticket has no completion
+    sizes = {}
+    for path in (new, old):
+        conn = sqlite3.connect(path)
+        sizes[path.name] = conn.execute("PRAGMA page_size").fetchone()[0]
+        conn.close()
+    assert sizes == {"new.db": 65536, "old.db": 4096}
+
+
 def test_missing_store_and_non_database_are_clear_errors(tmp_path: Path) -> None:
     """create=False refuses a missing file with NotFound, and a file that is not SQLite gives HistoryError."""
     with pytest.raises(NotFound, match="no history store at"):
@@ -638,7 +661,7 @@ def test_context_of_an_empty_store_is_empty_but_typed(tmp_path: Path) -> None:
         ctx = store.context(OCT, qtd_kpis=["rework_rate"])
     assert list(ctx.previous.columns) == ["month", "branch_key", "total", "rank", "assessed", "last_place", "last_place_streak"]
     assert ctx.previous.empty and ctx.device_tickets.empty and ctx.flag_rates["rework_rate"].empty
-    assert list(ctx.device_tickets.columns) == ["device_id", "ticket_id", "branch_key", "completed_at", "file", "sheet", "row", "month"]
+    assert list(ctx.device_tickets.columns) == ["device_id", "ticket_id", "completed_at", "month"]
     assert (ctx.first_seen, ctx.months_in_quarter) == ({}, [])
 
 
