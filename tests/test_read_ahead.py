@@ -93,6 +93,26 @@ def test_a_given_month_loads_its_history_while_the_workbook_is_read(tmp_path: Pa
     assert [b.prev_rank for b in given.scorecard.branches] == [b.prev_rank for b in later.scorecard.branches]
 
 
+def test_the_reader_is_done_once_its_last_sheet_is_handed_over() -> None:
+    """``wait_for_reads`` (the history read ahead waits on it) returns only once the reader
+    child has handed over every sheet, and at once for a workbook that was closed instead."""
+    limits = Limits()
+    with read_ahead([MONTH], limits) as ahead:
+        book = ahead.take(MONTH)
+        assert book is not None and not book.read_done.is_set()
+        names = book.visible_names
+        sheets = book.load_many(names)
+        for _ in names[:-1]:
+            next(sheets)
+            assert not book.read_done.is_set()
+        next(sheets)
+        assert ahead.wait_for_reads(timeout=0)
+        sheets.close()
+    with read_ahead([MONTH], limits) as ahead:
+        pass  # the run failed before it took the workbook: leaving the block stops the reader
+    assert ahead.wait_for_reads(timeout=0)
+
+
 def test_a_failed_run_with_a_given_month_creates_no_store(tmp_path: Path) -> None:
     bad = tmp_path / "month.xlsx"
     bad.write_bytes(b"\x00\x01 not a workbook")
@@ -102,9 +122,9 @@ def test_a_failed_run_with_a_given_month_creates_no_store(tmp_path: Path) -> Non
     assert not db.exists()
 
 
-def test_a_run_failing_before_it_takes_the_workbook_does_not_wait_for_its_scan(tmp_path: Path) -> None:
-    """The history read ahead waits for the workbook's scan; a run that fails on an earlier file
-    (the workbook is never taken) still ends at once with that file's error."""
+def test_a_run_failing_before_it_takes_the_workbook_does_not_wait_for_its_reader(tmp_path: Path) -> None:
+    """The history read ahead waits for the workbook's reader child; a run that fails on an
+    earlier file (the workbook is never taken) still ends at once with that file's error."""
     import time
 
     db = tmp_path / "svcqa.db"

@@ -411,7 +411,9 @@ class Workbook:
         self._child: _ReaderChild | None = None  # started early by ``start``
         # Worksheet parts read on two cores (``split``): the reader checks them, the scan skips them.
         self.split: dict[str, zipfile.ZipInfo] = {}
-        self.scanned = threading.Event()  # set once load_many's package scan is over (or failed)
+        # Set once a reader child started by ``start`` has handed over its sheets, or stopped:
+        # its cores are free for other work (``ReadAhead.wait_for_reads``).
+        self.read_done = threading.Event()
         # Known once load_many has scanned the package (formula cells saved without values).
         self.uncalculated = False
         self.date1904 = (
@@ -433,7 +435,6 @@ class Workbook:
         for the same sheets is taken over instead of starting another.
         """
         if not names:
-            self.scanned.set()
             return
         if not hasattr(os, "fork"):  # no fork (Windows): scan first, then read here
             self._plan(names)
@@ -462,14 +463,10 @@ class Workbook:
             self.split = members_to_split(self.path, names)
 
     def _scan(self) -> None:
-        """``scan_package`` for a package (but the parts read split); ``scanned`` is set however
-        it ends."""
-        try:
-            if self.is_package:
-                skip = frozenset(info.filename for info in self.split.values())
-                self.uncalculated |= scan_package(self.path, self.limits, skip)
-        finally:
-            self.scanned.set()
+        """``scan_package`` for a package (but the parts read split)."""
+        if self.is_package:
+            skip = frozenset(info.filename for info in self.split.values())
+            self.uncalculated |= scan_package(self.path, self.limits, skip)
 
     @property
     def visible_names(self) -> list[str]:
@@ -481,9 +478,11 @@ class Workbook:
         if self._child is None and names and hasattr(os, "fork"):
             self._plan(names)
             self._child = _ReaderChild(self, names)
+        else:
+            self.read_done.set()
 
     def close(self) -> None:
-        self.scanned.set()
+        self.read_done.set()
         if self._child is not None:
             self._child.stop()
             self._child = None
@@ -638,11 +637,11 @@ class ReadAhead:
     def take(self, path: Path) -> Workbook | None:
         return self._books.pop(path, None)
 
-    def wait_for_scans(self, timeout: float = 60.0) -> None:
-        """Block until every workbook read ahead has been scanned: the parent's busy part of the
-        read is over, and other work no longer slows the reader child."""
-        for book in self._started:
-            book.scanned.wait(timeout)
+    def wait_for_reads(self, timeout: float = 60.0) -> bool:
+        """Block until the reader child of every workbook read ahead has handed over its sheets
+        (or stopped): until then it keeps both cores busy, and other work only slows it down.
+        False when ``timeout`` seconds passed first."""
+        return all(book.read_done.wait(timeout) for book in self._started)
 
     def __enter__(self) -> ReadAhead:
         return self
@@ -745,7 +744,7 @@ class _ReaderChild:
         import pyarrow as pa
 
         book = self.book
-        for name in self.names:
+        for left, name in enumerate(self.names, 1 - len(self.names)):
             try:
                 message = self.receiver.recv()
                 if message[0] == "error":
@@ -760,6 +759,8 @@ class _ReaderChild:
                     os.unlink(spooled)
             except (EOFError, OSError):
                 raise self._died(name) from None
+            if left == 0:  # the last sheet is here: the child is done
+                book.read_done.set()
             yield RawSheet(book.path.name, book.path, name, cells, errors, book.date1904)
 
     def _died(self, sheet: str) -> InputError:
@@ -784,6 +785,7 @@ class _ReaderChild:
         )
 
     def stop(self) -> None:
+        self.book.read_done.set()
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
