@@ -150,14 +150,8 @@ def run_score(
 
             db_path = resolve_db_path(db)
             store = HistoryStore(db_path, lock_timeout=lock_timeout)
-        # Encoding the tickets for the store (an Arrow sort and zstd, mostly outside the GIL)
-        # needs only the month's data: start it now so it runs while the month is scored.
-        chunks = None
         context = None
         if store is not None:
-            from svcqa.history.store import encode_tickets
-
-            chunks = background.submit(encode_tickets, data)
             context = _taken_context(early_context)
             if context is None:
                 context = store.context(data.month, qtd_kpis=rubric_obj.qtd_kpi_ids)
@@ -167,11 +161,16 @@ def run_score(
             step("writing outputs")
             run = ScoreRun(scorecard, data, write_outputs(scorecard, data, target, lock_timeout=lock_timeout), db_path=db_path)
         else:
-            # The outputs are written on a second thread while the month is saved: both spend
-            # much of their time outside the GIL (zlib, SQLite), so on two cores they overlap.
-            # The save commits only once the outputs are written, as when they ran one after
-            # the other: an output error still leaves the store untouched.
+            from svcqa.history.store import encode_tickets
+
+            # Three things at once: the outputs written and the month saved, which take turns
+            # at the GIL, and the tickets encoded for the store (an Arrow sort and zstd, outside
+            # the GIL), which uses the core they leave; not during scoring, where the rework
+            # derivation has the second core. The save commits only once the outputs are
+            # written, as when they ran one after the other: an output error still leaves the
+            # store untouched.
             step("writing outputs and saving history")
+            chunks = background.submit(encode_tickets, data)
             written = background.submit(write_outputs, scorecard, data, target, lock_timeout=lock_timeout)
             run_id = store.save(
                 scorecard,

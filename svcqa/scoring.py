@@ -18,6 +18,7 @@ Rules (SPEC sections 2 and 3):
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import numpy as np
@@ -63,8 +64,14 @@ def score_month(
     kpi_rows: list[dict] = []  # per KPI: arrays over branches
     evidence_parts: list[EvidencePart] = []
     period_parts: list[pd.DataFrame] = []
+    # Reworks by device id are derived on a second thread while the other KPIs are computed,
+    # and the rework KPIs are computed last, when the derivation is most likely done.
+    reworks = [kpi.metric for kpi in rubric.kpis if kpi.metric.kind == "rework_rate"]
+    with ThreadPoolExecutor(1) as pool:
+        ctx.derive_reworks_ahead(reworks, pool)
+        results = {kpi.id: compute_metric(kpi, ctx) for kpi in sorted(rubric.kpis, key=lambda k: k.metric.kind == "rework_rate")}
     for kpi in rubric.kpis:
-        result = compute_metric(kpi, ctx)
+        result = results[kpi.id]
         scored = _score_kpi(kpi, result)
         kpi_rows.append(scored)
         if result.note.startswith("no ") or " has no " in result.note or "neither" in result.note:

@@ -164,6 +164,32 @@ def test_reworks_derived_from_device_id_and_history() -> None:
     assert list(reworks["value"]) == [17.0, pytest.approx(55.96, abs=0.01)]
 
 
+def test_reworks_are_derived_once_on_a_second_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scoring derives the reworks on a second thread while the other KPIs are computed (the
+    rework KPI last), once, with the scorecard it gets when they are derived inline."""
+    import threading
+
+    import svcqa.rubric.metrics as metrics
+
+    original = metrics.derive_reworks
+    threads: list[threading.Thread] = []
+
+    def recording(*args: object):
+        threads.append(threading.current_thread())
+        return original(*args)
+
+    monkeypatch.setattr(metrics, "derive_reworks", recording)
+    data = month_data_from_tables("2026-10", {"tickets": device_tickets()})
+    ahead = score_month(data, GD, device_history())
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
+    monkeypatch.setattr(metrics.MetricContext, "derive_reworks_ahead", lambda self, metrics, pool: None)
+    inline = score_month(data, GD, device_history())
+    assert threads[1] is threading.main_thread()
+    assert [b.total for b in ahead.branches] == [b.total for b in inline.branches]
+    assert [k.points for b in ahead.branches for k in b.kpis] == [k.points for b in inline.branches for k in b.kpis]
+    pd.testing.assert_frame_equal(ahead.evidence, inline.evidence)
+
+
 IMEIS = {"X": "862143776045895", "Y": "862176840137876", "Z": "352099001761481", "W": "869999999999999", "V": "1"}
 
 

@@ -248,7 +248,7 @@ class HistoryStore:
         ``before_commit`` runs inside the transaction, last: if it raises, nothing is stored
         (the pipeline waits there for the outputs it writes concurrently with this save).
         ``encoded_tickets``, when given, is ``encode_tickets(data)`` already started on another
-        thread (it needs only the month's data, so it can run while the month is scored).
+        thread (it needs only the month's data, so it can run beside the rest of this save).
         """
         if scorecard.month != data.month:
             raise HistoryError(f"cannot save: the scorecard is for {scorecard.month} but the month data is for {data.month}")

@@ -8,7 +8,8 @@ Python: branches are integer codes and sums are ``np.bincount``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,7 @@ class MetricContext:
                 ).astype(np.int64)
             else:
                 self._codes[name] = np.full(len(df), -1, dtype=np.int64)
+        self._reworks_ahead: dict[tuple[str, float], Future] = {}
 
     @property
     def n(self) -> int:
@@ -86,6 +88,25 @@ class MetricContext:
     def codes(self, name: str) -> np.ndarray:
         """Branch code of every row of table ``name`` (-1 for a row without a branch key)."""
         return self._codes[name]
+
+    def derive_reworks_ahead(self, metrics: Iterable[Metric], pool: Executor) -> None:
+        """Start ``reworks`` for these rework_rate metrics on ``pool``: at a million tickets the
+        derivation is the slowest KPI, and its sorts and hashing release the GIL, so it runs on
+        the second core while the other KPIs are computed."""
+        for metric in metrics:
+            key = (metric.table, metric.window_days)
+            df = self.table(metric.table)
+            if key not in self._reworks_ahead and df is not None and _derives_reworks(df):
+                self._reworks_ahead[key] = pool.submit(self._derive_reworks, metric)
+
+    def reworks(self, metric: Metric) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``derive_reworks`` over the metric's table and the history's device tickets."""
+        ahead = self._reworks_ahead.get((metric.table, metric.window_days))
+        return ahead.result() if ahead is not None else self._derive_reworks(metric)
+
+    def _derive_reworks(self, metric: Metric) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        history = self.history.device_tickets if self.history is not None else None
+        return derive_reworks(self.tables[metric.table], history, metric.window_days, self.month)
 
     def count(self, codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Per-branch count (or weighted sum) of the rows with these codes."""
@@ -571,20 +592,27 @@ def _texts_at(parts: list[pd.Series], positions: np.ndarray) -> np.ndarray:
     return out
 
 
+def _has_rework_flag(tickets: pd.DataFrame) -> bool:
+    return "is_rework" in tickets.columns and bool(tickets["is_rework"].notna().any())
+
+
+def _derives_reworks(tickets: pd.DataFrame) -> bool:
+    """Whether ``rework_rate`` derives the reworks of these tickets from their device ids."""
+    return "device_id" in tickets.columns and "accepted_at" in tickets.columns and not _has_rework_flag(tickets)
+
+
 def rework_rate(kpi: Kpi, ctx: MetricContext) -> MetricResult:
     """Reworks / services: the export's flag when it has one, else derived from the device id."""
     rows = _prepare(ctx, kpi.metric, ("accepted_at",))
     if isinstance(rows, str):
         return _unavailable(ctx, rows)
     tickets = rows.df
-    has_flag = "is_rework" in tickets.columns and bool(tickets["is_rework"].notna().any())
     derived: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-    if has_flag:
+    if _has_rework_flag(tickets):
         flag = rows.col("is_rework").fillna(False).to_numpy(dtype=bool)
         source = ""
-    elif "device_id" in tickets.columns:
-        device_history = ctx.history.device_tickets if ctx.history is not None else None
-        derived = derive_reworks(tickets, device_history, kpi.metric.window_days, ctx.month)
+    elif _derives_reworks(tickets):
+        derived = ctx.reworks(kpi.metric)
         flag = derived[0][rows.pos]
         source = "derived from device_id"
     else:
