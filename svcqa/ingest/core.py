@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -491,7 +492,10 @@ class _Parsed:
         )
 
     def output(self, used: np.ndarray) -> pd.DataFrame:
-        frame = self.frame.loc[used].reset_index(drop=True)
+        """The used rows; column by column, two at a time for long tables (``_each_column``):
+        ``frame.loc[used]`` filters one column after the other, 0.1 s at a million tickets."""
+        columns = _each_column(lambda name: self.frame[name].array[used], list(self.frame.columns), len(used))
+        frame = pd.DataFrame(columns, copy=False)
         frame["_row"] = frame["_row"].astype("int64")
         return frame
 
@@ -798,7 +802,10 @@ def _parse_column(column: Column, text: pd.Series, is1904: np.ndarray, required:
 PARALLEL_ROWS = 100_000  # a table this long has its columns parsed on two threads
 
 
-def _each_column(parse: Callable[[str], _Column], names: list[str], rows: int) -> dict[str, _Column]:
+_T = TypeVar("_T")
+
+
+def _each_column(parse: Callable[[str], _T], names: list[str], rows: int) -> dict[str, _T]:
     """``parse`` for each column name; on two threads for long tables: the parsers spend most of
     their time in Arrow kernels, which release the GIL, so two columns proceed at once."""
     if rows < PARALLEL_ROWS or len(names) < 2 or (os.cpu_count() or 1) < 2:
