@@ -9,6 +9,7 @@ compress to identical bytes that can be concatenated.
 from __future__ import annotations
 
 import struct
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -142,3 +143,22 @@ def laughs_after_padding(path: Path, padding: int = 200_000) -> Path:
         b"</row></sheetData></worksheet>"
     )
     return write_package(path, package_parts(sheet))
+
+
+def with_extra_members(source: Path, path: Path, count: int, *, declared: int | None = None) -> Path:
+    """``source``'s package plus ``count`` empty members (junk a workbook never has so many of).
+
+    ``declared`` forges the member count of the end record, which zip readers use to size their
+    member list and which a file may understate.
+    """
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as copy:
+        for info in original.infolist():
+            copy.writestr(info, original.read(info))
+        for i in range(count):
+            copy.writestr(f"junk/{i}", b"")
+    if declared is not None:
+        data = bytearray(path.read_bytes())
+        end = data.rfind(b"PK\x05\x06")
+        struct.pack_into("<HH", data, end + 8, declared, declared)
+        path.write_bytes(bytes(data))
+    return path

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,7 @@ from svcqa.cli import app
 from svcqa.errors import InputError
 from svcqa.ingest import ingest
 from svcqa.ingest import reader as reader_module
+from svcqa.ingest.limits import _central_directory, zip_member_count
 from svcqa.output import safe_filename
 
 import hostile_files as hf
@@ -279,6 +281,38 @@ def test_zip_bombs_refused_in_bounded_time_and_memory(declared: int | None, mess
     assert result.returncode == 1, result.stderr
     assert " ".join(result.stderr.split()).startswith("svcqa: error: " + message)
     assert int(result.stdout.strip()) < 1024 * 1024  # ru_maxrss in KiB
+
+
+def test_a_package_of_too_many_members_is_refused_before_a_zip_reader_lists_them(tmp_path: Path) -> None:
+    """More members than max_zip_members: exit 1 naming the limit, also when the end record
+    understates the count (the directory's entries are counted)."""
+    source = xlsxwriter_book(tmp_path / "m.xlsx", month())
+    members = len(zipfile.ZipFile(source).infolist()) + 100
+    env = {"SVCQA_MAX_ZIP_MEMBERS": "100"}
+    for name, declared in (("many.xlsx", None), ("forged.xlsx", 3)):
+        path = hf.with_extra_members(source, tmp_path / name, 100, declared=declared)
+        refused = check(tmp_path, path, env=env)
+        assert refused.exit_code == 1
+        assert refused.stderr.startswith(
+            f"svcqa: error: file {name}: the zip package lists {members:,} members, over the limit "
+            "max_zip_members = 100. If the file is genuine, raise the limit with the environment variable "
+            "SVCQA_MAX_ZIP_MEMBERS"
+        ), refused.stderr
+    assert check(tmp_path, source, env=env).exit_code == 0
+
+
+def test_zip_member_count_is_zipfiles_also_for_zip64_and_the_corpus(tmp_path: Path) -> None:
+    """The count read from the end records and the directory equals zipfile's member list: for a
+    package of 70,000 members (ZIP64 end records) and every package of the shared corpus."""
+    source = xlsxwriter_book(tmp_path / "m.xlsx", month())
+    packages = [hf.with_extra_members(source, tmp_path / "zip64.xlsx", 70_000)]
+    packages += [p for p in sorted(CORPUS.rglob("*")) if p.suffix.lower() in (".xlsx", ".xlsm", ".ods") and zipfile.is_zipfile(p)]
+    assert len(packages) > 20
+    for path in packages:
+        with zipfile.ZipFile(path) as archive:
+            assert zip_member_count(path) == len(archive.infolist()), path.name
+    assert _central_directory(packages[0])[0] == len(zipfile.ZipFile(packages[0]).infolist())  # the ZIP64 record's count
+    assert zip_member_count(CORPUS / "MANIFEST.md") is None
 
 
 def test_limits_are_raised_through_the_environment(tmp_path: Path) -> None:

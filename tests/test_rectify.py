@@ -336,6 +336,18 @@ def test_a_returned_file_declaring_xml_entities_is_refused_before_parsing(issued
     assert run.problems[0].message.startswith("file bomb.xlsx: zip member xl/workbook.xml declares a DTD or XML entities")
 
 
+def test_a_returned_file_of_too_many_zip_members_is_refused_before_it_is_opened(issued, tmp_path, monkeypatch):
+    """A form padded with junk zip members past max_zip_members is refused like an export."""
+    import hostile_files as hf
+
+    db, form, _root = issued
+    padded = hf.with_extra_members(form, tmp_path / "padded.xlsx", 50)
+    monkeypatch.setenv("SVCQA_MAX_ZIP_MEMBERS", "40")
+    run = collect_forms(db, [padded], now=NOW)
+    assert [p.code for p in run.problems] == ["unsafe-file"] and run.recorded == []
+    assert "the zip package lists" in run.problems[0].message and "max_zip_members = 40" in run.problems[0].message
+
+
 def test_one_bad_form_does_not_stop_a_good_one_in_the_same_batch(issued, tmp_path):
     """Per form: the valid form of a batch is recorded, the bad one records nothing and is reported."""
     source, form, _root = issued

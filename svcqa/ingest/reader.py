@@ -39,6 +39,7 @@ from svcqa.ingest.limits import (
     check_file_size,
     check_xml_prologs,
     check_zip,
+    check_zip_members,
     scan_xml_parts,
 )
 from svcqa.models import Finding, SourceFile
@@ -235,6 +236,7 @@ def _ole_encrypted(path: Path) -> bool:
 def _check_package(path: Path, limits: Limits) -> None:
     """Refuse unsafe or mislabelled packages from the zip directory and the XML parts' heads
     (cheap); the full scan of the parts runs beside the reader (``scan_package``)."""
+    check_zip_members(path, limits)
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()

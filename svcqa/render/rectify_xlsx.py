@@ -387,13 +387,20 @@ def read_filled_form(path: Path) -> FilledForm:
     from openpyxl.utils.exceptions import InvalidFileException
 
     from svcqa.errors import InputError
-    from svcqa.ingest.limits import Limits, check_file_size, check_xml_prologs, check_zip
+    from svcqa.ingest.limits import (
+        Limits,
+        check_file_size,
+        check_xml_prologs,
+        check_zip,
+        check_zip_members,
+    )
 
     # A returned file is untrusted input: the same size, zip-bomb and XML-entity guards as exports.
     limits = Limits.from_env()
     try:
         check_file_size(path, path.stat().st_size, limits)
         if zipfile.is_zipfile(path):
+            check_zip_members(path, limits)
             with zipfile.ZipFile(path) as archive:
                 check_zip(path, archive, limits)
                 check_xml_prologs(path, archive)
