@@ -2,7 +2,8 @@
 
 Every file svcqa writes goes through ``atomic_write``: a temporary file in the same folder,
 flushed and fsynced, then renamed over the target, so a killed run never leaves a truncated
-file where a good one was.
+file where a good one was. Files that belong together (a month's scorecard and rejects) are
+written inside ``replaced_together``, which renames them all only once every one is written.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import tempfile
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from svcqa.errors import OutputError
@@ -44,6 +46,42 @@ def _os_error(exc: BaseException) -> OSError | None:
     return None
 
 
+# The (temporary file, target) renames ``replaced_together`` holds back until its block ends.
+_HELD_RENAMES: ContextVar[list[tuple[Path, Path]] | None] = ContextVar("held_renames", default=None)
+
+
+@contextmanager
+def replaced_together() -> Iterator[None]:
+    """Files written atomically in this block (this thread) replace their targets only at its
+    end, all together, and none does when the block fails: a run that fails on its last
+    output leaves the folder's previous set whole, not new files beside old ones."""
+    held: list[tuple[Path, Path]] = []
+    token = _HELD_RENAMES.set(held)
+    try:
+        yield
+    except BaseException:
+        for tmp, _target in held:
+            tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        _HELD_RENAMES.reset(token)
+    for done, (tmp, target) in enumerate(held):
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:  # renames in one folder hardly fail; if one does, say so and tidy up
+            for left, _target in held[done:]:
+                left.unlink(missing_ok=True)
+            raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    held = _HELD_RENAMES.get()
+    if held is None:
+        os.replace(tmp, target)
+    else:
+        held.append((tmp, target))
+
+
 @contextmanager
 def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None) -> Iterator:
     """Open a temporary sibling of ``path`` for writing; rename it into place on success."""
@@ -61,7 +99,7 @@ def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None
             os.fsync(handle.fileno())
         os.chmod(tmp, _umask_mode())
         pause_point("output-replace")
-        os.replace(tmp, target)
+        _replace(tmp, target)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         cause = _os_error(exc)
@@ -90,7 +128,7 @@ def atomic_target(path: str | Path) -> Iterator[Path]:
             os.fsync(handle.fileno())
         os.chmod(tmp, _umask_mode())
         pause_point("output-replace")
-        os.replace(tmp, target)
+        _replace(tmp, target)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         cause = _os_error(exc)

@@ -234,8 +234,10 @@ def _taken_context(early: Future | None) -> HistoryContext | None:
 
 
 def write_outputs(scorecard: Scorecard, data: MonthData, out_dir: Path, *, lock_timeout: float = 60.0) -> dict[str, Path]:
-    """Write every output of a scored month, each atomically, under a folder lock (waiting up to
-    ``lock_timeout`` seconds for another run to finish with the folder)."""
+    """Write every output of a scored month under a folder lock (waiting up to ``lock_timeout``
+    seconds for another run to finish with the folder), replacing the previous ones together:
+    a failure leaves the previous set as it was."""
+    from svcqa.output import replaced_together
     from svcqa.render.rejects import write_rejects
     from svcqa.render.scorecard import (
         write_scorecard_csv,
@@ -243,7 +245,7 @@ def write_outputs(scorecard: Scorecard, data: MonthData, out_dir: Path, *, lock_
         write_scorecard_xlsx,
     )
 
-    with locked_folder(out_dir, lock_timeout):
+    with locked_folder(out_dir, lock_timeout), replaced_together():
         rejects_paths = write_rejects(data, out_dir)
         outputs = {
             "scorecard_xlsx": write_scorecard_xlsx(scorecard, out_dir / "scorecard.xlsx", rejects=data.rejects),

@@ -197,6 +197,25 @@ def test_disk_full_is_a_clear_error_and_changes_nothing(tmp_path: Path, monkeypa
     _assert_refused(tmp_path, result, before, "No space left on device")
 
 
+def test_a_failure_on_the_last_output_keeps_the_whole_previous_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The outputs replace the previous ones together: a run that fails writing scorecard.csv (the
+    last) keeps the previous five files byte-identical, leaves no temporary file and no new run."""
+    import svcqa.render.scorecard as scorecard_module
+    from svcqa.output import atomic_write
+
+    before = first_run(tmp_path)
+
+    def disk_full(_card: object, path: Path) -> Path:
+        with atomic_write(path, "w", encoding="utf-8") as handle:
+            handle.write("half a file")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(scorecard_module, "write_scorecard_csv", disk_full)
+    result = runner.invoke(app, score_args(tmp_path))
+    _assert_refused(tmp_path, result, before, "scorecard.csv: No space left on device")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted([*OUTPUTS, ".svcqa.lock"])
+
+
 def test_file_size_limit_in_a_subprocess(tmp_path: Path) -> None:
     """RLIMIT_FSIZE of 64 kB in a real process (writes fail with EFBIG, like a full quota): exit 1, nothing changed."""
     before = first_run(tmp_path)
