@@ -799,19 +799,19 @@ def _parse_column(column: Column, text: pd.Series, is1904: np.ndarray, required:
     )
 
 
-PARALLEL_ROWS = 100_000  # a table this long has its columns parsed on two threads
+PARALLEL_ROWS = 100_000  # a table this long has its columns parsed and filtered on two threads
 
 
 _T = TypeVar("_T")
 
 
-def _each_column(parse: Callable[[str], _T], names: list[str], rows: int) -> dict[str, _T]:
-    """``parse`` for each column name; on two threads for long tables: the parsers spend most of
-    their time in Arrow kernels, which release the GIL, so two columns proceed at once."""
+def _each_column(work: Callable[[str], _T], names: list[str], rows: int) -> dict[str, _T]:
+    """``work`` for each column name; on two threads for long tables: parsing or filtering a
+    column is mostly Arrow kernels, which release the GIL, so two columns proceed at once."""
     if rows < PARALLEL_ROWS or len(names) < 2 or (os.cpu_count() or 1) < 2:
-        return {name: parse(name) for name in names}
+        return {name: work(name) for name in names}
     with ThreadPoolExecutor(2) as pool:
-        return dict(zip(names, pool.map(parse, names)))
+        return dict(zip(names, pool.map(work, names)))
 
 
 def _quoted_reason(text: pd.Series, before: str, after: str) -> Callable[[np.ndarray], pd.Series]:
