@@ -49,7 +49,10 @@ def workbook(size: str, month: str = MONTH, *, derived: bool = False) -> Path:
     path = folder / f"{month}.xlsx"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        print(f"generating {path} ({SIZES[size]:,} tickets, {BRANCHES} branches; a minute at 1M) ...", flush=True)
+        print(
+            f"generating {path} ({SIZES[size]:,} tickets, {BRANCHES} branches; a minute at 1M) ...",
+            flush=True,
+        )
         subprocess.run(
             [str(BIN / "svcqa"), "sample", "--month", month, "--branches", str(BRANCHES),
              "--tickets", str(SIZES[size]), "--seed", str(SEED), "--out", str(folder),
@@ -103,7 +106,10 @@ def run_case(name: str, argv_for_run, runs: int) -> dict:
         walls.append(wall)
         cpus.append(cpu)
         rss.append(peak)
-        print(f"  {name:<9} run {i + 1}/{runs}: {wall:7.2f} s wall  {cpu:7.2f} s CPU  {peak:7.0f} MiB", flush=True)
+        print(
+            f"  {name:<9} run {i + 1}/{runs}: {wall:7.2f} s wall  {cpu:7.2f} s CPU  {peak:7.0f} MiB",
+            flush=True,
+        )
     return {
         "runs": runs,
         "wall_s": round(statistics.median(walls), 3),
@@ -152,9 +158,13 @@ def bench_size(size: str, runs: int, baseline_runs: int, work: Path) -> dict:
     python = sys.executable
     if baseline_runs:
         cases["baseline"] = run_case(
-            "baseline", lambda _i: [python, str(HERE / "baseline_openpyxl.py"), str(path)], baseline_runs
+            "baseline",
+            lambda _i: [python, str(HERE / "baseline_openpyxl.py"), str(path)],
+            baseline_runs,
         )
-    cases["floor"] = run_case("floor", lambda _i: [python, str(HERE / "floor_fastest.py"), str(path)], runs)
+    cases["floor"] = run_case(
+        "floor", lambda _i: [python, str(HERE / "floor_fastest.py"), str(path)], runs
+    )
     result = {"tickets": SIZES[size], "branches": BRANCHES, "branch_reports": reports,
               "workbook_mib": round(path.stat().st_size / 2**20, 1), "cases": cases}  # fmt: skip
     for name, key in (("score", ""), ("score+history", "_with_history")):
@@ -192,7 +202,8 @@ def markdown(doc: dict) -> str:
         "",
         f"Measured {doc['date']} on {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, "
         f"Python {m['python']} ({m['os']}); load average before the run "
-        + " / ".join(f"{x:.2f}" for x in doc["load_average_before"]) + " (1/5/15 min).",
+        + " / ".join(f"{x:.2f}" for x in doc["load_average_before"])
+        + " (1/5/15 min).",
         "Packages: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v) + ".",
         "",
         f"Month workbook from `svcqa sample --branches {BRANCHES} --seed {SEED}` (tickets as below, "
@@ -202,7 +213,7 @@ def markdown(doc: dict) -> str:
         f"{' and '.join(HISTORY_MONTHS)} (same sizes and seed), with months written without the "
         "是否返修 column, so quarter-to-date figures and ranks are read and every rework is derived "
         "by IMEI across the stored 90 days; `report` is `svcqa report --all` (HTML and XLSX for every branch); `baseline` is "
-        "`pandas.read_excel(sheet_name=None, engine=\"openpyxl\")`; `floor` reads every sheet into "
+        '`pandas.read_excel(sheet_name=None, engine="openpyxl")`; `floor` reads every sheet into '
         "pandas with fastexcel on a thread pool. CPU s is user + system time of the process (it "
         "exceeds wall time when two cores work at once); the load average before the run is "
         "recorded because other work on the machine stretches wall times.",
@@ -236,9 +247,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="200k,1m", help="comma-separated: 200k, 1m")
     parser.add_argument("--runs", type=int, default=5, help="runs per case (median reported)")
-    parser.add_argument("--baseline-runs", type=int, default=1, help="runs of the slow openpyxl baseline")
-    parser.add_argument("--baseline-sizes", default=None, help="sizes to run the baseline at (default: all)")
-    parser.add_argument("--out", type=Path, default=HERE, help="folder for results.md and results.json")
+    parser.add_argument(
+        "--baseline-runs", type=int, default=1, help="runs of the slow openpyxl baseline"
+    )
+    parser.add_argument(
+        "--baseline-sizes", default=None, help="sizes to run the baseline at (default: all)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=HERE, help="folder for results.md and results.json"
+    )
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
@@ -255,12 +272,15 @@ def main(argv: list[str] | None = None) -> None:
     if {"200k", "1m"} <= doc["sizes"].keys():
         big, small = doc["sizes"]["1m"]["cases"], doc["sizes"]["200k"]["cases"]
         doc["scaling"] = {
-            k: round(big[k]["wall_s"] / small[k]["wall_s"], 2) for k in ("score", "score+history", "report", "floor")
+            k: round(big[k]["wall_s"] / small[k]["wall_s"], 2)
+            for k in ("score", "score+history", "report", "floor")
         }
     text = markdown(doc)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.md").write_text(text, encoding="utf-8")
-    (args.out / "results.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (args.out / "results.json").write_text(
+        json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     print()
     print(text)
 

@@ -15,10 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from svcqa.render.report import build_branch_view, render_branch_html
+
 import browser
 import report_fixtures
-
-from svcqa.render.report import build_branch_view, render_branch_html
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +34,14 @@ def main(argv: list[str] | None = None) -> int:
         print("make_screenshot: headless Chromium not found (install 'chromium')", file=sys.stderr)
         return 1
     current, previous, trend = report_fixtures.build_history(datetime(2026, 11, 2, 8, 0))
-    view = build_branch_view(current, report_fixtures.branch_key(args.branch), trend=trend, previous=previous, lang=args.lang, now=datetime(2026, 11, 2, 8, 0))
+    view = build_branch_view(
+        current,
+        report_fixtures.branch_key(args.branch),
+        trend=trend,
+        previous=previous,
+        lang=args.lang,
+        now=datetime(2026, 11, 2, 8, 0),
+    )
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "report.html"
         page.write_text(render_branch_html(view, xlsx_name="report.xlsx"), encoding="utf-8")

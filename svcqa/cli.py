@@ -80,7 +80,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     debug: bool = typer.Option(False, "--debug", help="Show the full traceback on errors."),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
 ) -> None:
     _state["debug"] = debug
 
@@ -95,23 +97,52 @@ def _arrow(current: float | None, previous: float | None) -> str:
 @app.command()
 @handles_errors
 def score(
-    paths: list[Path] = typer.Argument(..., help="The month's workbook, or one file per table (xlsx, xlsm, xls, ods, csv).", exists=False),
-    rubric: str = typer.Option("gd-mobile-aftersales", "--rubric", "-r", help="Preset id or path to a rubric .toml file."),
-    month: str | None = typer.Option(None, "--month", "-m", help="Assessed month YYYY-MM (default: inferred from ticket acceptance dates)."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default ./svcqa-out/YYYY-MM/)."),
-    output_format: str = typer.Option("table", "--format", "-f", help="What to print on stdout: table, json or csv."),
+    paths: list[Path] = typer.Argument(
+        ...,
+        help="The month's workbook, or one file per table (xlsx, xlsm, xls, ods, csv).",
+        exists=False,
+    ),
+    rubric: str = typer.Option(
+        "gd-mobile-aftersales", "--rubric", "-r", help="Preset id or path to a rubric .toml file."
+    ),
+    month: str | None = typer.Option(
+        None,
+        "--month",
+        "-m",
+        help="Assessed month YYYY-MM (default: inferred from ticket acceptance dates).",
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output folder (default ./svcqa-out/YYYY-MM/)."
+    ),
+    output_format: str = typer.Option(
+        "table", "--format", "-f", help="What to print on stdout: table, json or csv."
+    ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when any input row is rejected."),
-    db: Path | None = typer.Option(None, "--db", help="History store (default $SVCQA_DB, else ./svcqa.db)."),
-    no_history: bool = typer.Option(False, "--no-history", help="Score without reading or writing the history store."),
-    aliases: Path | None = typer.Option(None, "--aliases", help="TOML file of extra header aliases ([aliases.tickets] ticket_id = [...])."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print one summary line instead of the table."),
+    db: Path | None = typer.Option(
+        None, "--db", help="History store (default $SVCQA_DB, else ./svcqa.db)."
+    ),
+    no_history: bool = typer.Option(
+        False, "--no-history", help="Score without reading or writing the history store."
+    ),
+    aliases: Path | None = typer.Option(
+        None,
+        "--aliases",
+        help="TOML file of extra header aliases ([aliases.tickets] ticket_id = [...]).",
+    ),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Print one summary line instead of the table."
+    ),
     rows: int = typer.Option(
         TABLE_ROWS,
         "--rows",
         min=0,
         help="Longest ranked table to print: past it, the top and bottom halves and every flagged branch between (0: all rows).",
     ),
-    lock_timeout: float = typer.Option(30.0, "--lock-timeout", help="Seconds to wait for another run's lock on the history store and the output folder."),
+    lock_timeout: float = typer.Option(
+        30.0,
+        "--lock-timeout",
+        help="Seconds to wait for another run's lock on the history store and the output folder.",
+    ),
 ) -> None:
     """Score a month: ingest, weight, grade, rank, flag, and write the scorecard.
 
@@ -126,7 +157,12 @@ def score(
     if output_format not in ("table", "json", "csv"):
         raise UsageError(f"--format must be table, json or csv, not {output_format!r}")
     err = stderr_console()
-    with err.status("scoring...", spinner="dots") if sys.stderr.isatty() else _nullcontext() as status:
+    with (
+        err.status("scoring...", spinner="dots")
+        if sys.stderr.isatty()
+        else _nullcontext() as status
+    ):
+
         def progress(message: str) -> None:
             if status is not None:
                 status.update(message + "...")
@@ -158,7 +194,9 @@ def score(
         writer.writerows([["" if v is None else v for v in row] for row in rows])
         return
     console = stdout_console()
-    month_note = "inferred from ticket dates" if run.data.month_source == "inferred" else "from --month"
+    month_note = (
+        "inferred from ticket dates" if run.data.month_source == "inferred" else "from --month"
+    )
     assessed = sc.assessed_count
     if quiet:
         last = [b.branch for b in sc.branches if "last_place" in b.flags]
@@ -171,7 +209,10 @@ def score(
     else:
         _print_scorecard(console, sc, month_note, rows)
         _print_inputs(console, run.data)
-        console.print(f"Outputs: {run.outputs['scorecard_xlsx'].parent}/ (scorecard.xlsx, scorecard.json, scorecard.csv, rejects.xlsx, rejects.csv)", markup=False)
+        console.print(
+            f"Outputs: {run.outputs['scorecard_xlsx'].parent}/ (scorecard.xlsx, scorecard.json, scorecard.csv, rejects.xlsx, rejects.csv)",
+            markup=False,
+        )
         if run.db_path:
             console.print(f"History: {run.db_path} (run {run.run_id})", markup=False)
     for later in run.rescored:
@@ -214,8 +255,19 @@ def _print_scorecard(console: Console, sc, month_note: str, limit: int = TABLE_R
 
     from svcqa.labels import flags_text
 
-    table = Table(title=f"{sc.month} {sc.rubric_name} ({sc.rubric_id}, 满分 {sc.rubric_max:g}; month {month_note})")
-    for name, justify in (("排名", "right"), ("网点", "left"), ("总分", "right"), ("环比", "right"), ("等级", "left"), ("系数", "right"), ("末位连续", "right"), ("标记", "left")):
+    table = Table(
+        title=f"{sc.month} {sc.rubric_name} ({sc.rubric_id}, 满分 {sc.rubric_max:g}; month {month_note})"
+    )
+    for name, justify in (
+        ("排名", "right"),
+        ("网点", "left"),
+        ("总分", "right"),
+        ("环比", "right"),
+        ("等级", "left"),
+        ("系数", "right"),
+        ("末位连续", "right"),
+        ("标记", "left"),
+    ):
         table.add_column(name, justify=justify)
     shown = shown_rows(sc.branches, limit)
     for b in shown:
@@ -235,23 +287,37 @@ def _print_scorecard(console: Console, sc, month_note: str, limit: int = TABLE_R
     console.print(table)
     hidden = len(sc.branches) - sum(b is not None for b in shown)
     if hidden:
-        console.print(f"{hidden} of {len(sc.branches)} branches not shown (… rows); all are in scorecard.xlsx, or print them with --rows 0", markup=False)
+        console.print(
+            f"{hidden} of {len(sc.branches)} branches not shown (… rows); all are in scorecard.xlsx, or print them with --rows 0",
+            markup=False,
+        )
 
 
 def _print_inputs(console: Console, data) -> None:
-    parts = [f"{name} {s.rows} rows: {s.used} used, {s.excluded} excluded, {s.rejected} rejected" for name, s in data.stats.items()]
+    parts = [
+        f"{name} {s.rows} rows: {s.used} used, {s.excluded} excluded, {s.rejected} rejected"
+        for name, s in data.stats.items()
+    ]
     console.print("Inputs: " + "; ".join(parts), markup=False)
 
 
 @app.command()
 @handles_errors
 def check(
-    paths: list[Path] = typer.Argument(..., help="Workbooks, CSV files or folders holding the month's exports."),
-    month: str | None = typer.Option(None, "--month", help="The month, YYYY-MM (default: inferred from ticket dates)."),
-    out: Path | None = typer.Option(None, "--out", help="Folder for rejects.xlsx/csv (default ./svcqa-out/YYYY-MM/)."),
+    paths: list[Path] = typer.Argument(
+        ..., help="Workbooks, CSV files or folders holding the month's exports."
+    ),
+    month: str | None = typer.Option(
+        None, "--month", help="The month, YYYY-MM (default: inferred from ticket dates)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder for rejects.xlsx/csv (default ./svcqa-out/YYYY-MM/)."
+    ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when any row was rejected."),
     fmt: str = typer.Option("table", "--format", help="table or json."),
-    aliases: Path | None = typer.Option(None, "--aliases", help="TOML file with extra sheet/column aliases."),
+    aliases: Path | None = typer.Option(
+        None, "--aliases", help="TOML file with extra sheet/column aliases."
+    ),
 ) -> None:
     """Read the month's exports and report how every row was accounted for, without scoring.
 
@@ -271,21 +337,37 @@ def check(
     else:
         _print_check(stdout_console(), document)
     if strict and document["rows_rejected"]:
-        stderr_console().print(f"svcqa: {document['rows_rejected']} row(s) rejected (--strict)", markup=False)
+        stderr_console().print(
+            f"svcqa: {document['rows_rejected']} row(s) rejected (--strict)", markup=False
+        )
         raise typer.Exit(1)
 
 
 def _print_check(console: Console, document: dict[str, Any]) -> None:
     from rich.table import Table as RichTable
 
-    source = "inferred from ticket dates" if document["month_source"] == "inferred" else "given with --month"
+    source = (
+        "inferred from ticket dates"
+        if document["month_source"] == "inferred"
+        else "given with --month"
+    )
     console.print(f"Month {document['month']} ({source})", markup=False)
     table = RichTable(show_header=True, header_style="bold")
     for header in ("table", "rows", "used", "excluded", "rejected", "top reject reasons"):
-        table.add_column(header, justify="right" if header in ("rows", "used", "excluded", "rejected") else "left")
+        table.add_column(
+            header,
+            justify="right" if header in ("rows", "used", "excluded", "rejected") else "left",
+        )
     for t in document["tables"]:
         reasons = ", ".join(f"{r['code']} x{r['rows']}" for r in t["top_rejects"]) or "-"
-        table.add_row(t["table"], str(t["rows"]), str(t["used"]), str(t["excluded"]), str(t["rejected"]), reasons)
+        table.add_row(
+            t["table"],
+            str(t["rows"]),
+            str(t["used"]),
+            str(t["excluded"]),
+            str(t["rejected"]),
+            reasons,
+        )
     console.print(table)
     for note in document["notes"]:
         console.print(f"note [{note['code']}]: {note['message']}", markup=False)
@@ -298,13 +380,23 @@ def _print_check(console: Console, document: dict[str, Any]) -> None:
 def sample_command(
     month: str = typer.Option(..., "--month", help="The month to generate, YYYY-MM."),
     out: Path = typer.Option(Path("."), "--out", help="Folder to write <month>.xlsx into."),
-    branches: int = typer.Option(40, "--branches", help="Branches in the month (one is newly signed)."),
-    tickets: int = typer.Option(20000, "--tickets", help="Data rows on the tickets sheet (max 1,048,573)."),
-    seed: int = typer.Option(1, "--seed", help="Same seed, month and sizes give the same workbook."),
-    rework_flag: bool = typer.Option(
-        True, "--rework-flag/--no-rework-flag", help="Write the 是否返修 column (omit it to derive reworks from IMEI)."
+    branches: int = typer.Option(
+        40, "--branches", help="Branches in the month (one is newly signed)."
     ),
-    complaint_rate: float = typer.Option(0.03, "--complaint-rate", help="Complaints per ticket, 0.03 = 3 %."),
+    tickets: int = typer.Option(
+        20000, "--tickets", help="Data rows on the tickets sheet (max 1,048,573)."
+    ),
+    seed: int = typer.Option(
+        1, "--seed", help="Same seed, month and sizes give the same workbook."
+    ),
+    rework_flag: bool = typer.Option(
+        True,
+        "--rework-flag/--no-rework-flag",
+        help="Write the 是否返修 column (omit it to derive reworks from IMEI).",
+    ),
+    complaint_rate: float = typer.Option(
+        0.03, "--complaint-rate", help="Complaints per ticket, 0.03 = 3 %."
+    ),
 ) -> None:
     """Write a realistic, deterministic sample month workbook (tickets, complaints, attendance ...).
 
@@ -326,7 +418,9 @@ def sample_command(
         rework_flag=rework_flag,
         complaint_rate=complaint_rate,
     )
-    stdout_console().print(f"wrote {path} ({tickets:,} tickets, {branches} branches, seed {seed})", markup=False)
+    stdout_console().print(
+        f"wrote {path} ({tickets:,} tickets, {branches} branches, seed {seed})", markup=False
+    )
 
 
 # The group's --help is history_command's docstring.
@@ -351,7 +445,10 @@ def _print_records_csv(records: list[dict[str, Any]]) -> None:
     writer.writerow(list(records[0]))
     for record in records:
         writer.writerow(
-            [csv_safe(",".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)) for v in record.values()]
+            [
+                csv_safe(",".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v))
+                for v in record.values()
+            ]
         )
 
 
@@ -359,10 +456,19 @@ def _print_records_csv(records: list[dict[str, Any]]) -> None:
 @handles_errors
 def history_command(
     ctx: typer.Context,
-    branch: str | None = typer.Option(None, "--branch", "-b", help="Show one branch's KPI points per month (name as written in the exports)."),
-    months: int = typer.Option(6, "--months", "-n", help="How many of the latest stored months to show (0 = all)."),
+    branch: str | None = typer.Option(
+        None,
+        "--branch",
+        "-b",
+        help="Show one branch's KPI points per month (name as written in the exports).",
+    ),
+    months: int = typer.Option(
+        6, "--months", "-n", help="How many of the latest stored months to show (0 = all)."
+    ),
     fmt: str = typer.Option("table", "--format", "-f", help="table, json or csv."),
-    db: Path | None = typer.Option(None, "--db", help="History store (default $SVCQA_DB, else ./svcqa.db)."),
+    db: Path | None = typer.Option(
+        None, "--db", help="History store (default $SVCQA_DB, else ./svcqa.db)."
+    ),
 ) -> None:
     """Show the trend across stored months: each branch's total, rank and change month to month.
 
@@ -411,7 +517,9 @@ def _print_grid(grid: Any) -> None:
 def history_runs_command(
     month: str | None = typer.Option(None, "--month", "-m", help="Only this month, YYYY-MM."),
     fmt: str = typer.Option("table", "--format", "-f", help="table, json or csv."),
-    db: Path | None = typer.Option(None, "--db", help="History store (default $SVCQA_DB, else ./svcqa.db)."),
+    db: Path | None = typer.Option(
+        None, "--db", help="History store (default $SVCQA_DB, else ./svcqa.db)."
+    ),
 ) -> None:
     """List every scoring run in the history store, newest first, superseded re-runs included.
 
@@ -440,7 +548,15 @@ def history_runs_command(
         table.add_column(header, justify="right" if header == "run" else "left")
     for r in records:
         inputs = ", ".join(i["name"] for i in r["inputs"]) or "-"
-        table.add_row(r["month"], str(r["run_id"]), r["created_at"], r["rubric_id"], r["status"], r["tool_version"], inputs)
+        table.add_row(
+            r["month"],
+            str(r["run_id"]),
+            r["created_at"],
+            r["rubric_id"],
+            r["status"],
+            r["tool_version"],
+            inputs,
+        )
     stdout_console().print(table)
     if not records:
         stdout_console().print("no runs stored" + (f" for {month}" if month else ""), markup=False)
@@ -489,8 +605,12 @@ def rubric_list_command(
 @rubric_app.command("show")
 @handles_errors
 def rubric_show_command(
-    ref: str = typer.Argument(..., help="Preset id (see `svcqa rubric list`) or path to a rubric .toml file."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table, json, or toml (the source, to copy and edit)."),
+    ref: str = typer.Argument(
+        ..., help="Preset id (see `svcqa rubric list`) or path to a rubric .toml file."
+    ),
+    fmt: str = typer.Option(
+        "table", "--format", "-f", help="table, json, or toml (the source, to copy and edit)."
+    ),
 ) -> None:
     """Show a rubric: its KPIs with thresholds and points, grade bands and fee coefficients.
 
@@ -505,7 +625,9 @@ def rubric_show_command(
     _rubric_format(fmt, ("table", "json", "toml"))
     rubric = load_rubric(ref)
     if fmt == "toml":
-        sys.stdout.write(rubric.source_text if rubric.source_text.endswith("\n") else rubric.source_text + "\n")
+        sys.stdout.write(
+            rubric.source_text if rubric.source_text.endswith("\n") else rubric.source_text + "\n"
+        )
         return
     document = rubric.as_dict()
     if fmt == "json":
@@ -532,8 +654,13 @@ def rubric_show_command(
         if document["contract_review_after"]
         else "no contract review",
         f"grace months for newly signed branches: {document['grace_months']}",
-        f"incentives: {document['incentives']['table']}.{document['incentives']['column']}" if document["incentives"]["enabled"] else "incentives: off",
-    ] + [f"veto {v['id']}: {v['label']} ({v['table']}.{v['column']} ≥ {v['at_least']:g})" for v in document["vetoes"]]
+        f"incentives: {document['incentives']['table']}.{document['incentives']['column']}"
+        if document["incentives"]["enabled"]
+        else "incentives: off",
+    ] + [
+        f"veto {v['id']}: {v['label']} ({v['table']}.{v['column']} ≥ {v['at_least']:g})"
+        for v in document["vetoes"]
+    ]
     for line in rules:
         console.print(line, markup=False)
 
@@ -567,12 +694,27 @@ def rubric_check_command(
 @app.command("report")
 @handles_errors
 def report_command(
-    branch: str | None = typer.Option(None, "--branch", "-b", help="The branch to report on (name as written in the exports; spaces and full-width forms are ignored)."),
-    all_branches: bool = typer.Option(False, "--all", help="Write a report for every branch of the month, plus index.html."),
-    month: str | None = typer.Option(None, "--month", "-m", help="Stored month YYYY-MM (default: the latest stored month)."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default ./svcqa-out/YYYY-MM/reports/)."),
-    formats: str = typer.Option("html,xlsx", "--format", "-f", help="Report files to write: html, xlsx or html,xlsx."),
-    db: Path | None = typer.Option(None, "--db", help="History store (default $SVCQA_DB, else ./svcqa.db)."),
+    branch: str | None = typer.Option(
+        None,
+        "--branch",
+        "-b",
+        help="The branch to report on (name as written in the exports; spaces and full-width forms are ignored).",
+    ),
+    all_branches: bool = typer.Option(
+        False, "--all", help="Write a report for every branch of the month, plus index.html."
+    ),
+    month: str | None = typer.Option(
+        None, "--month", "-m", help="Stored month YYYY-MM (default: the latest stored month)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output folder (default ./svcqa-out/YYYY-MM/reports/)."
+    ),
+    formats: str = typer.Option(
+        "html,xlsx", "--format", "-f", help="Report files to write: html, xlsx or html,xlsx."
+    ),
+    db: Path | None = typer.Option(
+        None, "--db", help="History store (default $SVCQA_DB, else ./svcqa.db)."
+    ),
     lang: str = typer.Option("zh", "--lang", help="Language of the report's labels: zh or en."),
 ) -> None:
     """Write per-branch reports (HTML and XLSX) for a month stored in the history store.
@@ -596,8 +738,13 @@ def report_command(
     chosen = parse_formats(formats)
     err = stderr_console()
     with Progress(
-        TextColumn("reports"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=not (all_branches and sys.stderr.isatty()),
+        TextColumn("reports"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not (all_branches and sys.stderr.isatty()),
     ) as bar:
         task = bar.add_task("reports", total=None)
 
@@ -605,11 +752,20 @@ def report_command(
             bar.update(task, completed=done, total=total)
 
         run = reports_from_store(
-            db, month=Month.parse(month) if month else None, branch=branch, out_dir=out, formats=chosen, lang=lang, progress=progress
+            db,
+            month=Month.parse(month) if month else None,
+            branch=branch,
+            out_dir=out,
+            formats=chosen,
+            lang=lang,
+            progress=progress,
         )
     console = stdout_console()
     if all_branches:
-        console.print(f"{run.month}: {len(run.branches)} branch reports ({', '.join(chosen)}) in {run.out_dir}/ (index.html)", markup=False)
+        console.print(
+            f"{run.month}: {len(run.branches)} branch reports ({', '.join(chosen)}) in {run.out_dir}/ (index.html)",
+            markup=False,
+        )
     else:
         for path in run.paths:
             console.print(str(path), markup=False)
@@ -624,12 +780,32 @@ app.add_typer(rectify_app, name="rectify")
 @handles_errors
 def rectify_command(
     ctx: typer.Context,
-    month: str | None = typer.Option(None, "--month", "-m", help="Stored month YYYY-MM (default: the latest stored month)."),
-    branch: str | None = typer.Option(None, "--branch", "-b", help="Write the form of this branch only (name as written in the exports)."),
-    all_required: bool = typer.Option(False, "--all-required", help="Write a form for every branch that must rectify (the default)."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default ./svcqa-out/YYYY-MM/rectify/)."),
-    formats: str = typer.Option("xlsx,html,docx", "--format", "-f", help="Form files to write: xlsx, html, docx, comma separated."),
-    db: Path | None = typer.Option(None, "--db", help="History store (default $SVCQA_DB, else ./svcqa.db)."),
+    month: str | None = typer.Option(
+        None, "--month", "-m", help="Stored month YYYY-MM (default: the latest stored month)."
+    ),
+    branch: str | None = typer.Option(
+        None,
+        "--branch",
+        "-b",
+        help="Write the form of this branch only (name as written in the exports).",
+    ),
+    all_required: bool = typer.Option(
+        False,
+        "--all-required",
+        help="Write a form for every branch that must rectify (the default).",
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output folder (default ./svcqa-out/YYYY-MM/rectify/)."
+    ),
+    formats: str = typer.Option(
+        "xlsx,html,docx",
+        "--format",
+        "-f",
+        help="Form files to write: xlsx, html, docx, comma separated.",
+    ),
+    db: Path | None = typer.Option(
+        None, "--db", help="History store (default $SVCQA_DB, else ./svcqa.db)."
+    ),
     lang: str = typer.Option("zh", "--lang", help="Language of the form's labels: zh or en."),
 ) -> None:
     """Write rectification report forms (整改报告) for the branches that must rectify, pre-filled.
@@ -652,12 +828,24 @@ def rectify_command(
         raise UsageError("give either --branch NAME or --all-required, not both")
     if lang not in ("zh", "en"):
         raise UsageError(f"--lang must be zh or en, not {lang!r}")
-    run = issue_forms(db, month=Month.parse(month) if month else None, branch=branch, out_dir=out, formats=parse_form_formats(formats), lang=lang)
+    run = issue_forms(
+        db,
+        month=Month.parse(month) if month else None,
+        branch=branch,
+        out_dir=out,
+        formats=parse_form_formats(formats),
+        lang=lang,
+    )
     console = stdout_console()
     if not run.forms:
-        console.print(f"{run.month}: no branch must rectify (none ranked last or graded failing); no forms written", markup=False)
+        console.print(
+            f"{run.month}: no branch must rectify (none ranked last or graded failing); no forms written",
+            markup=False,
+        )
         return
-    console.print(f"{run.month}: {len(run.forms)} rectification form(s) in {run.out_dir}/", markup=False)
+    console.print(
+        f"{run.month}: {len(run.forms)} rectification form(s) in {run.out_dir}/", markup=False
+    )
     for form in run.forms:
         console.print(f"  {form.branch}: {form.reason_text}", markup=False)
         for path in form.paths:
@@ -667,8 +855,14 @@ def rectify_command(
 @rectify_app.command("collect")
 @handles_errors
 def rectify_collect_command(
-    paths: list[Path] = typer.Argument(..., help="Filled-in form workbooks (.xlsx) as the branches sent them back."),
-    db: Path | None = typer.Option(None, "--db", help="History store the forms were issued from (default $SVCQA_DB, else ./svcqa.db)."),
+    paths: list[Path] = typer.Argument(
+        ..., help="Filled-in form workbooks (.xlsx) as the branches sent them back."
+    ),
+    db: Path | None = typer.Option(
+        None,
+        "--db",
+        help="History store the forms were issued from (default $SVCQA_DB, else ./svcqa.db).",
+    ),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
 ) -> None:
     """Read filled-in forms back, check them, and record their measures in the history store.
@@ -690,17 +884,31 @@ def rectify_collect_command(
         print_json(
             {
                 "checked": run.checked,
-                "recorded": [{"branch_key": f.branch_key, "month": f.month, "source_file": f.source_file, "measures": len(f.measures)} for f in run.recorded],
+                "recorded": [
+                    {
+                        "branch_key": f.branch_key,
+                        "month": f.month,
+                        "source_file": f.source_file,
+                        "measures": len(f.measures),
+                    }
+                    for f in run.recorded
+                ],
                 "problems": [p.as_dict() for p in run.problems],
             }
         )
     else:
         console = stdout_console()
         for form in run.recorded:
-            console.print(f"recorded {form.month} {form.branch_key}: {len(form.measures)} measure(s) from {form.source_file}", markup=False)
+            console.print(
+                f"recorded {form.month} {form.branch_key}: {len(form.measures)} measure(s) from {form.source_file}",
+                markup=False,
+            )
         for problem in run.problems:
             sys.stderr.write(f"svcqa: {problem.message}\n")
-        console.print(f"{len(run.recorded)} of {run.checked} form(s) recorded; {len(run.problems)} problem(s)", markup=False)
+        console.print(
+            f"{len(run.recorded)} of {run.checked} form(s) recorded; {len(run.problems)} problem(s)",
+            markup=False,
+        )
     if not run.ok:
         raise typer.Exit(1)
 
@@ -708,8 +916,12 @@ def rectify_collect_command(
 @rectify_app.command("status")
 @handles_errors
 def rectify_status_command(
-    month: str | None = typer.Option(None, "--month", "-m", help="Only forms of this month, YYYY-MM (default: every month)."),
-    db: Path | None = typer.Option(None, "--db", help="History store (default $SVCQA_DB, else ./svcqa.db)."),
+    month: str | None = typer.Option(
+        None, "--month", "-m", help="Only forms of this month, YYYY-MM (default: every month)."
+    ),
+    db: Path | None = typer.Option(
+        None, "--db", help="History store (default $SVCQA_DB, else ./svcqa.db)."
+    ),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
 ) -> None:
     """Show which forms were issued, which came back, and which measures are past their deadline.
@@ -729,18 +941,34 @@ def rectify_status_command(
         return
     console = stdout_console()
     if not records:
-        console.print("no rectification forms issued" + (f" for {month}" if month else ""), markup=False)
+        console.print(
+            "no rectification forms issued" + (f" for {month}" if month else ""), markup=False
+        )
         return
     table = RichTable(title="rectification forms", show_header=True, header_style="bold")
     for header in ("month", "branch", "why", "issued", "due", "returned", "measures", "overdue"):
         table.add_column(header, justify="right" if header in ("measures", "overdue") else "left")
     for r in records:
-        back = r["collected_at"][:10] if r["returned"] else ("OVERDUE" if r["form_overdue"] else "no")
-        table.add_row(r["month"], r["branch"], r["reason_text"], r["issued_at"][:10], r["due_date"], back, str(r["measures"]), str(len(r["overdue_measures"])))
+        back = (
+            r["collected_at"][:10] if r["returned"] else ("OVERDUE" if r["form_overdue"] else "no")
+        )
+        table.add_row(
+            r["month"],
+            r["branch"],
+            r["reason_text"],
+            r["issued_at"][:10],
+            r["due_date"],
+            back,
+            str(r["measures"]),
+            str(len(r["overdue_measures"])),
+        )
     console.print(table)
     for r in records:
         for m in r["overdue_measures"]:
-            console.print(f"overdue: {r['month']} {r['branch']} row {m['row']} ({m['kpi_id'] or '-'}): {m['measure']} — {m['owner']}, due {m['deadline']}", markup=False)
+            console.print(
+                f"overdue: {r['month']} {r['branch']} row {m['row']} ({m['kpi_id'] or '-'}): {m['measure']} — {m['owner']}, due {m['deadline']}",
+                markup=False,
+            )
 
 
 def main() -> None:

@@ -31,7 +31,11 @@ def flag_label(flag: str, lang: str = "zh") -> str:
 
 
 def flags_text(flags: list[str], lang: str = "zh") -> str:
-    return "、".join(flag_label(f, lang) for f in flags) if lang == "zh" else ", ".join(flag_label(f, lang) for f in flags)
+    return (
+        "、".join(flag_label(f, lang) for f in flags)
+        if lang == "zh"
+        else ", ".join(flag_label(f, lang) for f in flags)
+    )
 
 
 def labels_in(sets: Mapping[str, Mapping[str, str]], lang: str) -> Mapping[str, str]:

@@ -123,7 +123,12 @@ class TableStats:
             raise AssertionError(f"row accounting does not add up: {self}")
 
     def as_dict(self) -> dict[str, int]:
-        return {"rows": self.rows, "used": self.used, "excluded": self.excluded, "rejected": self.rejected}
+        return {
+            "rows": self.rows,
+            "used": self.used,
+            "excluded": self.excluded,
+            "rejected": self.rejected,
+        }
 
 
 @dataclass(frozen=True)

@@ -90,10 +90,14 @@ def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}. Check the folder exists and is writable.") from exc
+        raise OutputError(
+            f"cannot write {target}: {exc.strerror or exc}. Check the folder exists and is writable."
+        ) from exc
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, mode, encoding=encoding, newline="" if "b" not in mode else None) as handle:
+        with os.fdopen(
+            fd, mode, encoding=encoding, newline="" if "b" not in mode else None
+        ) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -117,10 +121,14 @@ def atomic_target(path: str | Path) -> Iterator[Path]:
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent
+        )
         os.close(fd)
     except OSError as exc:
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}. Check the folder exists and is writable.") from exc
+        raise OutputError(
+            f"cannot write {target}: {exc.strerror or exc}. Check the folder exists and is writable."
+        ) from exc
     tmp = Path(tmp_name)
     try:
         yield tmp
@@ -155,7 +163,14 @@ def csv_safe(value: object) -> object:
 
 
 _UNSAFE_NAME = re.compile(r"[^\w\-. ()]+", re.UNICODE)
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 
 
 def safe_filename(name: str, max_length: int = 60) -> str:

@@ -38,8 +38,12 @@ class ScoreRun:
     outputs: dict[str, Path]
     db_path: Path | None = None
     run_id: int | None = None
-    rescored: list[Month] = field(default_factory=list)  # later months re-scored from their stored inputs
-    stale: list[Month] = field(default_factory=list)  # later months whose inputs are gone: re-score by hand
+    rescored: list[Month] = field(
+        default_factory=list
+    )  # later months re-scored from their stored inputs
+    stale: list[Month] = field(
+        default_factory=list
+    )  # later months whose inputs are gone: re-score by hand
 
 
 def default_out_dir(month: Month, base: Path | None = None) -> Path:
@@ -79,11 +83,21 @@ def _load_rubric(rubric: object):
     return rubric if isinstance(rubric, Rubric) else load_rubric(rubric)  # type: ignore[arg-type]
 
 
-def ingest_for_rubric(paths: Sequence[str | Path], rubric, *, month: Month | None = None, aliases_file: Path | None = None, limits=None, ahead=None) -> MonthData:
+def ingest_for_rubric(
+    paths: Sequence[str | Path],
+    rubric,
+    *,
+    month: Month | None = None,
+    aliases_file: Path | None = None,
+    limits=None,
+    ahead=None,
+) -> MonthData:
     """Read the inputs with the columns and aliases the rubric asks for (``ahead``: see ``ingest``)."""
     from svcqa.ingest import ingest, load_alias_file
 
-    aliases: dict[str, dict[str, list[str]]] = {t: {c: list(a) for c, a in cols.items()} for t, cols in rubric.aliases.items()}
+    aliases: dict[str, dict[str, list[str]]] = {
+        t: {c: list(a) for c, a in cols.items()} for t, cols in rubric.aliases.items()
+    }
     if aliases_file is not None:
         for table, columns in load_alias_file(aliases_file).items():
             for column, names in columns.items():
@@ -140,8 +154,19 @@ def run_score(
             from svcqa.rubric import DEFAULT_RUBRIC
 
             rubric_obj = _load_rubric(rubric or DEFAULT_RUBRIC)
-            early_context = _context_ahead(background, ahead, db, month, rubric_obj, lock_timeout) if use_history else None
-            data = ingest_for_rubric(paths, rubric_obj, month=month, aliases_file=aliases_file, limits=limits, ahead=ahead)
+            early_context = (
+                _context_ahead(background, ahead, db, month, rubric_obj, lock_timeout)
+                if use_history
+                else None
+            )
+            data = ingest_for_rubric(
+                paths,
+                rubric_obj,
+                month=month,
+                aliases_file=aliases_file,
+                limits=limits,
+                ahead=ahead,
+            )
         from svcqa.scoring import score_month
 
         target = out_dir or default_out_dir(data.month)
@@ -159,7 +184,12 @@ def run_score(
         scorecard = score_month(data, rubric_obj, context, now=now)
         if store is None:
             step("writing outputs")
-            run = ScoreRun(scorecard, data, write_outputs(scorecard, data, target, lock_timeout=lock_timeout), db_path=db_path)
+            run = ScoreRun(
+                scorecard,
+                data,
+                write_outputs(scorecard, data, target, lock_timeout=lock_timeout),
+                db_path=db_path,
+            )
         else:
             from svcqa.history.store import encode_tickets
 
@@ -171,7 +201,9 @@ def run_score(
             # store untouched.
             step("writing outputs and saving history")
             chunks = background.submit(encode_tickets, data)
-            written = background.submit(write_outputs, scorecard, data, target, lock_timeout=lock_timeout)
+            written = background.submit(
+                write_outputs, scorecard, data, target, lock_timeout=lock_timeout
+            )
             run_id = store.save(
                 scorecard,
                 data,
@@ -183,7 +215,9 @@ def run_score(
             )
             run = ScoreRun(scorecard, data, written.result(), db_path=db_path, run_id=run_id)
             if rescore_stale:
-                run.rescored, run.stale = _rescore_later_months(store, data.month, now=now, limits=limits, step=step)
+                run.rescored, run.stale = _rescore_later_months(
+                    store, data.month, now=now, limits=limits, step=step
+                )
     finally:
         background.shutdown(wait=True, cancel_futures=True)
         if store is not None:
@@ -198,7 +232,12 @@ def run_score(
 
 
 def _context_ahead(
-    pool: ThreadPoolExecutor, ahead: ReadAhead, db: str | Path | None, month: Month | None, rubric, lock_timeout: float
+    pool: ThreadPoolExecutor,
+    ahead: ReadAhead,
+    db: str | Path | None,
+    month: Month | None,
+    rubric,
+    lock_timeout: float,
 ) -> Future | None:
     """With the month given and a store on disk, load the month's history context on ``pool``
     while the month is ingested: with stored months of a million tickets, the 90 days of device
@@ -233,7 +272,9 @@ def _taken_context(early: Future | None) -> HistoryContext | None:
         return None
 
 
-def write_outputs(scorecard: Scorecard, data: MonthData, out_dir: Path, *, lock_timeout: float = 60.0) -> dict[str, Path]:
+def write_outputs(
+    scorecard: Scorecard, data: MonthData, out_dir: Path, *, lock_timeout: float = 60.0
+) -> dict[str, Path]:
     """Write every output of a scored month under a folder lock (waiting up to ``lock_timeout``
     seconds for another run to finish with the folder), replacing the previous ones together:
     a failure leaves the previous set as it was."""
@@ -248,8 +289,12 @@ def write_outputs(scorecard: Scorecard, data: MonthData, out_dir: Path, *, lock_
     with locked_folder(out_dir, lock_timeout), replaced_together():
         rejects_paths = write_rejects(data, out_dir)
         outputs = {
-            "scorecard_xlsx": write_scorecard_xlsx(scorecard, out_dir / "scorecard.xlsx", rejects=data.rejects),
-            "scorecard_json": write_scorecard_json(scorecard, out_dir / "scorecard.json", month_source=data.month_source),
+            "scorecard_xlsx": write_scorecard_xlsx(
+                scorecard, out_dir / "scorecard.xlsx", rejects=data.rejects
+            ),
+            "scorecard_json": write_scorecard_json(
+                scorecard, out_dir / "scorecard.json", month_source=data.month_source
+            ),
             "scorecard_csv": write_scorecard_csv(scorecard, out_dir / "scorecard.csv"),
         }
     for path in rejects_paths:
@@ -257,7 +302,9 @@ def write_outputs(scorecard: Scorecard, data: MonthData, out_dir: Path, *, lock_
     return outputs
 
 
-def _rescore_later_months(store, month: Month, *, now: datetime, limits, step) -> tuple[list[Month], list[Month]]:
+def _rescore_later_months(
+    store, month: Month, *, now: datetime, limits, step
+) -> tuple[list[Month], list[Month]]:
     """Re-score later stored months that depend on ``month``, from their recorded inputs.
 
     A month is re-scored only when every input file it was scored from still exists with the
@@ -273,7 +320,9 @@ def _rescore_later_months(store, month: Month, *, now: datetime, limits, step) -
         info = store.run_info(later)
         inputs = info.get("inputs", [])
         paths = [Path(item["path"]) for item in inputs]
-        if not paths or not all(p.is_file() and file_sha256(p) == item["sha256"] for p, item in zip(paths, inputs)):
+        if not paths or not all(
+            p.is_file() and file_sha256(p) == item["sha256"] for p, item in zip(paths, inputs)
+        ):
             stale.append(later)
             continue
         step(f"re-scoring {later}")

@@ -316,7 +316,13 @@ def target_text(value: float | None, unit: str, lang: str = "zh") -> str:
     return DASH if value is None else metric(value, unit) + unit_suffix(unit, report_labels(lang))
 
 
-def kpi_improved(curve: Mapping[str, Any], before: float | None, after: float | None, points_before: float | None = None, points_after: float | None = None) -> bool | None:
+def kpi_improved(
+    curve: Mapping[str, Any],
+    before: float | None,
+    after: float | None,
+    points_before: float | None = None,
+    points_after: float | None = None,
+) -> bool | None:
     """Did the KPI improve? Direction-aware: a lower-is-better KPI improves when its value drops.
 
     Curves with no direction (only the points tell) compare points. None when a value is missing
@@ -352,21 +358,58 @@ def follow_ups(
         old, new = then.get(kpi_id), current.get(kpi_id)
         kpi = new or old
         unit = kpi.unit if kpi else ""
-        prev_value = None if old is None or old.no_data or is_missing(old.value) else float(old.value)
+        prev_value = (
+            None if old is None or old.no_data or is_missing(old.value) else float(old.value)
+        )
         value = None if new is None or new.no_data or is_missing(new.value) else float(new.value)
         target = None if is_missing(r.target) else float(r.target)
-        improved = kpi_improved(kpi.curve, prev_value, value, old.points if old else None, new.points if new else None) if kpi else None
-        same = prev_value is not None and value is not None and round(prev_value, 9) == round(value, 9)
-        state = "no_data" if improved is None and not same else "same" if same else "improved" if improved else "worse"
+        improved = (
+            kpi_improved(
+                kpi.curve,
+                prev_value,
+                value,
+                old.points if old else None,
+                new.points if new else None,
+            )
+            if kpi
+            else None
+        )
+        same = (
+            prev_value is not None and value is not None and round(prev_value, 9) == round(value, 9)
+        )
+        state = (
+            "no_data"
+            if improved is None and not same
+            else "same"
+            if same
+            else "improved"
+            if improved
+            else "worse"
+        )
         reached = _reached(kpi.curve, value, target) if kpi else None
         text = t[state] + (f" · {t['reached']}" if reached else "")
         out.append(
             FollowUp(
-                month=str(r.month), row=int(r.row), kpi_id=kpi_id, label=kpi.label if kpi else DASH, problem=str(r.problem), measure=str(r.measure),
-                owner=str(r.owner), deadline=str(r.deadline), target=target, target_text=target_text(target, unit, lang),
-                prev_value=prev_value, prev_text=target_text(prev_value, unit, lang) if prev_value is not None else t["no_data"],
-                value=value, value_text=target_text(value, unit, lang) if value is not None else t["no_data"],
-                improved=None if state in ("no_data", "same") else improved, moved=state, moved_text=text, reached=reached,
+                month=str(r.month),
+                row=int(r.row),
+                kpi_id=kpi_id,
+                label=kpi.label if kpi else DASH,
+                problem=str(r.problem),
+                measure=str(r.measure),
+                owner=str(r.owner),
+                deadline=str(r.deadline),
+                target=target,
+                target_text=target_text(target, unit, lang),
+                prev_value=prev_value,
+                prev_text=target_text(prev_value, unit, lang)
+                if prev_value is not None
+                else t["no_data"],
+                value=value,
+                value_text=target_text(value, unit, lang) if value is not None else t["no_data"],
+                improved=None if state in ("no_data", "same") else improved,
+                moved=state,
+                moved_text=text,
+                reached=reached,
             )
         )
     return tuple(out)
@@ -377,7 +420,9 @@ def rectification_reasons(branch: BranchResult) -> tuple[str, ...]:
     return tuple(f for f in REASON_FLAGS if f in branch.flags)
 
 
-def reason_text(reasons: Sequence[str], grade: str | None, lang: str = "zh", *, failing: bool = False) -> str:
+def reason_text(
+    reasons: Sequence[str], grade: str | None, lang: str = "zh", *, failing: bool = False
+) -> str:
     """Why the form is required, in words: 末位 / 等级“不合格” / 协议清算评估 (as the report's callouts).
 
     ``failing``: the grade is one the rubric requires rectification for, so a branch both last
@@ -386,7 +431,9 @@ def reason_text(reasons: Sequence[str], grade: str | None, lang: str = "zh", *, 
     for r in reasons:
         if r == "rectification_required":
             if failing or "last_place" not in reasons:
-                parts.append(f"等级“{grade or DASH}”" if lang == "zh" else f"graded {grade or DASH}")
+                parts.append(
+                    f"等级“{grade or DASH}”" if lang == "zh" else f"graded {grade or DASH}"
+                )
         elif r == "requested":
             parts.append(LABELS[lang]["requested"])
         else:
@@ -420,7 +467,13 @@ def build_form(
     branch = context.by_key[branch_key]
     month = scorecard.month
     form_groups = tuple(
-        FormGroup(g.name, g.rows, round(sum(r.points for r in g.rows), 2), sum(r.max for r in g.rows), round(sum(r.lost for r in g.rows), 2))
+        FormGroup(
+            g.name,
+            g.rows,
+            round(sum(r.points for r in g.rows), 2),
+            sum(r.max for r in g.rows),
+            round(sum(r.lost for r in g.rows), 2),
+        )
         for g in view.kpi_groups
     )
     before = previous.branch(branch_key) if previous is not None else None
@@ -434,7 +487,11 @@ def build_form(
         for k in view.kpis:
             old = then.get(k.id)
             if old is not None and round(k.points - old.points, 2) < 0:
-                old_text = t["no_data"] if old.no_data or is_missing(old.value) else target_text(float(old.value), old.unit, lang)
+                old_text = (
+                    t["no_data"]
+                    if old.no_data or is_missing(old.value)
+                    else target_text(float(old.value), old.unit, lang)
+                )
                 drops.append(Drop(k.label, old_text, k.value_text, round(old.points, 2), k.points))
         drops.sort(key=lambda d: d.delta)
     kpis = {k.id: k for k in branch.kpis}
@@ -442,8 +499,12 @@ def build_form(
     for i, row in enumerate(losing, start=1):
         kpi = kpis[row.id]
         target = kpi_target(kpi)
-        problem = t["problem_text"].format(label=row.label, value=row.value_text, full=row.full_text, lost=f"{row.lost:.2f}")
-        plan.append(PlanRow(i, row.id, problem, target, kpi.unit, target_text(target, kpi.unit, lang)))
+        problem = t["problem_text"].format(
+            label=row.label, value=row.value_text, full=row.full_text, lost=f"{row.lost:.2f}"
+        )
+        plan.append(
+            PlanRow(i, row.id, problem, target, kpi.unit, target_text(target, kpi.unit, lang))
+        )
     for j in range(EXTRA_PLAN_ROWS):
         plan.append(PlanRow(len(losing) + j + 1, "", "", None, "", ""))
     reasons = rectification_reasons(branch) or ("requested",)
@@ -457,7 +518,9 @@ def build_form(
         month=month,
         reasons=reasons,
         reason_text=why,
-        subtitle=t["subtitle"].format(name=view.rubric_name, id=view.rubric_id, reasons=why, due=due_text),
+        subtitle=t["subtitle"].format(
+            name=view.rubric_name, id=view.rubric_id, reasons=why, due=due_text
+        ),
         due_date=due,
         due_text=due_text,
         streak=branch.last_place_streak,
@@ -546,7 +609,9 @@ def issue_forms(
     form_labels(lang)
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
-        raise UsageError(f"form formats must be some of {', '.join(FORMATS)}, not {', '.join(bad) or 'nothing'}")
+        raise UsageError(
+            f"form formats must be some of {', '.join(FORMATS)}, not {', '.join(bad) or 'nothing'}"
+        )
     now = now or datetime.now().replace(microsecond=0)
     with HistoryStore(resolve_db_path(db), create=False) as store:
         stored = load_stored_month(store, month)
@@ -555,11 +620,15 @@ def issue_forms(
         if branch is not None:
             key = find_branch(store, branch)
             if scorecard.branch(key) is None:
-                raise NotFound(f"branch {branch!r} has no result in {month}; stored months: {', '.join(map(str, stored.months))}")
+                raise NotFound(
+                    f"branch {branch!r} has no result in {month}; stored months: {', '.join(map(str, stored.months))}"
+                )
             keys = [key]
         else:
             keys = [b.branch_key for b in scorecard.branches if rectification_reasons(b)]
-        target = Path(out_dir) if out_dir is not None else Path("svcqa-out") / str(month) / "rectify"
+        target = (
+            Path(out_dir) if out_dir is not None else Path("svcqa-out") / str(month) / "rectify"
+        )
         if not keys:
             return IssueRun(month=month, out_dir=target, forms=[])
         context = ReportContext(scorecard, trend=stored.trend, previous=stored.previous, lang=lang)
@@ -570,8 +639,13 @@ def issue_forms(
         records: list[Any] = []
         for key in keys:
             form = build_form(
-                scorecard, key, context=context, previous=stored.previous,
-                previous_measures=earlier[earlier["branch_key"] == key], failing_grades=failing, now=now,
+                scorecard,
+                key,
+                context=context,
+                previous=stored.previous,
+                previous_measures=earlier[earlier["branch_key"] == key],
+                failing_grades=failing,
+                now=now,
             )
             form = replace(form, form_id=form_id(key, month, now))
             stem = f"{stems[key]}-rectify"
@@ -586,14 +660,31 @@ def issue_forms(
                 paths.append(write_form_docx(form, target / f"{stem}.docx", now=now))
             records.append(
                 forms_db.IssuedForm(
-                    form_id=form.form_id, branch_key=key, branch=form.view.branch, month=str(month), issued_at=now.isoformat(),
-                    rubric_id=scorecard.rubric_id, form_version=FORM_VERSION, reasons=list(form.reasons), due_date=form.due_date.isoformat(),
+                    form_id=form.form_id,
+                    branch_key=key,
+                    branch=form.view.branch,
+                    month=str(month),
+                    issued_at=now.isoformat(),
+                    rubric_id=scorecard.rubric_id,
+                    form_version=FORM_VERSION,
+                    reasons=list(form.reasons),
+                    due_date=form.due_date.isoformat(),
                     files=[{"path": str(p), "sha256": file_sha256(p)} for p in paths],
-                    layout=layout.as_dict() if layout else {}, locked_cells=layout.locked if layout else {},
+                    layout=layout.as_dict() if layout else {},
+                    locked_cells=layout.locked if layout else {},
                     locked_sha256=layout.locked_sha256 if layout else "",
                 )
             )
-            issued.append(IssuedBranch(form.view.branch, key, form.reasons, form.reason_text, form.form_id, tuple(paths)))
+            issued.append(
+                IssuedBranch(
+                    form.view.branch,
+                    key,
+                    form.reasons,
+                    form.reason_text,
+                    form.form_id,
+                    tuple(paths),
+                )
+            )
         forms_db.record_issued(store, records)
     return IssueRun(month=month, out_dir=target, forms=issued)
 
@@ -603,7 +694,9 @@ def issue_forms(
 # ---------------------------------------------------------------------------------------------
 
 
-def form_status(db: Path | None, *, month: Month | None = None, today: date | None = None) -> list[dict[str, Any]]:
+def form_status(
+    db: Path | None, *, month: Month | None = None, today: date | None = None
+) -> list[dict[str, Any]]:
     """Per issued form (latest issue per branch and month): returned or not, measures, overdue ones.
 
     A form not back after its due date is overdue; a measure is overdue when its deadline is
@@ -622,24 +715,43 @@ def form_status(db: Path | None, *, month: Month | None = None, today: date | No
         returned = back.get((f.month, f.branch_key))
         rows = frame[(frame["month"] == f.month) & (frame["branch_key"] == f.branch_key)]
         overdue = [
-            {"row": int(r.row), "kpi_id": r.kpi_id, "problem": r.problem, "measure": r.measure, "owner": r.owner, "deadline": r.deadline}
+            {
+                "row": int(r.row),
+                "kpi_id": r.kpi_id,
+                "problem": r.problem,
+                "measure": r.measure,
+                "owner": r.owner,
+                "deadline": r.deadline,
+            }
             for r in rows.itertuples(index=False)
             if r.deadline and date.fromisoformat(r.deadline) < today
         ]
         records.append(
             {
-                "month": f.month, "branch": f.branch, "branch_key": f.branch_key, "reasons": f.reasons,
-                "reason_text": flags_text(f.reasons, "zh") if f.reasons != ["requested"] else LABELS["zh"]["requested"], "issued_at": f.issued_at,
-                "due_date": f.due_date, "files": [x["path"] for x in f.files], "returned": returned is not None,
-                "collected_at": returned["collected_at"] if returned else None, "source_file": returned["source_file"] if returned else None,
+                "month": f.month,
+                "branch": f.branch,
+                "branch_key": f.branch_key,
+                "reasons": f.reasons,
+                "reason_text": flags_text(f.reasons, "zh")
+                if f.reasons != ["requested"]
+                else LABELS["zh"]["requested"],
+                "issued_at": f.issued_at,
+                "due_date": f.due_date,
+                "files": [x["path"] for x in f.files],
+                "returned": returned is not None,
+                "collected_at": returned["collected_at"] if returned else None,
+                "source_file": returned["source_file"] if returned else None,
                 "form_overdue": returned is None and date.fromisoformat(f.due_date) < today,
-                "measures": len(rows), "overdue_measures": overdue,
+                "measures": len(rows),
+                "overdue_measures": overdue,
             }
         )
     return records
 
 
-def report_follow_ups(store: Any, stored: Any, keys: Sequence[str] | None, *, lang: str = "zh") -> dict[str, tuple[FollowUp, ...]]:
+def report_follow_ups(
+    store: Any, stored: Any, keys: Sequence[str] | None, *, lang: str = "zh"
+) -> dict[str, tuple[FollowUp, ...]]:
     """branch_key -> last period's collected measures beside the KPI's value then and now, for the
     branch reports of ``stored`` (a ``StoredMonth``); empty when nothing was collected."""
     from svcqa.history import rectify as forms_db

@@ -80,13 +80,27 @@ class _Problems:
         self.name = name
         self.items: list[Finding] = []
 
-    def add(self, code: str, reason: str, *, sheet: str = "", cell: str = "", value: Any = None) -> None:
+    def add(
+        self, code: str, reason: str, *, sheet: str = "", cell: str = "", value: Any = None
+    ) -> None:
         from openpyxl.utils.cell import coordinate_from_string
 
-        where = f"file {self.name}" + (f", sheet {sheet!r}" if sheet else "") + (f", cell {cell}" if cell else "")
+        where = (
+            f"file {self.name}"
+            + (f", sheet {sheet!r}" if sheet else "")
+            + (f", cell {cell}" if cell else "")
+        )
         column, row = coordinate_from_string(cell) if cell else ("", None)
         self.items.append(
-            Finding(code=code, message=f"{where}: {reason}", file=self.name, sheet=sheet, row=row, column=column, value="" if value is None else str(value))
+            Finding(
+                code=code,
+                message=f"{where}: {reason}",
+                file=self.name,
+                sheet=sheet,
+                row=row,
+                column=column,
+                value="" if value is None else str(value),
+            )
         )
 
 
@@ -121,21 +135,35 @@ def check_form(store: Any, path: Path, *, now: datetime) -> tuple[list[Finding],
             sheet=META_SHEET,
         )
         return problems.items, None
-    if (filled.meta.get("branch_key"), filled.meta.get("month")) != (issued.branch_key, issued.month) or not issued.layout:
-        problems.add("bad-metadata", f"the form's metadata does not match the issued form {issued.form_id} ({issued.branch}, {issued.month}); use the file as issued", sheet=META_SHEET)
+    if (filled.meta.get("branch_key"), filled.meta.get("month")) != (
+        issued.branch_key,
+        issued.month,
+    ) or not issued.layout:
+        problems.add(
+            "bad-metadata",
+            f"the form's metadata does not match the issued form {issued.form_id} ({issued.branch}, {issued.month}); use the file as issued",
+            sheet=META_SHEET,
+        )
         return problems.items, None
     layout = issued.layout
     sheet = layout["sheet"]
     if sheet not in filled.cells:
-        problems.add("missing-sheet", f"the sheet {sheet!r} is missing (found {', '.join(s for s in filled.sheets if s != META_SHEET)}); use the file as issued")
+        problems.add(
+            "missing-sheet",
+            f"the sheet {sheet!r} is missing (found {', '.join(s for s in filled.sheets if s != META_SHEET)}); use the file as issued",
+        )
         return problems.items, None
     cells = filled.cells[sheet]
     rows = layout["rows"]
-    inputs = set(layout["inputs"].values()) | {r[name] for r in rows for name in ("measure", "owner", "deadline", "target")}
+    inputs = set(layout["inputs"].values()) | {
+        r[name] for r in rows for name in ("measure", "owner", "deadline", "target")
+    }
     inputs |= {r["problem"] for r in rows if not r["seeded"]}
     edited = [
-        ref for ref in sorted(set(issued.locked_cells) | set(cells), key=_cell_order)
-        if ref not in inputs and normalise(cells.get(ref)) != normalise(issued.locked_cells.get(ref))
+        ref
+        for ref in sorted(set(issued.locked_cells) | set(cells), key=_cell_order)
+        if ref not in inputs
+        and normalise(cells.get(ref)) != normalise(issued.locked_cells.get(ref))
     ]
     for ref in edited[:MAX_LOCKED_EDITS]:
         was, now_value = issued.locked_cells.get(ref), cells.get(ref)
@@ -143,17 +171,31 @@ def check_form(store: Any, path: Path, *, now: datetime) -> tuple[list[Finding],
             "locked-cell-edited",
             f"changed outside the input cells (issued {'blank' if was is None else repr(normalise(was))}, "
             f"now {'blank' if now_value is None else repr(normalise(now_value))}); fill in only the yellow cells of the form as issued",
-            sheet=sheet, cell=ref, value=now_value,
+            sheet=sheet,
+            cell=ref,
+            value=now_value,
         )
     if len(edited) > MAX_LOCKED_EDITS:
-        problems.add("locked-cell-edited", f"{len(edited) - MAX_LOCKED_EDITS} more cells outside the input cells were changed (rows inserted or deleted?)", sheet=sheet)
+        problems.add(
+            "locked-cell-edited",
+            f"{len(edited) - MAX_LOCKED_EDITS} more cells outside the input cells were changed (rows inserted or deleted?)",
+            sheet=sheet,
+        )
 
     month_end = date.fromisoformat(layout["month_end"])
     example = month_end + timedelta(days=1)  # the first day after the month, for the hints
-    labels = {"problem": "问题 (problem)", "measure": "整改措施 (measure)", "owner": "责任人 (owner)", "deadline": "完成时限 (deadline)"}
+    labels = {
+        "problem": "问题 (problem)",
+        "measure": "整改措施 (measure)",
+        "owner": "责任人 (owner)",
+        "deadline": "完成时限 (deadline)",
+    }
     measures = []
     for r in rows:
-        values = {name: cells.get(r[name]) for name in ("problem", "measure", "owner", "deadline", "target")}
+        values = {
+            name: cells.get(r[name])
+            for name in ("problem", "measure", "owner", "deadline", "target")
+        }
         if r["seeded"]:
             values["problem"] = issued.locked_cells.get(r["problem"], "")
         typed = [name for name in ("measure", "owner", "deadline") if _text(values[name])]
@@ -161,26 +203,54 @@ def check_form(store: Any, path: Path, *, now: datetime) -> tuple[list[Finding],
             continue  # an unused blank row (a target value alone does not make a measure)
         for name in ("problem", "measure", "owner", "deadline"):
             if not _text(values[name]):
-                problems.add(f"missing-{name}", f"{labels[name]} is empty in section 4, row {r['no']}; fill it in", sheet=sheet, cell=r[name])
+                problems.add(
+                    f"missing-{name}",
+                    f"{labels[name]} is empty in section 4, row {r['no']}; fill it in",
+                    sheet=sheet,
+                    cell=r[name],
+                )
         deadline: date | None = None
         if _text(values["deadline"]):
             try:
                 deadline = _as_date(values["deadline"])
             except ValueError:
-                problems.add("bad-deadline", f"deadline {values['deadline']!r} is not a date; enter a date after {month_end.isoformat()}, such as {example.replace(day=28).isoformat()}", sheet=sheet, cell=r["deadline"], value=values["deadline"])
+                problems.add(
+                    "bad-deadline",
+                    f"deadline {values['deadline']!r} is not a date; enter a date after {month_end.isoformat()}, such as {example.replace(day=28).isoformat()}",
+                    sheet=sheet,
+                    cell=r["deadline"],
+                    value=values["deadline"],
+                )
             else:
                 if deadline <= month_end:
-                    problems.add("early-deadline", f"deadline {deadline.isoformat()} is not after the end of the assessed month ({month_end.isoformat()}); give a later date", sheet=sheet, cell=r["deadline"], value=deadline.isoformat())
+                    problems.add(
+                        "early-deadline",
+                        f"deadline {deadline.isoformat()} is not after the end of the assessed month ({month_end.isoformat()}); give a later date",
+                        sheet=sheet,
+                        cell=r["deadline"],
+                        value=deadline.isoformat(),
+                    )
         target = None
         if values["target"] is not None and _text(values["target"]):
             try:
                 target = _as_number(values["target"])
             except ValueError:
-                problems.add("bad-target", f"target value {values['target']!r} is not a number; enter a number such as 0.03, 3% or 4.5", sheet=sheet, cell=r["target"], value=values["target"])
+                problems.add(
+                    "bad-target",
+                    f"target value {values['target']!r} is not a number; enter a number such as 0.03, 3% or 4.5",
+                    sheet=sheet,
+                    cell=r["target"],
+                    value=values["target"],
+                )
         measures.append(
             forms_db.Measure(
-                row=int(r["no"]), kpi_id=r["kpi_id"], problem=_text(values["problem"]), measure=_text(values["measure"]),
-                owner=_text(values["owner"]), deadline=deadline.isoformat() if deadline else "", target=target,
+                row=int(r["no"]),
+                kpi_id=r["kpi_id"],
+                problem=_text(values["problem"]),
+                measure=_text(values["measure"]),
+                owner=_text(values["owner"]),
+                deadline=deadline.isoformat() if deadline else "",
+                target=target,
             )
         )
     texts: dict[str, str] = {}
@@ -190,18 +260,32 @@ def check_form(store: Any, path: Path, *, now: datetime) -> tuple[list[Finding],
             try:
                 texts[role] = _as_date(value).isoformat()
             except ValueError:
-                problems.add("bad-date", f"{role.replace('_', ' ')} {value!r} is not a date; enter a date such as {example.replace(day=5).isoformat()} or leave it blank", sheet=sheet, cell=ref, value=value)
+                problems.add(
+                    "bad-date",
+                    f"{role.replace('_', ' ')} {value!r} is not a date; enter a date such as {example.replace(day=5).isoformat()} or leave it blank",
+                    sheet=sheet,
+                    cell=ref,
+                    value=value,
+                )
         else:
             texts[role] = _text(value)
     if problems.items:
         return problems.items, None
     return [], forms_db.CollectedForm(
-        form_id=issued.form_id, branch_key=issued.branch_key, month=issued.month, collected_at=now.isoformat(),
-        source_file=str(path), source_sha256=file_sha256(path), texts=texts, measures=measures,
+        form_id=issued.form_id,
+        branch_key=issued.branch_key,
+        month=issued.month,
+        collected_at=now.isoformat(),
+        source_file=str(path),
+        source_sha256=file_sha256(path),
+        texts=texts,
+        measures=measures,
     )
 
 
-def collect_forms(db: Path | None, paths: Sequence[Path], *, now: datetime | None = None) -> CollectRun:
+def collect_forms(
+    db: Path | None, paths: Sequence[Path], *, now: datetime | None = None
+) -> CollectRun:
     """Validate filled-in XLSX forms and record the valid ones' measures in the history store.
 
     Per form: a form with any problem records nothing; the valid forms of the batch are recorded

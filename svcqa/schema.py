@@ -49,7 +49,15 @@ class Table:
 SERVICE_TYPES = {
     "exchange": ("换机", "换货", "exchange"),
     "warranty": ("保修", "保内", "保内维修", "warranty", "in_warranty"),
-    "non_warranty": ("非保修", "保外", "保外维修", "非保", "non_warranty", "out_of_warranty", "paid"),
+    "non_warranty": (
+        "非保修",
+        "保外",
+        "保外维修",
+        "非保",
+        "non_warranty",
+        "out_of_warranty",
+        "paid",
+    ),
 }
 SERVICE_TYPE_LABELS = {"exchange": "换机", "warranty": "保修", "non_warranty": "非保修"}
 
@@ -62,7 +70,10 @@ ATTENDANCE_STATUSES = {
 ATTENDANCE_LABELS = {"present": "正常", "absent": "缺勤", "late": "迟到", "early_leave": "早退"}
 
 _BRANCH = Column(
-    "branch", "branch", ("网点", "网点名称", "服务网点", "服务商", "服务商名称", "营业厅", "分公司", "单位", "branch"), "网点"
+    "branch",
+    "branch",
+    ("网点", "网点名称", "服务网点", "服务商", "服务商名称", "营业厅", "分公司", "单位", "branch"),
+    "网点",
 )
 
 TABLES: dict[str, Table] = {
@@ -73,7 +84,12 @@ TABLES: dict[str, Table] = {
             "工单",
             ("工单", "工单明细", "工单清单", "服务工单", "tickets", "ticket"),
             (
-                Column("ticket_id", "id", ("工单号", "工单编号", "服务单号", "单号", "ticket_id"), "工单号"),
+                Column(
+                    "ticket_id",
+                    "id",
+                    ("工单号", "工单编号", "服务单号", "单号", "ticket_id"),
+                    "工单号",
+                ),
                 _BRANCH,
                 Column(
                     "service_type",
@@ -82,7 +98,12 @@ TABLES: dict[str, Table] = {
                     "服务类型",
                     SERVICE_TYPES,
                 ),
-                Column("accepted_at", "datetime", ("受理时间", "受理日期", "接单时间", "accepted_at"), "受理时间"),
+                Column(
+                    "accepted_at",
+                    "datetime",
+                    ("受理时间", "受理日期", "接单时间", "accepted_at"),
+                    "受理时间",
+                ),
                 Column(
                     "completed_at",
                     "datetime",
@@ -104,7 +125,9 @@ TABLES: dict[str, Table] = {
             (
                 Column("complaint_id", "id", ("投诉单号", "投诉编号", "complaint_id"), "投诉单号"),
                 _BRANCH,
-                Column("received_at", "datetime", ("投诉时间", "受理时间", "received_at"), "投诉时间"),
+                Column(
+                    "received_at", "datetime", ("投诉时间", "受理时间", "received_at"), "投诉时间"
+                ),
                 Column("is_valid", "flag", ("是否有效", "有效投诉", "is_valid"), "是否有效"),
                 Column("category", "text", ("投诉类别", "投诉类型", "category"), "投诉类别"),
                 Column("description", "text", ("投诉内容", "description"), "投诉内容"),
@@ -121,7 +144,13 @@ TABLES: dict[str, Table] = {
                 Column("date", "date", ("日期", "检查日期", "考勤日期", "date"), "日期"),
                 _BRANCH,
                 Column("staff", "text", ("人员", "姓名", "员工", "staff"), "人员"),
-                Column("status", "enum", ("出勤状态", "状态", "status"), "出勤状态", ATTENDANCE_STATUSES),
+                Column(
+                    "status",
+                    "enum",
+                    ("出勤状态", "状态", "status"),
+                    "出勤状态",
+                    ATTENDANCE_STATUSES,
+                ),
             ),
             required=("date", "branch", "status"),
             month_column="date",
@@ -172,7 +201,10 @@ TABLES: dict[str, Table] = {
                 Column("region", "text", ("区域", "地市", "片区", "region"), "区域"),
                 Column("echelon", "text", ("梯队", "echelon"), "梯队"),
                 Column(
-                    "contract_start", "date", ("签约日期", "合同开始日期", "合作开始日期", "contract_start"), "签约日期"
+                    "contract_start",
+                    "date",
+                    ("签约日期", "合同开始日期", "合作开始日期", "contract_start"),
+                    "签约日期",
                 ),
             ),
             required=("branch",),

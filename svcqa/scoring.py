@@ -69,7 +69,10 @@ def score_month(
     reworks = [kpi.metric for kpi in rubric.kpis if kpi.metric.kind == "rework_rate"]
     with ThreadPoolExecutor(1) as pool:
         ctx.derive_reworks_ahead(reworks, pool)
-        results = {kpi.id: compute_metric(kpi, ctx) for kpi in sorted(rubric.kpis, key=lambda k: k.metric.kind == "rework_rate")}
+        results = {
+            kpi.id: compute_metric(kpi, ctx)
+            for kpi in sorted(rubric.kpis, key=lambda k: k.metric.kind == "rework_rate")
+        }
     for kpi in rubric.kpis:
         result = results[kpi.id]
         scored = _score_kpi(kpi, result)

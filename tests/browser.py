@@ -21,7 +21,12 @@ from pathlib import Path
 
 import pytest
 
-CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable")
+CANDIDATES = (
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+    "/usr/bin/google-chrome-stable",
+)
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -59,7 +64,9 @@ def require_browser() -> str:
     """The Chromium path, else skip the test (or fail it when SVCQA_REQUIRE_BROWSER=1)."""
     path = find_chromium()
     if path is None:
-        message = "headless Chromium not found (install the 'chromium' package or set SVCQA_CHROMIUM)"
+        message = (
+            "headless Chromium not found (install the 'chromium' package or set SVCQA_CHROMIUM)"
+        )
         if os.environ.get("SVCQA_REQUIRE_BROWSER") == "1":
             pytest.fail(message)
         pytest.skip(message)
@@ -82,8 +89,23 @@ def run_chromium(url: str, *extra: str, chromium: str | None = None) -> BrowserR
     """Run headless Chromium once on ``url`` with a throw-away profile and console logging on."""
     binary = chromium or require_browser()
     with tempfile.TemporaryDirectory(prefix="svcqa-chromium-") as profile:
-        command = [binary, *FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *extra, url]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False, env={**os.environ, "HOME": profile})
+        command = [
+            binary,
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            *extra,
+            url,
+        ]
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+            env={**os.environ, "HOME": profile},
+        )
     return BrowserRun(done.stdout, done.stderr, done.returncode)
 
 
@@ -100,14 +122,25 @@ def dump_dom(page: Path) -> BrowserRun:
 
 def print_pdf(page: Path, pdf: Path) -> BrowserRun:
     """Print ``page`` to ``pdf`` as the browser's print dialog would (the page's @page size)."""
-    run = run_chromium(file_url(page), f"--print-to-pdf={pdf}", "--no-pdf-header-footer", "--virtual-time-budget=2000")
+    run = run_chromium(
+        file_url(page),
+        f"--print-to-pdf={pdf}",
+        "--no-pdf-header-footer",
+        "--virtual-time-budget=2000",
+    )
     assert pdf.exists() and pdf.stat().st_size > 0, run.stderr[-2000:]
     return run
 
 
 def screenshot(page: Path, png: Path, width: int = 1100, height: int = 1500) -> BrowserRun:
     """A PNG of the top ``width`` x ``height`` CSS pixels of ``page``."""
-    run = run_chromium(file_url(page), f"--screenshot={png}", f"--window-size={width},{height}", "--force-device-scale-factor=1", "--virtual-time-budget=2000")
+    run = run_chromium(
+        file_url(page),
+        f"--screenshot={png}",
+        f"--window-size={width},{height}",
+        "--force-device-scale-factor=1",
+        "--virtual-time-budget=2000",
+    )
     assert png.exists() and png.stat().st_size > 0, run.stderr[-2000:]
     return run
 
@@ -126,7 +159,16 @@ def pdf_pages(pdf: Path) -> list[tuple[float, float]]:
         x0, y0, x1, y1 = (float(v) for v in match.groups())
         return round(x1 - x0, 1), round(y1 - y0, 1)
 
-    inherited = next((size(m) for obj in objects if re.search(rb"/Type\s*/Pages\b", obj) for m in [box.search(obj)] if m), None)
+    inherited = next(
+        (
+            size(m)
+            for obj in objects
+            if re.search(rb"/Type\s*/Pages\b", obj)
+            for m in [box.search(obj)]
+            if m
+        ),
+        None,
+    )
     sizes = []
     for obj in objects:
         if re.search(rb"/Type\s*/Page(?![a-zA-Z])", obj):
@@ -150,7 +192,9 @@ def png_pixels(png: Path) -> tuple[int, int, list[bytes]]:
         kind, chunk = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunk)
-            assert depth == 8 and interlace == 0 and colour in (2, 6), f"unsupported PNG: depth {depth}, colour {colour}"
+            assert depth == 8 and interlace == 0 and colour in (2, 6), (
+                f"unsupported PNG: depth {depth}, colour {colour}"
+            )
             channels = 3 if colour == 2 else 4
         elif kind == b"IDAT":
             idat += chunk

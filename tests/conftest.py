@@ -17,7 +17,11 @@ SAMPLE_DATA = ROOT / "sample_data"
 def _corpus_folder() -> Path:
     """The shared real-world corpus, read in place: $SVCQA_CORPUS, else ../shared/corpus beside
     the checkout, else the workplace copy (a clone elsewhere, e.g. CI's, still finds it)."""
-    candidates = [os.environ.get("SVCQA_CORPUS"), ROOT.parent / "shared" / "corpus", "/work/shared/corpus"]
+    candidates = [
+        os.environ.get("SVCQA_CORPUS"),
+        ROOT.parent / "shared" / "corpus",
+        "/work/shared/corpus",
+    ]
     for candidate in candidates:
         if candidate and Path(candidate, "MANIFEST.md").is_file():
             return Path(candidate)
@@ -26,7 +30,8 @@ def _corpus_folder() -> Path:
 
 CORPUS = _corpus_folder()
 requires_corpus = pytest.mark.skipif(
-    not (CORPUS / "MANIFEST.md").is_file(), reason=f"real-world corpus not found at {CORPUS}; set SVCQA_CORPUS"
+    not (CORPUS / "MANIFEST.md").is_file(),
+    reason=f"real-world corpus not found at {CORPUS}; set SVCQA_CORPUS",
 )
 
 Rows = Sequence[Sequence[Any]]

@@ -18,13 +18,19 @@ RELS_NS = b'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"
 DOC_REL = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
-def package_parts(sheet_xml: bytes, *, shared: bytes | None = None, sheet: str = "工单") -> dict[str, bytes]:
+def package_parts(
+    sheet_xml: bytes, *, shared: bytes | None = None, sheet: str = "工单"
+) -> dict[str, bytes]:
     """The parts of a one-sheet xlsx whose sheet XML (and sharedStrings) are given verbatim."""
     shared_type = (
         b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
         b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
     )
-    shared_rel = b'<Relationship Id="rId2" Type="' + DOC_REL + b'/sharedStrings" Target="sharedStrings.xml"/>'
+    shared_rel = (
+        b'<Relationship Id="rId2" Type="'
+        + DOC_REL
+        + b'/sharedStrings" Target="sharedStrings.xml"/>'
+    )
     parts = {
         "[Content_Types].xml": b'<?xml version="1.0" encoding="UTF-8"?>'
         b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -39,11 +45,20 @@ def package_parts(sheet_xml: bytes, *, shared: bytes | None = None, sheet: str =
         "_rels/.rels": b'<?xml version="1.0" encoding="UTF-8"?><Relationships ' + RELS_NS + b">"
         b'<Relationship Id="rId1" Type="' + DOC_REL + b'/officeDocument" Target="xl/workbook.xml"/>'
         b"</Relationships>",
-        "xl/workbook.xml": b'<?xml version="1.0" encoding="UTF-8"?><workbook ' + NS
-        + b' xmlns:r="' + DOC_REL + b'"><sheets><sheet name="' + sheet.encode() + b'" sheetId="1" r:id="rId1"/>'
+        "xl/workbook.xml": b'<?xml version="1.0" encoding="UTF-8"?><workbook '
+        + NS
+        + b' xmlns:r="'
+        + DOC_REL
+        + b'"><sheets><sheet name="'
+        + sheet.encode()
+        + b'" sheetId="1" r:id="rId1"/>'
         b"</sheets></workbook>",
-        "xl/_rels/workbook.xml.rels": b'<?xml version="1.0" encoding="UTF-8"?><Relationships ' + RELS_NS + b">"
-        b'<Relationship Id="rId1" Type="' + DOC_REL + b'/worksheet" Target="worksheets/sheet1.xml"/>'
+        "xl/_rels/workbook.xml.rels": b'<?xml version="1.0" encoding="UTF-8"?><Relationships '
+        + RELS_NS
+        + b">"
+        b'<Relationship Id="rId1" Type="'
+        + DOC_REL
+        + b'/worksheet" Target="worksheets/sheet1.xml"/>'
         + (shared_rel if shared is not None else b"")
         + b"</Relationships>",
         "xl/worksheets/sheet1.xml": sheet_xml,
@@ -67,18 +82,46 @@ def write_zip(path: Path, members: list[tuple[str, bytes, int, int]]) -> Path:
         offset = len(out)
         extra = struct.pack("<HHQQ", 1, 16, size, len(data))
         out += struct.pack(
-            "<IHHHHHIIIHH", 0x04034B50, 45, 0x800, 8, 0, 0x21, crc, 0xFFFFFFFF, 0xFFFFFFFF, len(encoded), len(extra)
+            "<IHHHHHIIIHH",
+            0x04034B50,
+            45,
+            0x800,
+            8,
+            0,
+            0x21,
+            crc,
+            0xFFFFFFFF,
+            0xFFFFFFFF,
+            len(encoded),
+            len(extra),
         )
         out += encoded + extra + data
         central += struct.pack(
             "<IHHHHHHIIIHHHHHII",
-            0x02014B50, 45, 45, 0x800, 8, 0, 0x21, crc, 0xFFFFFFFF, 0xFFFFFFFF,
-            len(encoded), len(extra), 0, 0, 0, 0, offset,
+            0x02014B50,
+            45,
+            45,
+            0x800,
+            8,
+            0,
+            0x21,
+            crc,
+            0xFFFFFFFF,
+            0xFFFFFFFF,
+            len(encoded),
+            len(extra),
+            0,
+            0,
+            0,
+            0,
+            offset,
         )
         central += encoded + extra
     start = len(out)
     out += central
-    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central), start, 0)
+    out += struct.pack(
+        "<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central), start, 0
+    )
     path.write_bytes(bytes(out))
     return path
 
@@ -92,7 +135,11 @@ def zip_bomb(path: Path, size: int = 2 * 1024**3, declared: int | None = None) -
 
     ``declared`` forges the uncompressed size written in the headers (a bomb that lies).
     """
-    head = b'<?xml version="1.0"?><worksheet ' + NS + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'
+    head = (
+        b'<?xml version="1.0"?><worksheet '
+        + NS
+        + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'
+    )
     tail = b"</t></is></c></row></sheetData></worksheet>"
     block = b"A" * (16 * 1024**2)
     count = size // len(block)
@@ -106,7 +153,11 @@ def zip_bomb(path: Path, size: int = 2 * 1024**3, declared: int | None = None) -
         crc = zlib.crc32(block, crc)
     crc = zlib.crc32(tail, crc)
     total = len(head) + count * len(block) + len(tail)
-    members = [(n, _deflate(d), zlib.crc32(d), len(d)) for n, d in package_parts(b"").items() if not n.endswith("sheet1.xml")]
+    members = [
+        (n, _deflate(d), zlib.crc32(d), len(d))
+        for n, d in package_parts(b"").items()
+        if not n.endswith("sheet1.xml")
+    ]
     members.append(("xl/worksheets/sheet1.xml", data, crc, total if declared is None else declared))
     return write_zip(path, members)
 
@@ -121,15 +172,26 @@ def billion_laughs(levels: int = 9) -> bytes:
 
 def laughs_in_sheet(path: Path) -> Path:
     sheet = billion_laughs() + (
-        b"<worksheet " + NS + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c>'
+        b"<worksheet "
+        + NS
+        + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c>'
         b"</row></sheetData></worksheet>"
     )
     return write_package(path, package_parts(sheet))
 
 
 def laughs_in_shared_strings(path: Path) -> Path:
-    sheet = b"<worksheet " + NS + b'><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>'
-    shared = billion_laughs() + b"<sst " + NS + b' count="1" uniqueCount="1"><si><t>&lol9;</t></si></sst>'
+    sheet = (
+        b"<worksheet "
+        + NS
+        + b'><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>'
+    )
+    shared = (
+        billion_laughs()
+        + b"<sst "
+        + NS
+        + b' count="1" uniqueCount="1"><si><t>&lol9;</t></si></sst>'
+    )
     return write_package(path, package_parts(sheet, shared=shared))
 
 
@@ -138,20 +200,29 @@ def laughs_after_padding(path: Path, padding: int = 200_000) -> Path:
     must not expand it either."""
     comment = b"<!--" + b" " * padding + b"-->"
     sheet = (
-        b'<?xml version="1.0"?>' + comment + billion_laughs()[len(b'<?xml version="1.0"?>') :]
-        + b"<worksheet " + NS + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c>'
+        b'<?xml version="1.0"?>'
+        + comment
+        + billion_laughs()[len(b'<?xml version="1.0"?>') :]
+        + b"<worksheet "
+        + NS
+        + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c>'
         b"</row></sheetData></worksheet>"
     )
     return write_package(path, package_parts(sheet))
 
 
-def with_extra_members(source: Path, path: Path, count: int, *, declared: int | None = None) -> Path:
+def with_extra_members(
+    source: Path, path: Path, count: int, *, declared: int | None = None
+) -> Path:
     """``source``'s package plus ``count`` empty members (junk a workbook never has so many of).
 
     ``declared`` forges the member count of the end record, which zip readers use to size their
     member list and which a file may understate.
     """
-    with zipfile.ZipFile(source) as original, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as copy:
+    with (
+        zipfile.ZipFile(source) as original,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as copy,
+    ):
         for info in original.infolist():
             copy.writestr(info, original.read(info))
         for i in range(count):

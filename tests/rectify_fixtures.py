@@ -32,7 +32,13 @@ def inputs(path: Path) -> dict[str, str]:
     return json.loads(values["inputs"])
 
 
-def fill(src: Path, dst: Path, *, overrides: dict[str, Any] | None = None, deadline: datetime = datetime(2026, 11, 30)) -> Path:
+def fill(
+    src: Path,
+    dst: Path,
+    *,
+    overrides: dict[str, Any] | None = None,
+    deadline: datetime = datetime(2026, 11, 30),
+) -> Path:
     """Type a measure, an owner and a deadline into every seeded plan row (and the text boxes),
     then apply ``overrides`` (cell -> value; None clears a cell), the way a branch fills the form in Excel."""
     wb = openpyxl.load_workbook(src)

@@ -15,7 +15,9 @@ PROBE = (
 
 
 def _pool(environment: dict[str, str]) -> str:
-    done = subprocess.run([sys.executable, "-c", PROBE], env=environment, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], env=environment, capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
 
 

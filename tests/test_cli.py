@@ -28,7 +28,20 @@ COMMANDS = _commands(typer.main.get_command(app))
 def test_the_expected_commands_exist() -> None:
     """The CLI offers the documented commands."""
     names = {" ".join(path) for path in COMMANDS}
-    assert {"check", "score", "sample", "report", "history", "history runs", "rubric list", "rubric show", "rubric check", "rectify", "rectify collect", "rectify status"} <= names
+    assert {
+        "check",
+        "score",
+        "sample",
+        "report",
+        "history",
+        "history runs",
+        "rubric list",
+        "rubric show",
+        "rubric check",
+        "rectify",
+        "rectify collect",
+        "rectify status",
+    } <= names
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p))

@@ -113,20 +113,40 @@ EXPECTED: dict[str, tuple] = {
         [["Sheet1", 4, 2, 0], ["Sheet2", 2, 3, 0], ["Sheet3", 14, 2, 0]],
         set(),
     ),
-    "fastexcel/fixture-sheets-different-visibilities.xlsx": ("read", [["Visible", 1, 2, 0]], {"hidden-sheet"}),
-    "fastexcel/fixture-single-sheet-duplicated-columns.xlsx": ("read", [["January", 3, 3, 0]], set()),
-    "fastexcel/null-bytes-in-columns-names.xls": ("read", [["Coefficients RD V2", 8766, 11, 0]], set()),
+    "fastexcel/fixture-sheets-different-visibilities.xlsx": (
+        "read",
+        [["Visible", 1, 2, 0]],
+        {"hidden-sheet"},
+    ),
+    "fastexcel/fixture-single-sheet-duplicated-columns.xlsx": (
+        "read",
+        [["January", 3, 3, 0]],
+        set(),
+    ),
+    "fastexcel/null-bytes-in-columns-names.xls": (
+        "read",
+        [["Coefficients RD V2", 8766, 11, 0]],
+        set(),
+    ),
     "fastexcel/single-sheet-skip-rows-durations.xlsx": ("read", [["Sheet1", 13, 34, 0]], set()),
     "frictionless/adjust-floating-point-error.xlsx": ("read", [["Sheet1", 6, 4, 0]], set()),
     "frictionless/bom.csv": ("read", [["", 3, 2, 0]], set()),
     "frictionless/defective-rows.csv": ("read", [["", 3, 4, 0]], set()),
     "frictionless/duplicate-headers.csv": ("read", [["", 3, 5, 0]], set()),
-    "frictionless/empty.csv": ("refused", "empty-file", "file empty.csv: the file is empty (0 bytes)"),
+    "frictionless/empty.csv": (
+        "refused",
+        "empty-file",
+        "file empty.csv: the file is empty (0 bytes)",
+    ),
     "frictionless/merged-cells.xls": ("read", [["Лист1", 1, 1, 0]], set()),
     "frictionless/multiline-headers.xlsx": ("read", [["Лист1", 6, 4, 0]], set()),
     "frictionless/preserve-formatting-percentage.xlsx": ("read", [["Sheet1", 4, 2, 0]], set()),
     "frictionless/table-with-ints-floats-dates.ods": ("read", [["test", 4, 4, 0]], set()),
-    "kpi_apollo_wps/.~Book.xlsx": ("refused", "lock-file", "file .~Book.xlsx: this is an Excel/WPS lock file"),
+    "kpi_apollo_wps/.~Book.xlsx": (
+        "refused",
+        "lock-file",
+        "file .~Book.xlsx: this is an Excel/WPS lock file",
+    ),
     "kpi_apollo_wps/Book.xlsx": (
         "read",
         [
@@ -147,7 +167,12 @@ EXPECTED: dict[str, tuple] = {
     ),
     "openpyxl/empty_no_dimensions.xlsx": (
         "read",
-        [["Sheet1 - Text", 5, 7, 0], ["Sheet2 - Numbers", 30, 11, 0], ["Sheet3 - Formulas", 2, 4, 0], ["Sheet4 - Dates", 1, 3, 0]],
+        [
+            ["Sheet1 - Text", 5, 7, 0],
+            ["Sheet2 - Numbers", 30, 11, 0],
+            ["Sheet3 - Formulas", 2, 4, 0],
+            ["Sheet4 - Dates", 1, 3, 0],
+        ],
         set(),
     ),
     "openpyxl/null_archive.xlsx": (
@@ -155,7 +180,11 @@ EXPECTED: dict[str, tuple] = {
         "not-a-workbook",
         "file null_archive.xlsx: a zip archive but not an Excel or ODS package",
     ),
-    "openpyxl/null_file.xlsx": ("refused", "empty-file", "file null_file.xlsx: the file is empty (0 bytes)"),
+    "openpyxl/null_file.xlsx": (
+        "refused",
+        "empty-file",
+        "file null_file.xlsx: the file is empty (0 bytes)",
+    ),
     "xlrd/biff4_no_format_no_window2.xls": (
         "refused",
         "not-a-workbook",
@@ -182,7 +211,11 @@ EXPECTED: dict[str, tuple] = {
 def _corpus_files() -> list[str]:
     if not (CORPUS / "MANIFEST.md").is_file():
         return []
-    return sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*") if p.is_file() and p.name != "MANIFEST.md")
+    return sorted(
+        str(p.relative_to(CORPUS))
+        for p in CORPUS.rglob("*")
+        if p.is_file() and p.name != "MANIFEST.md"
+    )
 
 
 def _limit_memory() -> None:
@@ -213,7 +246,11 @@ def read_in_children(root: Path, files: list[str], script: str = CHILD) -> dict[
                 started = None
         if started is None:
             break
-        results[started] = {"file": started, "aborted": proc.returncode, "stderr": proc.stderr[-2000:]}
+        results[started] = {
+            "file": started,
+            "aborted": proc.returncode,
+            "stderr": proc.stderr[-2000:],
+        }
         todo = todo[todo.index(started) + 1 :]
     return results
 
@@ -226,7 +263,10 @@ def outcomes() -> dict[str, dict]:
 
 def test_a_file_that_aborts_the_reader_is_contained(tmp_path: Path) -> None:
     """A child killed by SIGABRT on one file yields 'aborted' for it and results for the files after it."""
-    script = CHILD.replace("    result = {\"file\": name}", "    result = {\"file\": name}\n    if name == 'b.csv': import os; os.abort()")
+    script = CHILD.replace(
+        '    result = {"file": name}',
+        "    result = {\"file\": name}\n    if name == 'b.csv': import os; os.abort()",
+    )
     assert script != CHILD
     names = ["a.csv", "b.csv", "c.csv"]
     for name in names:
@@ -257,7 +297,9 @@ def test_corpus_file_outcome(name: str, outcomes: dict[str, dict]) -> None:
     sheets, notes = rest
     assert "error" not in result, result
     assert result["sheets"] == sheets, expected
-    assert all(rows > 0 and columns > 0 for _name, rows, columns, _errors in result["sheets"])  # never silent-empty
+    assert all(
+        rows > 0 and columns > 0 for _name, rows, columns, _errors in result["sheets"]
+    )  # never silent-empty
     assert notes <= set(result["notes"])
     for table, (rows, used, excluded, rejected) in result.get("tables", {}).items():
         assert rows == used + excluded + rejected, (table, result["tables"])
@@ -272,10 +314,20 @@ def test_corpus_cells_that_carry_the_quirk() -> None:
         sheets, _ = read_sheets(CORPUS / name)
         return sheets[index].head(40)
 
-    assert [r[0] for r in first_sheet("calamine/date_1904.xlsx")[:2]] == ["2021-01-01 00:00:00", "2021-01-02 00:00:00"]
+    assert [r[0] for r in first_sheet("calamine/date_1904.xlsx")[:2]] == [
+        "2021-01-01 00:00:00",
+        "2021-01-02 00:00:00",
+    ]
     assert first_sheet("calamine/has_x000D_.xlsx")[0] == ["ABC\r\nDEF"]
     header = first_sheet("calamine/header-row.xlsx")
-    assert header[2] == [None, None, "Note 1", None] and header[8] == ["Columns", "Column A", "Column B", "Column C"]
+    assert header[2] == [None, None, "Note 1", None] and header[8] == [
+        "Columns",
+        "Column A",
+        "Column B",
+        "Column C",
+    ]
     numbers = first_sheet("openpyxl/empty_no_dimensions.xlsx", 1)
-    assert numbers[0][3] == "1" and numbers[0][10] == "0.01" and numbers[0][:3] == [None, None, None]
+    assert (
+        numbers[0][3] == "1" and numbers[0][10] == "0.01" and numbers[0][:3] == [None, None, None]
+    )
     assert first_sheet("frictionless/bom.csv")[0][0] == "id"

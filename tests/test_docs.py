@@ -21,7 +21,9 @@ runner = CliRunner()
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_copying_a_preset_and_changing_a_weight_and_threshold_changes_the_scores(tmp_path: Path) -> None:
+def test_copying_a_preset_and_changing_a_weight_and_threshold_changes_the_scores(
+    tmp_path: Path,
+) -> None:
     """The README's rubric walkthrough: show --format toml, edit, check, score, see the effect."""
     shown = runner.invoke(app, ["rubric", "show", "gd-mobile-aftersales", "--format", "toml"])
     assert shown.exit_code == 0
@@ -29,7 +31,11 @@ def test_copying_a_preset_and_changing_a_weight_and_threshold_changes_the_scores
     text = text.replace('id = "gd-mobile-aftersales"', 'id = "my-rubric"', 1)
     # exchange_cycle: 12 -> 17 points and full marks up to 2.5 days; complaint_rate: 30 -> 25 points.
     text, n1 = re.subn(r'(id = "exchange_cycle"(?:\n(?!\[\[).*)*?\npoints = )12', r"\g<1>17", text)
-    text, n2 = re.subn(r"curve = \{ kind = \"linear\", full = 3, zero = 7 \}", 'curve = { kind = "linear", full = 2.5, zero = 7 }', text)
+    text, n2 = re.subn(
+        r"curve = \{ kind = \"linear\", full = 3, zero = 7 \}",
+        'curve = { kind = "linear", full = 2.5, zero = 7 }',
+        text,
+    )
     text, n3 = re.subn(r'(id = "complaint_rate"(?:\n(?!\[\[).*)*?\npoints = )30', r"\g<1>25", text)
     assert (n1, n2, n3) == (1, 1, 1)
     rubric_file = tmp_path / "my-rubric.toml"
@@ -39,7 +45,17 @@ def test_copying_a_preset_and_changing_a_weight_and_threshold_changes_the_scores
     def exchange_kpi(rubric: str) -> dict:
         result = runner.invoke(
             app,
-            ["score", str(SAMPLE_DATA / "2026-10.xlsx"), "--rubric", rubric, "--no-history", "--out", str(tmp_path / rubric.replace("/", "_")), "--format", "json"],
+            [
+                "score",
+                str(SAMPLE_DATA / "2026-10.xlsx"),
+                "--rubric",
+                rubric,
+                "--no-history",
+                "--out",
+                str(tmp_path / rubric.replace("/", "_")),
+                "--format",
+                "json",
+            ],
         )
         assert result.exit_code == 0, result.output
         branch = json.loads(result.stdout)["branches"][0]
@@ -65,8 +81,14 @@ def test_the_readme_cron_line_runs_as_printed(tmp_path: Path) -> None:
     shutil.copy(SAMPLE_DATA / "2026-10.xlsx", home / "exports" / f"{last_month}.xlsx")
     command = command.replace("/srv/svcqa", str(home))
     env = {k: v for k, v in os.environ.items() if k != "SVCQA_DB"}
-    done = subprocess.run(["/bin/sh", "-c", command], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, (done.stdout, done.stderr, (home / "cron.log").read_text() if (home / "cron.log").exists() else "")
+    done = subprocess.run(
+        ["/bin/sh", "-c", command], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, (
+        done.stdout,
+        done.stderr,
+        (home / "cron.log").read_text() if (home / "cron.log").exists() else "",
+    )
     log = (home / "cron.log").read_text(encoding="utf-8")
     assert "2026-10: 39 branches ranked under gd-mobile-aftersales" in log
     assert "\x1b[" not in log, "no colour codes in a log file"

@@ -76,7 +76,9 @@ def kpis(seed: int) -> list[KpiResult]:
     ]
 
 
-def scorecard(month: Month, ranks: dict[str, int | None], *, shift: float = 0.0, evidence_rows: int = 3) -> Scorecard:
+def scorecard(
+    month: Month, ranks: dict[str, int | None], *, shift: float = 0.0, evidence_rows: int = 3
+) -> Scorecard:
     """A scorecard where each branch has the given rank (None: grace month, not assessed)."""
     branches = []
     for i, (key, rank) in enumerate(ranks.items()):
@@ -91,7 +93,9 @@ def scorecard(month: Month, ranks: dict[str, int | None], *, shift: float = 0.0,
                 rank=rank,
                 grade=None if rank is None else ("优秀" if total >= 90 else "良好"),
                 coefficient=None if rank is None else 1.05,
-                flags=["last_place", "rectification_required"] if rank == max(r for r in ranks.values() if r) else [],
+                flags=["last_place", "rectification_required"]
+                if rank == max(r for r in ranks.values() if r)
+                else [],
                 kpi_total=total - 1.0,
                 incentive_points=1.0,
                 region="广州",
@@ -132,15 +136,26 @@ def scorecard(month: Month, ranks: dict[str, int | None], *, shift: float = 0.0,
         rubric_name="测试考核",
         rubric_max=100.0,
         branches=branches,
-        inputs={"tickets": TableStats(rows=12, used=10, excluded=1, rejected=1), "complaints": TableStats(rows=2, used=2)},
+        inputs={
+            "tickets": TableStats(rows=12, used=10, excluded=1, rejected=1),
+            "complaints": TableStats(rows=2, used=2),
+        },
         evidence=evidence,
-        notes=[Finding(code="partial_quarter", message="quarter to date from 1 month", table="tickets")],
+        notes=[
+            Finding(code="partial_quarter", message="quarter to date from 1 month", table="tickets")
+        ],
         generated_at=datetime(2026, 11, 2, 8, 0, 0),
         period_counts=period_counts,
     )
 
 
-def tickets(month: Month, completed: list[pd.Timestamp | None], *, prefix: str = "T", branch: str = "天河网点") -> pd.DataFrame:
+def tickets(
+    month: Month,
+    completed: list[pd.Timestamp | None],
+    *,
+    prefix: str = "T",
+    branch: str = "天河网点",
+) -> pd.DataFrame:
     """Canonical ticket rows accepted in ``month`` (or one day before a completion) with device ids."""
     n = len(completed)
     completed_at = pd.Series(pd.to_datetime(completed), dtype="datetime64[ns]")
@@ -162,7 +177,11 @@ def tickets(month: Month, completed: list[pd.Timestamp | None], *, prefix: str =
 
 
 def month_data(month: Month, ticket_frame: pd.DataFrame | None = None) -> MonthData:
-    frame = ticket_frame if ticket_frame is not None else tickets(month, [month.start + pd.Timedelta(days=3, hours=5)])
+    frame = (
+        ticket_frame
+        if ticket_frame is not None
+        else tickets(month, [month.start + pd.Timedelta(days=3, hours=5)])
+    )
     return MonthData(
         month=month,
         month_source="option",
@@ -170,11 +189,17 @@ def month_data(month: Month, ticket_frame: pd.DataFrame | None = None) -> MonthD
         stats={"tickets": TableStats(rows=len(frame) + 1, used=len(frame), rejected=1)},
         rejects=pd.DataFrame(columns=ROW_ISSUE_COLUMNS),
         excluded=pd.DataFrame(columns=ROW_ISSUE_COLUMNS),
-        sources=[SourceFile(path=f"/data/{month}.xlsx", name=f"{month}.xlsx", size=2048, sha256="cd" * 32)],
+        sources=[
+            SourceFile(
+                path=f"/data/{month}.xlsx", name=f"{month}.xlsx", size=2048, sha256="cd" * 32
+            )
+        ],
     )
 
 
-def save(store: HistoryStore, card: Scorecard, data: MonthData | None = None, *, now: datetime = NOW) -> int:
+def save(
+    store: HistoryStore, card: Scorecard, data: MonthData | None = None, *, now: datetime = NOW
+) -> int:
     return store.save(
         card,
         data if data is not None else month_data(card.month),
@@ -184,14 +209,21 @@ def save(store: HistoryStore, card: Scorecard, data: MonthData | None = None, *,
     )
 
 
-
-
 def open_store(path: Path, **kwargs: object) -> HistoryStore:
     return HistoryStore(path, **kwargs)  # type: ignore[arg-type]
 
 
 def assert_scorecards_equal(left: Scorecard, right: Scorecard) -> None:
-    for name in ("month", "rubric_id", "rubric_name", "rubric_max", "branches", "inputs", "notes", "generated_at"):
+    for name in (
+        "month",
+        "rubric_id",
+        "rubric_name",
+        "rubric_max",
+        "branches",
+        "inputs",
+        "notes",
+        "generated_at",
+    ):
         assert getattr(left, name) == getattr(right, name), name
     pd.testing.assert_frame_equal(left.evidence, right.evidence)
     if right.period_counts is None:
@@ -204,11 +236,26 @@ def table_rows(path: Path, month: str) -> dict[str, list[tuple]]:
     """Rows of the month's active run in every per-run table, without run ids."""
     conn = sqlite3.connect(path)
     try:
-        (run_id,) = conn.execute("SELECT id FROM runs WHERE month = ? AND status = 'active'", (month,)).fetchone()
+        (run_id,) = conn.execute(
+            "SELECT id FROM runs WHERE month = ? AND status = 'active'", (month,)
+        ).fetchone()
         rows = {}
-        for table in ("branch_results", "kpi_results", "period_counts", "evidence_blobs", "ticket_chunks"):
-            columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})") if c[1] != "run_id"]
-            rows[table] = sorted(conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE run_id = ?", (run_id,)).fetchall(), key=repr)
+        for table in (
+            "branch_results",
+            "kpi_results",
+            "period_counts",
+            "evidence_blobs",
+            "ticket_chunks",
+        ):
+            columns = [
+                c[1] for c in conn.execute(f"PRAGMA table_info({table})") if c[1] != "run_id"
+            ]
+            rows[table] = sorted(
+                conn.execute(
+                    f"SELECT {', '.join(columns)} FROM {table} WHERE run_id = ?", (run_id,)
+                ).fetchall(),
+                key=repr,
+            )
         return rows
     finally:
         conn.close()
@@ -226,7 +273,12 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
         assert store.months() == [SEP]
         back = store.load_scorecard(SEP)
     assert_scorecards_equal(back, card)
-    assert back.branches[1].kpis[1].curve == {"kind": "linear", "full": 0.05, "zero": 0.1, "bands": [[0.05, 10], [0.1, 0]]}
+    assert back.branches[1].kpis[1].curve == {
+        "kind": "linear",
+        "full": 0.05,
+        "zero": 0.1,
+        "bands": [[0.05, 10], [0.1, 0]],
+    }
     assert back.branches[2].rank is None and back.branches[2].assessed is False
 
 
@@ -236,7 +288,15 @@ def test_round_trip_keeps_odd_dtypes(tmp_path: Path) -> None:
     card.evidence = card.evidence.assign(
         value=pd.Series([1, "2.5天", None, np.int64(7)], dtype=object),
         row=pd.array([3, None, 5, 6], dtype="Int64"),
-        date=pd.to_datetime(["2026-09-01 10:00:00.123456", None, "2026-09-03 00:00:00.000000", "2026-09-04 08:00:00.5"], format="ISO8601"),
+        date=pd.to_datetime(
+            [
+                "2026-09-01 10:00:00.123456",
+                None,
+                "2026-09-03 00:00:00.000000",
+                "2026-09-04 08:00:00.5",
+            ],
+            format="ISO8601",
+        ),
     )
     card.period_counts = None
     with open_store(tmp_path / "h.db") as store:
@@ -256,9 +316,16 @@ def test_run_info_and_runs_keep_the_audit_trail(tmp_path: Path) -> None:
             store.run_info(AUG)
     assert info["rubric_source"] == RUBRIC_SOURCE
     assert info["rubric_sha256"] == RUBRIC_SHA
-    assert info["inputs"] == [{"path": "/data/2026-09.xlsx", "name": "2026-09.xlsx", "size": 2048, "sha256": "cd" * 32}]
+    assert info["inputs"] == [
+        {"path": "/data/2026-09.xlsx", "name": "2026-09.xlsx", "size": 2048, "sha256": "cd" * 32}
+    ]
     assert info["stats"] == {"tickets": {"rows": 2, "used": 1, "excluded": 0, "rejected": 1}}
-    assert (info["created_at"], info["tool_version"], info["month_source"], info["status"]) == ("2026-11-02T08:30:00", "0.1.0", "option", "active")
+    assert (info["created_at"], info["tool_version"], info["month_source"], info["status"]) == (
+        "2026-11-02T08:30:00",
+        "0.1.0",
+        "option",
+        "active",
+    )
     assert (info["ticket_count"], info["evidence_count"], info["branch_count"]) == (1, 3, 2)
 
 
@@ -279,9 +346,17 @@ def test_resave_is_idempotent_and_supersedes(tmp_path: Path) -> None:
         (first, "superseded", "2026-11-02T09:30:00"),
     ]
     conn = sqlite3.connect(path)
-    counts = {t: conn.execute(f"SELECT count(*) FROM {t} WHERE run_id = ?", (first,)).fetchone()[0] for t in ("branch_results", "kpi_results", "evidence_blobs", "ticket_chunks")}
+    counts = {
+        t: conn.execute(f"SELECT count(*) FROM {t} WHERE run_id = ?", (first,)).fetchone()[0]
+        for t in ("branch_results", "kpi_results", "evidence_blobs", "ticket_chunks")
+    }
     conn.close()
-    assert counts == {"branch_results": 2, "kpi_results": 4, "evidence_blobs": 0, "ticket_chunks": 0}
+    assert counts == {
+        "branch_results": 2,
+        "kpi_results": 4,
+        "evidence_blobs": 0,
+        "ticket_chunks": 0,
+    }
 
 
 def three_months() -> dict[Month, tuple[Scorecard, MonthData]]:
@@ -294,7 +369,10 @@ def three_months() -> dict[Month, tuple[Scorecard, MonthData]]:
     out = {}
     for month, ranks in plans.items():
         done = [month.start + pd.Timedelta(days=d, hours=9) for d in (2, 15, 27)] + [None]
-        out[month] = (scorecard(month, ranks, shift=month.month), month_data(month, tickets(month, done, prefix=f"T{month.month:02d}-")))
+        out[month] = (
+            scorecard(month, ranks, shift=month.month),
+            month_data(month, tickets(month, done, prefix=f"T{month.month:02d}-")),
+        )
     return out
 
 
@@ -307,20 +385,34 @@ def test_save_order_does_not_change_derived_rows(tmp_path: Path) -> None:
             for month in order:
                 save(store, *months[month])
             ctx = store.context(OCT, qtd_kpis=["rework_rate"])
-            results[name] = (store.trend(), store.trend(branch_key="天河网点"), ctx, store.branch_names(), store.months(), store.stale_months())
-    (trend_a, branch_a, ctx_a, names_a, months_a, stale_a), (trend_b, branch_b, ctx_b, names_b, months_b, stale_b) = results["in_order"], results["shuffled"]
+            results[name] = (
+                store.trend(),
+                store.trend(branch_key="天河网点"),
+                ctx,
+                store.branch_names(),
+                store.months(),
+                store.stale_months(),
+            )
+    (
+        (trend_a, branch_a, ctx_a, names_a, months_a, stale_a),
+        (trend_b, branch_b, ctx_b, names_b, months_b, stale_b),
+    ) = results["in_order"], results["shuffled"]
     pd.testing.assert_frame_equal(trend_a, trend_b)
     pd.testing.assert_frame_equal(branch_a, branch_b)
     pd.testing.assert_frame_equal(ctx_a.previous, ctx_b.previous)
     pd.testing.assert_frame_equal(ctx_a.device_tickets, ctx_b.device_tickets)
-    assert ctx_a.first_seen == ctx_b.first_seen == {"天河网点": JUL, "越秀网点": JUL, "海珠网点": AUG}
+    assert (
+        ctx_a.first_seen == ctx_b.first_seen == {"天河网点": JUL, "越秀网点": JUL, "海珠网点": AUG}
+    )
     assert names_a == names_b and months_a == months_b == [JUL, AUG, SEP]
     assert stale_a == [] and stale_b == [SEP]
     streaks = ctx_a.previous.set_index(["month", "branch_key"])["last_place_streak"].to_dict()
     assert streaks[("2026-07", "天河网点")] == 1 and streaks[("2026-08", "天河网点")] == 2
     assert streaks[("2026-09", "天河网点")] == 0 and streaks[("2026-09", "越秀网点")] == 1
     assert streaks[("2026-08", "海珠网点")] == 0
-    assert list(ctx_a.previous["month"][:3]) == ["2026-09"] * 3 and list(ctx_a.previous["rank"][:3]) == [1, 2, 3]
+    assert list(ctx_a.previous["month"][:3]) == ["2026-09"] * 3 and list(
+        ctx_a.previous["rank"][:3]
+    ) == [1, 2, 3]
 
 
 def test_resaving_an_earlier_month_marks_later_ones_stale(tmp_path: Path) -> None:
@@ -348,7 +440,12 @@ def test_last_place_streak_needs_consecutive_months_and_counts_ties(tmp_path: Pa
         ):
             save(store, scorecard(month, ranks), month_data(month))
         previous = store.context(Month(2026, 7)).previous
-    got = {(m, k): (last, streak) for m, k, last, streak in previous[["month", "branch_key", "last_place", "last_place_streak"]].itertuples(index=False)}
+    got = {
+        (m, k): (last, streak)
+        for m, k, last, streak in previous[
+            ["month", "branch_key", "last_place", "last_place_streak"]
+        ].itertuples(index=False)
+    }
     assert got[("2026-03", "天河网点")] == (True, 1)
     assert got[("2026-05", "天河网点")] == (True, 1)  # April missing: the streak restarts
     assert got[("2026-06", "天河网点")] == (True, 2)
@@ -366,7 +463,12 @@ def test_quarter_to_date_uses_only_the_same_quarter(tmp_path: Path) -> None:
         september = store.context(SEP, qtd_kpis=["rework_rate", "complaint_rate"])
     assert october.months_in_quarter == []
     assert october.flag_rates["rework_rate"].empty
-    assert list(october.flag_rates["rework_rate"].columns) == ["month", "branch_key", "numerator", "basis"]
+    assert list(october.flag_rates["rework_rate"].columns) == [
+        "month",
+        "branch_key",
+        "numerator",
+        "basis",
+    ]
     assert september.months_in_quarter == [JUL, AUG]
     rates = september.flag_rates["rework_rate"]
     assert list(rates.itertuples(index=False, name=None)) == [
@@ -391,10 +493,16 @@ def test_device_tickets_window_is_exactly_90_days(tmp_path: Path) -> None:
     no_device = tickets(SEP, [start - pd.Timedelta(days=1)], prefix="N").assign(device_id=[None])
     with open_store(tmp_path / "h.db") as store:
         save(store, scorecard(JUL, {"天河网点": 1}), month_data(JUL, july))
-        save(store, scorecard(SEP, {"越秀网点": 1}), month_data(SEP, pd.concat([september, no_device], ignore_index=True)))
+        save(
+            store,
+            scorecard(SEP, {"越秀网点": 1}),
+            month_data(SEP, pd.concat([september, no_device], ignore_index=True)),
+        )
         save(store, scorecard(OCT, {"天河网点": 1}), month_data(OCT, october))
         found = store.context(OCT).device_tickets
-        assert store.runs(SEP)[0]["ticket_count"] == 2  # the open ticket is kept, the one without a device id is not
+        assert (
+            store.runs(SEP)[0]["ticket_count"] == 2
+        )  # the open ticket is kept, the one without a device id is not
     assert list(found.columns) == ["device_id", "ticket_id", "completed_at", "month"]
     assert found["completed_at"].dtype == "datetime64[ns]"
     assert list(found.itertuples(index=False, name=None)) == [
@@ -404,7 +512,9 @@ def test_device_tickets_window_is_exactly_90_days(tmp_path: Path) -> None:
     ]
 
 
-def test_failure_inside_save_leaves_previous_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_inside_save_leaves_previous_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An exception raised midway through a save rolls everything back: the old run stays active and intact."""
     path = tmp_path / "h.db"
     months = three_months()
@@ -451,7 +561,9 @@ def test_process_killed_mid_save_leaves_previous_state(tmp_path: Path) -> None:
     with open_store(path) as store:
         save(store, card)
     script = CRASH_SCRIPT.format(tests=str(Path(__file__).parent), path=str(path))
-    result = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 7, result.stderr
     with open_store(path) as store:
         assert [r["status"] for r in store.runs()] == ["active"]
@@ -470,7 +582,11 @@ def _concurrent_writer(path: str, months: list[int], rounds: int, start: float) 
             for m in months:
                 month = Month(2026, m)
                 done = [month.start + pd.Timedelta(minutes=k) for k in range(2000)]
-                save(store, scorecard(month, {"天河网点": 1 + i % 2, "越秀网点": 2 - i % 2}), month_data(month, tickets(month, done)))
+                save(
+                    store,
+                    scorecard(month, {"天河网点": 1 + i % 2, "越秀网点": 2 - i % 2}),
+                    month_data(month, tickets(month, done)),
+                )
 
 
 def test_concurrent_processes_do_not_corrupt_the_store(tmp_path: Path) -> None:
@@ -479,7 +595,8 @@ def test_concurrent_processes_do_not_corrupt_the_store(tmp_path: Path) -> None:
     context = multiprocessing.get_context("spawn")
     start = time.time() + 3
     workers = [
-        context.Process(target=_concurrent_writer, args=(str(path), months, 4, start)) for months in ([7, 8], [8, 9])
+        context.Process(target=_concurrent_writer, args=(str(path), months, 4, start))
+        for months in ([7, 8], [8, 9])
     ]
     for worker in workers:
         worker.start()
@@ -489,9 +606,16 @@ def test_concurrent_processes_do_not_corrupt_the_store(tmp_path: Path) -> None:
     with open_store(path) as store:
         runs = store.runs()
         assert len(runs) == 16
-        assert sorted(r["month"] for r in runs if r["status"] == "active") == ["2026-07", "2026-08", "2026-09"]
+        assert sorted(r["month"] for r in runs if r["status"] == "active") == [
+            "2026-07",
+            "2026-08",
+            "2026-09",
+        ]
         # July's tickets complete on 1-2 July, before the 90-day window of October: August and September count.
-        assert sorted(store.context(OCT).device_tickets.groupby("month").size().items()) == [("2026-08", 2000), ("2026-09", 2000)]
+        assert sorted(store.context(OCT).device_tickets.groupby("month").size().items()) == [
+            ("2026-08", 2000),
+            ("2026-09", 2000),
+        ]
         for month in (JUL, AUG, SEP):
             assert len(store.load_scorecard(month).branches) == 2
     conn = sqlite3.connect(path)
@@ -513,7 +637,9 @@ def test_lock_timeout_gives_a_clear_message(tmp_path: Path) -> None:
             with pytest.raises(HistoryError) as caught:
                 save(store, scorecard(SEP, {"天河网点": 1}))
             waited = time.monotonic() - began
-            assert [r["status"] for r in store.runs()] == ["active"]  # reads still work while locked
+            assert [r["status"] for r in store.runs()] == [
+                "active"
+            ]  # reads still work while locked
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -533,7 +659,10 @@ def test_newer_schema_is_refused_and_left_untouched(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     before = path.read_bytes()
-    with pytest.raises(HistoryError, match=f"schema version {latest_version() + 1}, but this svcqa only knows up to version {latest_version()}"):
+    with pytest.raises(
+        HistoryError,
+        match=f"schema version {latest_version() + 1}, but this svcqa only knows up to version {latest_version()}",
+    ):
         open_store(path)
     assert path.read_bytes() == before
     assert not path.with_name("h.db-wal").exists() or path.with_name("h.db-wal").stat().st_size == 0
@@ -546,11 +675,21 @@ def test_new_store_is_migrated_to_the_latest_version(tmp_path: Path) -> None:
         pass
     conn = sqlite3.connect(path)
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = {
+        name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
     conn.close()
     assert version == latest_version() == len(MIGRATIONS) >= 1
     assert sorted(MIGRATIONS) == list(range(1, latest_version() + 1))
-    assert {"runs", "rubrics", "branch_results", "kpi_results", "period_counts", "evidence_blobs", "ticket_chunks"} <= tables
+    assert {
+        "runs",
+        "rubrics",
+        "branch_results",
+        "kpi_results",
+        "period_counts",
+        "evidence_blobs",
+        "ticket_chunks",
+    } <= tables
     with open_store(path) as store:
         assert store.months() == []
 
@@ -590,7 +729,9 @@ def test_missing_store_and_non_database_are_clear_errors(tmp_path: Path) -> None
     assert junk.read_bytes() == b"this is a spreadsheet, honestly" * 100
 
 
-def test_resolve_db_path_prefers_option_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resolve_db_path_prefers_option_then_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """--db wins over $SVCQA_DB, which wins over ./svcqa.db."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SVCQA_DB", raising=False)
@@ -608,7 +749,17 @@ def test_trend_frames(tmp_path: Path) -> None:
             save(store, *months[month])
         overall = store.trend(months=2)
         branch = store.trend(branch_key="海珠网点")
-    assert list(overall.columns) == ["month", "branch_key", "branch", "total", "rank", "grade", "coefficient", "assessed", "flags"]
+    assert list(overall.columns) == [
+        "month",
+        "branch_key",
+        "branch",
+        "total",
+        "rank",
+        "grade",
+        "coefficient",
+        "assessed",
+        "flags",
+    ]
     assert sorted(set(overall["month"])) == ["2026-08", "2026-09"]
     september = overall[overall["month"] == "2026-09"].set_index("branch_key")
     assert september.loc["越秀网点", "rank"] == 3 and september.loc["越秀网点", "total"] == 74.0
@@ -619,12 +770,19 @@ def test_trend_frames(tmp_path: Path) -> None:
         ("2026-08", "rework_rate", "维修质量(返修率)", 7.5, 10.0, 0.07),
     ]
     total = branch.iloc[2]
-    assert (total["kpi_id"], total["label"], total["points"], total["max"]) == ("total", "总分", 103.0, 100.0)
+    assert (total["kpi_id"], total["label"], total["points"], total["max"]) == (
+        "total",
+        "总分",
+        103.0,
+        100.0,
+    )
     assert np.isnan(total["value"])
     assert list(branch["month"]) == ["2026-08"] * 3 + ["2026-09"] * 3
 
 
-def test_a_new_migration_upgrades_an_existing_store_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_migration_upgrades_an_existing_store_atomically(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Registering the next migration upgrades an existing store on open, keeping its data; a failing one changes nothing."""
     from svcqa.history import migrations
 
@@ -636,17 +794,24 @@ def test_a_new_migration_upgrades_an_existing_store_atomically(tmp_path: Path, m
 
     @migrations.migration(current + 1)
     def add_forms(conn: sqlite3.Connection) -> None:
-        migrations.execute_all(conn, "CREATE TABLE forms (run_id INTEGER, branch_key TEXT);\nCREATE INDEX forms_by_run ON forms(run_id);")
+        migrations.execute_all(
+            conn,
+            "CREATE TABLE forms (run_id INTEGER, branch_key TEXT);\nCREATE INDEX forms_by_run ON forms(run_id);",
+        )
         raise RuntimeError("half-way through the upgrade")
 
     with pytest.raises(RuntimeError, match="half-way"):
         open_store(path)
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone() == (current,)
-    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'forms'").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'forms'").fetchone() == (
+        0,
+    )
     conn.close()
 
-    migrations.MIGRATIONS[current + 1] = lambda conn: migrations.execute_all(conn, "CREATE TABLE forms (run_id INTEGER, branch_key TEXT);")
+    migrations.MIGRATIONS[current + 1] = lambda conn: migrations.execute_all(
+        conn, "CREATE TABLE forms (run_id INTEGER, branch_key TEXT);"
+    )
     with open_store(path) as store:
         assert store.months() == [SEP]
     conn = sqlite3.connect(path)
@@ -659,7 +824,15 @@ def test_context_of_an_empty_store_is_empty_but_typed(tmp_path: Path) -> None:
     """A store with no months gives empty frames with the documented columns and no first-seen months."""
     with open_store(tmp_path / "h.db") as store:
         ctx = store.context(OCT, qtd_kpis=["rework_rate"])
-    assert list(ctx.previous.columns) == ["month", "branch_key", "total", "rank", "assessed", "last_place", "last_place_streak"]
+    assert list(ctx.previous.columns) == [
+        "month",
+        "branch_key",
+        "total",
+        "rank",
+        "assessed",
+        "last_place",
+        "last_place_streak",
+    ]
     assert ctx.previous.empty and ctx.device_tickets.empty and ctx.flag_rates["rework_rate"].empty
     assert list(ctx.device_tickets.columns) == ["device_id", "ticket_id", "completed_at", "month"]
     assert (ctx.first_seen, ctx.months_in_quarter) == ({}, [])
@@ -672,22 +845,32 @@ def odd_evidence(month: Month) -> Scorecard:
         ref=pd.Series(["T1", None, "T3", "T4"], dtype=object),
         value=pd.Series([1, "2.5天", None, np.int64(7)], dtype=object),
         row=pd.array([3, None, 5, 6], dtype="Int64"),
-        date=pd.to_datetime(["2026-09-01 10:00:00.123456", None, "2026-09-03", "2026-09-04 08:00:00.5"], format="ISO8601"),
+        date=pd.to_datetime(
+            ["2026-09-01 10:00:00.123456", None, "2026-09-03", "2026-09-04 08:00:00.5"],
+            format="ISO8601",
+        ),
     )
     return card
 
 
-def test_version_2_store_upgrades_evidence_rows_to_blobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_version_2_store_upgrades_evidence_rows_to_blobs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A version-2 store's evidence rows become one blob per active run that loads the same frame; a failed upgrade keeps version 2."""
     from svcqa.history import migrations
     from svcqa.history import store as store_module
 
     path = tmp_path / "h.db"
-    cards = {AUG: scorecard(AUG, {"天河网点": 1, "越秀网点": 2}, evidence_rows=25), SEP: odd_evidence(SEP)}
+    cards = {
+        AUG: scorecard(AUG, {"天河网点": 1, "越秀网点": 2}, evidence_rows=25),
+        SEP: odd_evidence(SEP),
+    }
 
     def insert_rows(self: HistoryStore, run_id: int, count: int, blob: bytes) -> None:
         """Evidence as version 2 saved it: one SQL row per evidence row."""
-        month = Month.parse(self._conn.execute("SELECT month FROM runs WHERE id = ?", (run_id,)).fetchone()[0])
+        month = Month.parse(
+            self._conn.execute("SELECT month FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
+        )
         _dtypes, columns = store_module._encode_frame(cards[month].evidence, EVIDENCE_COLUMNS)
         self._conn.executemany(
             f"INSERT INTO evidence (run_id, seq, {', '.join(EVIDENCE_COLUMNS)}) VALUES (?, ?, {', '.join('?' * len(EVIDENCE_COLUMNS))})",
@@ -697,7 +880,10 @@ def test_version_2_store_upgrades_evidence_rows_to_blobs(tmp_path: Path, monkeyp
 
     def supersede(self: HistoryStore, run_id: int, now: datetime) -> None:
         """Superseding as version 2 did it: the run's evidence rows go."""
-        self._conn.execute("UPDATE runs SET status = 'superseded', superseded_at = ? WHERE id = ?", (now.isoformat(), run_id))
+        self._conn.execute(
+            "UPDATE runs SET status = 'superseded', superseded_at = ? WHERE id = ?",
+            (now.isoformat(), run_id),
+        )
         self._conn.execute("DELETE FROM ticket_chunks WHERE run_id = ?", (run_id,))
         self._conn.execute("DELETE FROM evidence WHERE run_id = ?", (run_id,))
 
@@ -707,7 +893,9 @@ def test_version_2_store_upgrades_evidence_rows_to_blobs(tmp_path: Path, monkeyp
         patch.setattr(HistoryStore, "_supersede", supersede)
         with open_store(path) as store:
             save(store, cards[AUG])
-            save(store, cards[AUG], now=NOW + timedelta(hours=1))  # run 1 superseded, its rows dropped
+            save(
+                store, cards[AUG], now=NOW + timedelta(hours=1)
+            )  # run 1 superseded, its rows dropped
             save(store, cards[SEP])
 
     def version_2_rows() -> tuple[tuple[int], list[tuple[int, int]], list[str]]:
@@ -716,7 +904,12 @@ def test_version_2_store_upgrades_evidence_rows_to_blobs(tmp_path: Path, monkeyp
             return (
                 conn.execute("PRAGMA user_version").fetchone(),
                 conn.execute("SELECT run_id, count(*) FROM evidence GROUP BY run_id").fetchall(),
-                [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'evidence%' ORDER BY name")],
+                [
+                    name
+                    for (name,) in conn.execute(
+                        "SELECT name FROM sqlite_master WHERE name LIKE 'evidence%' ORDER BY name"
+                    )
+                ],
             )
         finally:
             conn.close()
@@ -739,8 +932,13 @@ def test_version_2_store_upgrades_evidence_rows_to_blobs(tmp_path: Path, monkeyp
     assert [type(v) for v in september.evidence["value"]] == [int, str, type(None), int]
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone() == (3,)
-    assert conn.execute("SELECT run_id, rows FROM evidence_blobs ORDER BY run_id").fetchall() == [(2, 25), (3, 4)]
-    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN ('evidence', 'evidence_by_branch')").fetchone() == (0,)
+    assert conn.execute("SELECT run_id, rows FROM evidence_blobs ORDER BY run_id").fetchall() == [
+        (2, 25),
+        (3, 4),
+    ]
+    assert conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE name IN ('evidence', 'evidence_by_branch')"
+    ).fetchone() == (0,)
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
 
@@ -750,7 +948,11 @@ def test_superseded_run_loses_its_evidence_blob(tmp_path: Path) -> None:
     path = tmp_path / "h.db"
     with open_store(path) as store:
         first = save(store, scorecard(SEP, {"天河网点": 1, "越秀网点": 2}, evidence_rows=25))
-        second = save(store, scorecard(SEP, {"天河网点": 2, "越秀网点": 1}, evidence_rows=4), now=NOW + timedelta(hours=1))
+        second = save(
+            store,
+            scorecard(SEP, {"天河网点": 2, "越秀网点": 1}, evidence_rows=4),
+            now=NOW + timedelta(hours=1),
+        )
         loaded = store.load_scorecard(SEP).evidence
         counts = {r["run_id"]: r["evidence_count"] for r in store.runs()}
     conn = sqlite3.connect(path)
@@ -771,7 +973,9 @@ def test_evidence_blob_keeps_every_dtype() -> None:
             "kpi_id": pd.Series(["a", "b", None, "a"], dtype="str"),
             "kind": pd.Series([True, None, False, True], dtype="boolean"),
             "ref": pd.Series([True, 3.5, b"\x00", pd.NA], dtype=object),
-            "date": pd.to_datetime(["2026-09-01 10:00", None, "2026-09-03 00:00", "2026-09-04 00:00"]).tz_localize("Asia/Shanghai"),
+            "date": pd.to_datetime(
+                ["2026-09-01 10:00", None, "2026-09-03 00:00", "2026-09-04 00:00"]
+            ).tz_localize("Asia/Shanghai"),
             "value": [np.nan, -0.0, np.inf, 2.5],
             "category": pd.Categorical(["w", "e", None, "w"]),
             "detail": pd.Series([None] * 4, dtype=object),
@@ -781,7 +985,10 @@ def test_evidence_blob_keeps_every_dtype() -> None:
     )  # no "file" column: it comes back all missing, as an object column
     dtypes, blob = encode_evidence(frame)
     back = decode_evidence(blob, dtypes)
-    expected = frame.assign(ref=pd.Series([True, 3.5, b"\x00", None], dtype=object), file=pd.Series([None] * 4, dtype=object))
+    expected = frame.assign(
+        ref=pd.Series([True, 3.5, b"\x00", None], dtype=object),
+        file=pd.Series([None] * 4, dtype=object),
+    )
     pd.testing.assert_frame_equal(back, expected[EVIDENCE_COLUMNS])
     assert [type(v) for v in back["ref"]] == [bool, float, bytes, type(None)]
     assert back.loc[2, "row"] == 2**62 + 1

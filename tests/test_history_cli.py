@@ -55,8 +55,15 @@ def test_json_prints_the_library_records(store_path: Path) -> None:
     assert json.loads(result.output) == expected
     assert {r["month"] for r in expected} == {"2026-08", "2026-09"}
     assert expected[0] == {
-        "month": "2026-08", "branch_key": "天河网点", "branch": "天河 网点", "total": 83.0, "rank": 2, "grade": "良好",
-        "coefficient": 1.05, "assessed": True, "flags": ["last_place", "rectification_required"],
+        "month": "2026-08",
+        "branch_key": "天河网点",
+        "branch": "天河 网点",
+        "total": 83.0,
+        "rank": 2,
+        "grade": "良好",
+        "coefficient": 1.05,
+        "assessed": True,
+        "flags": ["last_place", "rectification_required"],
     }
 
 
@@ -66,7 +73,11 @@ def test_branch_is_matched_after_nfkc_and_whitespace_removal(store_path: Path) -
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "month,kpi_id,label,points,max,value"
-    assert lines[1:4] == ["2026-07,exchange_cycle,换机平均服务周期,12.0,12.0,3.5", "2026-07,rework_rate,维修质量(返修率),10.0,10.0,", "2026-07,total,总分,82.0,100.0,"]
+    assert lines[1:4] == [
+        "2026-07,exchange_cycle,换机平均服务周期,12.0,12.0,3.5",
+        "2026-07,rework_rate,维修质量(返修率),10.0,10.0,",
+        "2026-07,total,总分,82.0,100.0,",
+    ]
     table = invoke("--db", str(store_path), "--branch", "天河网点")
     assert table.exit_code == 0 and "总分" in table.output and "排名" in table.output
 
@@ -80,7 +91,9 @@ def test_unknown_branch_lists_closest_names(store_path: Path) -> None:
 
 def test_runs_lists_active_and_superseded(store_path: Path) -> None:
     """history runs shows every run newest first with its status; --month filters."""
-    result = runner.invoke(app, ["history", "runs", "--db", str(store_path), "--format", "json", "--month", "2026-09"])
+    result = runner.invoke(
+        app, ["history", "runs", "--db", str(store_path), "--format", "json", "--month", "2026-09"]
+    )
     assert result.exit_code == 0, result.output
     runs = json.loads(result.output)
     assert [(r["run_id"], r["status"]) for r in runs] == [(4, "active"), (3, "superseded")]

@@ -43,7 +43,8 @@ ATTENDANCE = [["日期", "网点", "人员", "状态"], ["2026-10-01", "A店", "
 def month(tickets: list[list[object]] | None = None) -> dict[str, list[list[object]]]:
     """A minimal valid month whose tickets sheet the case replaces."""
     return {
-        "工单": tickets or [HEAD, ["T1", "A店", "换机", "2026-10-03 10:00", "2026-10-04 10:00", "否", 5]],
+        "工单": tickets
+        or [HEAD, ["T1", "A店", "换机", "2026-10-03 10:00", "2026-10-04 10:00", "否", 5]],
         "投诉": COMPLAINTS,
         "出勤": ATTENDANCE,
     }
@@ -80,7 +81,9 @@ class Outcome:
     exit_code: int
     stderr: str
     document: dict = field(default_factory=dict)
-    rejects: list[tuple[int, str, str, str]] = field(default_factory=list)  # (row, column, code, value)
+    rejects: list[tuple[int, str, str, str]] = field(
+        default_factory=list
+    )  # (row, column, code, value)
 
     def table(self, name: str) -> tuple[int, int, int, int]:
         stats = next(t for t in self.document["tables"] if t["table"] == name)
@@ -91,7 +94,9 @@ class Outcome:
         return [n["code"] for n in self.document.get("notes", [])]
 
 
-def check(tmp_path: Path, *paths: Path, month_arg: str | None = "2026-10", env: dict | None = None) -> Outcome:
+def check(
+    tmp_path: Path, *paths: Path, month_arg: str | None = "2026-10", env: dict | None = None
+) -> Outcome:
     out = tmp_path / "out"
     args = ["check", *map(str, paths), "--out", str(out), "--format", "json"]
     if month_arg:
@@ -105,7 +110,9 @@ def check(tmp_path: Path, *paths: Path, month_arg: str | None = "2026-10", env: 
         outcome.document = json.loads(result.stdout)
         with open(out / "rejects.csv", encoding="utf-8-sig", newline="") as handle:
             outcome.rejects = [
-                (int(r["row"]), r["column"], r["code"], r["value"]) for r in csv.DictReader(handle) if r["table"] == "tickets"
+                (int(r["row"]), r["column"], r["code"], r["value"])
+                for r in csv.DictReader(handle)
+                if r["table"] == "tickets"
             ]
         for table in outcome.document["tables"]:
             assert table["rows"] == table["used"] + table["excluded"] + table["rejected"]
@@ -131,7 +138,9 @@ def _truncated(tmp_path: Path) -> Path:
 def _encrypted_forged(tmp_path: Path) -> Path:
     """An OLE2 container holding an EncryptionInfo stream name: what a password-saved xlsx is."""
     path = tmp_path / "locked.xlsx"
-    path.write_bytes(reader_module.OLE2_MAGIC + b"\0" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 1024)
+    path.write_bytes(
+        reader_module.OLE2_MAGIC + b"\0" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 1024
+    )
     return path
 
 
@@ -153,7 +162,11 @@ def _header_only(tmp_path: Path) -> Path:
 def _renamed(source: Path, name: str) -> Callable[[Path], Path]:
     def build(tmp_path: Path) -> Path:
         target = tmp_path / name
-        target.write_bytes(source.read_bytes() if source.is_file() else xlsxwriter_book(tmp_path / "m.xlsx", month()).read_bytes())
+        target.write_bytes(
+            source.read_bytes()
+            if source.is_file()
+            else xlsxwriter_book(tmp_path / "m.xlsx", month()).read_bytes()
+        )
         return target
 
     return build
@@ -184,8 +197,16 @@ REFUSED: dict[str, tuple[Callable[[Path], Path], str, str]] = {
         "corrupt",
         "file cut.xlsx: the workbook is corrupt or truncated (File is not a zip file); export or copy it again",
     ),
-    "encrypted-forged": (_encrypted_forged, "encrypted", "file locked.xlsx: the workbook is encrypted / password-protected"),
-    "encrypted-real": (_encrypted_real, "encrypted", "file pass_protected.xlsx: the workbook is encrypted / password-protected"),
+    "encrypted-forged": (
+        _encrypted_forged,
+        "encrypted",
+        "file locked.xlsx: the workbook is encrypted / password-protected",
+    ),
+    "encrypted-real": (
+        _encrypted_real,
+        "encrypted",
+        "file pass_protected.xlsx: the workbook is encrypted / password-protected",
+    ),
     "empty-workbook": (
         _empty_workbook,
         "empty-sheet",
@@ -266,7 +287,9 @@ sys.exit(result.exit_code)
         ),
     ],
 )
-def test_zip_bombs_refused_in_bounded_time_and_memory(declared: int | None, message: str, tmp_path: Path) -> None:
+def test_zip_bombs_refused_in_bounded_time_and_memory(
+    declared: int | None, message: str, tmp_path: Path
+) -> None:
     """A sheet inflating to 2 GB is refused within 120 s; svcqa and its reader child stay under 1 GiB
     (the reader's address space is capped at SVCQA_MAX_READER_BYTES, here 1 GiB)."""
     path = hf.zip_bomb(tmp_path / "bomb.xlsx", declared=declared)
@@ -283,7 +306,9 @@ def test_zip_bombs_refused_in_bounded_time_and_memory(declared: int | None, mess
     assert int(result.stdout.strip()) < 1024 * 1024  # ru_maxrss in KiB
 
 
-def test_a_package_of_too_many_members_is_refused_before_a_zip_reader_lists_them(tmp_path: Path) -> None:
+def test_a_package_of_too_many_members_is_refused_before_a_zip_reader_lists_them(
+    tmp_path: Path,
+) -> None:
     """More members than max_zip_members: exit 1 naming the limit, also when the end record
     understates the count (the directory's entries are counted)."""
     source = xlsxwriter_book(tmp_path / "m.xlsx", month())
@@ -306,12 +331,18 @@ def test_zip_member_count_is_zipfiles_also_for_zip64_and_the_corpus(tmp_path: Pa
     package of 70,000 members (ZIP64 end records) and every package of the shared corpus."""
     source = xlsxwriter_book(tmp_path / "m.xlsx", month())
     packages = [hf.with_extra_members(source, tmp_path / "zip64.xlsx", 70_000)]
-    packages += [p for p in sorted(CORPUS.rglob("*")) if p.suffix.lower() in (".xlsx", ".xlsm", ".ods") and zipfile.is_zipfile(p)]
+    packages += [
+        p
+        for p in sorted(CORPUS.rglob("*"))
+        if p.suffix.lower() in (".xlsx", ".xlsm", ".ods") and zipfile.is_zipfile(p)
+    ]
     assert len(packages) > 20
     for path in packages:
         with zipfile.ZipFile(path) as archive:
             assert zip_member_count(path) == len(archive.infolist()), path.name
-    assert _central_directory(packages[0])[0] == len(zipfile.ZipFile(packages[0]).infolist())  # the ZIP64 record's count
+    assert _central_directory(packages[0])[0] == len(
+        zipfile.ZipFile(packages[0]).infolist()
+    )  # the ZIP64 record's count
     assert zip_member_count(CORPUS / "MANIFEST.md") is None
 
 
@@ -330,7 +361,9 @@ def test_limits_are_raised_through_the_environment(tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "SVCQA_MAX_ROWS_PER_SHEET='lots' is not a number" in bad.stderr
 
 
-def test_reader_panic_becomes_an_input_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reader_panic_becomes_an_input_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A Rust panic inside the reader (a BaseException in Python) exits 1 naming the file, no traceback."""
 
     class PanicException(BaseException):  # the name pyo3 gives its panic type
@@ -364,7 +397,10 @@ def test_empty_sheet_beside_data_is_noted(tmp_path: Path) -> None:
 def test_header_under_merged_title_and_merged_branch_fills_down(tmp_path: Path) -> None:
     """Header on row 5 under a merged title is found; a merged 网点 cell fills the rows it spans, not the next."""
     rows = [[], [], [], [], HEAD]
-    rows += [[f"T{i}", "A店" if i == 1 else None, "换机", "2026-10-03 10:00", None, "否", 5] for i in range(1, 5)]
+    rows += [
+        [f"T{i}", "A店" if i == 1 else None, "换机", "2026-10-03 10:00", None, "否", 5]
+        for i in range(1, 5)
+    ]
     path = xlsxwriter_book(
         tmp_path / "m.xlsx",
         month(rows),
@@ -374,16 +410,25 @@ def test_header_under_merged_title_and_merged_branch_fills_down(tmp_path: Path) 
     assert outcome.exit_code == 0 and outcome.table("tickets") == (4, 3, 0, 1)
     assert outcome.rejects == [(9, "网点", "missing-value", "")]  # row 9 is below the merge B7:B8
     data = ingest([path])
-    assert data.tables["tickets"][["branch", "_row"]].values.tolist() == [["A店", 6], ["B店", 7], ["B店", 8]]
+    assert data.tables["tickets"][["branch", "_row"]].values.tolist() == [
+        ["A店", 6],
+        ["B店", 7],
+        ["B店", 8],
+    ]
 
 
 def test_duplicate_and_blank_headers(tmp_path: Path) -> None:
     """A second 网点 column is ignored with a note naming its column letter; blank header cells are skipped."""
-    rows = [["工单号", "网点", "网点", "", "受理时间", None], ["T1", "A店", "B店", "x", "2026-10-03", "y"]]
+    rows = [
+        ["工单号", "网点", "网点", "", "受理时间", None],
+        ["T1", "A店", "B店", "x", "2026-10-03", "y"],
+    ]
     outcome = check(tmp_path, xlsxwriter_book(tmp_path / "m.xlsx", month(rows)))
     assert outcome.exit_code == 0 and outcome.table("tickets") == (1, 1, 0, 0)
     notes = [n["message"] for n in outcome.document["notes"] if n["code"] == "duplicate-header"]
-    assert notes == ["m.xlsx, sheet '工单': header '网点' (column C) also maps to 网点; the first matching column is used"]
+    assert notes == [
+        "m.xlsx, sheet '工单': header '网点' (column C) also maps to 网点; the first matching column is used"
+    ]
 
 
 def test_formulas_without_cached_values(tmp_path: Path) -> None:
@@ -407,7 +452,11 @@ def test_xlsxwriter_workbook_without_formulas_gets_no_formula_note(tmp_path: Pat
 
 def test_1904_date_system(tmp_path: Path) -> None:
     """In a 1904 workbook a date cell and a bare serial (44836.5 = 2026-10-03 12:00) both read unshifted."""
-    rows = [HEAD, ["T1", "A店", "换机", datetime(2026, 10, 3, 10), None, "否", 5], ["T2", "A店", "换机", 44836.5, None, "否", 5]]
+    rows = [
+        HEAD,
+        ["T1", "A店", "换机", datetime(2026, 10, 3, 10), None, "否", 5],
+        ["T2", "A店", "换机", 44836.5, None, "否", 5],
+    ]
     path = xlsxwriter_book(tmp_path / "m.xlsx", month(rows), options={"date_1904": True})
     outcome = check(tmp_path, path)
     assert outcome.exit_code == 0 and outcome.table("tickets") == (2, 2, 0, 0)
@@ -431,15 +480,20 @@ def test_csv_encodings(encoding: str, tmp_path: Path) -> None:
 def test_csv_multiline_records_keep_line_numbers(tmp_path: Path) -> None:
     """Rejects in a CSV whose quoted fields span lines carry the line each record starts on."""
     (tmp_path / "工单.csv").write_text(
-        ",".join(HEAD) + "\nT1,A店,换机,2026-10-03,,否,5\nT2,\"B\n店\",换机,2026-10-03,,否,5\n"
-        "T3,A店,换机,garbage,,否,5\n\nT4,A店,换机,2026-10-03,,否,\"a\nb\"\n",
+        ",".join(HEAD) + '\nT1,A店,换机,2026-10-03,,否,5\nT2,"B\n店",换机,2026-10-03,,否,5\n'
+        'T3,A店,换机,garbage,,否,5\n\nT4,A店,换机,2026-10-03,,否,"a\nb"\n',
         encoding="utf-8",
     )
     for name in ("投诉", "出勤"):
-        (tmp_path / f"{name}.csv").write_text("\n".join(",".join(r) for r in month()[name]), encoding="utf-8")
+        (tmp_path / f"{name}.csv").write_text(
+            "\n".join(",".join(r) for r in month()[name]), encoding="utf-8"
+        )
     outcome = check(tmp_path, tmp_path)
     assert outcome.exit_code == 0 and outcome.table("tickets") == (4, 2, 0, 2)
-    assert outcome.rejects == [(5, "受理时间", "bad-date", "garbage"), (7, "客户评分", "bad-number", "a\nb")]
+    assert outcome.rejects == [
+        (5, "受理时间", "bad-date", "garbage"),
+        (7, "客户评分", "bad-number", "a\nb"),
+    ]
 
 
 def test_full_width_digits_and_thousands_separators(tmp_path: Path) -> None:
@@ -456,13 +510,26 @@ def test_full_width_digits_and_thousands_separators(tmp_path: Path) -> None:
     assert outcome.rejects == [(4, "客户评分", "bad-number", "4分")]
     tickets = ingest([path]).tables["tickets"]
     assert tickets["rating"].tolist() == [5.0, 1234.5]
-    assert tickets["accepted_at"].astype(str).tolist() == ["2026-10-03 10:00:00", "2026-10-03 00:00:00"]
+    assert tickets["accepted_at"].astype(str).tolist() == [
+        "2026-10-03 10:00:00",
+        "2026-10-03 00:00:00",
+    ]
 
 
 def test_dates_before_1900_in_the_future_and_as_serials(tmp_path: Path) -> None:
     """Pre-1990 and impossible dates are bad-date, future ones outside-month, serials (text or number) read."""
     # 0001-01-01 and 9999-12-31 used to crash ingest (OutOfBoundsDatetime traceback).
-    dates = ["1899-12-31", "2099-10-03", "46298.5", 46298.25, "0", "2026-10-03", "2026-02-30", "0001-01-01", "9999-12-31"]
+    dates = [
+        "1899-12-31",
+        "2099-10-03",
+        "46298.5",
+        46298.25,
+        "0",
+        "2026-10-03",
+        "2026-02-30",
+        "0001-01-01",
+        "9999-12-31",
+    ]
     rows = [HEAD] + [[f"T{i}", "A店", "换机", d, None, "否", 5] for i, d in enumerate(dates, 1)]
     outcome = check(tmp_path, xlsxwriter_book(tmp_path / "m.xlsx", month(rows)))
     assert outcome.exit_code == 0 and outcome.table("tickets") == (9, 3, 1, 5)
@@ -479,11 +546,16 @@ def test_dates_before_1900_in_the_future_and_as_serials(tmp_path: Path) -> None:
 def test_ten_thousand_character_branch_name(tmp_path: Path) -> None:
     """A 10,000-character branch name is read intact; as a file name it is cut to a slug plus a hash."""
     name = "网" * 10_000
-    path = xlsxwriter_book(tmp_path / "m.xlsx", month([HEAD, ["T1", name, "换机", "2026-10-03", None, "否", 5]]))
+    path = xlsxwriter_book(
+        tmp_path / "m.xlsx", month([HEAD, ["T1", name, "换机", "2026-10-03", None, "否", 5]])
+    )
     outcome = check(tmp_path, path)
     assert outcome.exit_code == 0 and outcome.table("tickets") == (1, 1, 0, 0)
     assert ingest([path]).tables["tickets"]["branch"].tolist() == [name]
-    assert safe_filename(name) == "网" * 60 + "-" + safe_filename(name)[-8:] and len(safe_filename(name)) == 69
+    assert (
+        safe_filename(name) == "网" * 60 + "-" + safe_filename(name)[-8:]
+        and len(safe_filename(name)) == 69
+    )
 
 
 def test_control_characters(tmp_path: Path) -> None:
@@ -496,7 +568,10 @@ def test_control_characters(tmp_path: Path) -> None:
     ]
     outcome = check(tmp_path, xlsxwriter_book(tmp_path / "m.xlsx", month(rows)))
     assert outcome.exit_code == 0 and outcome.table("tickets") == (3, 1, 0, 2)
-    assert outcome.rejects == [(3, "受理时间", "bad-date", "2026-13-03\x07"), (4, "客户评分", "bad-number", "\x00")]
+    assert outcome.rejects == [
+        (3, "受理时间", "bad-date", "2026-13-03\x07"),
+        (4, "客户评分", "bad-number", "\x00"),
+    ]
     sheet = openpyxl.load_workbook(tmp_path / "out" / "rejects.xlsx").active
     values = [c for row in sheet.iter_rows(min_row=2) for c in row]
     assert all(c.data_type in ("s", "n") for c in values)
@@ -511,13 +586,17 @@ def test_table_not_starting_in_column_a(tmp_path: Path) -> None:
     assert outcome.exit_code == 0 and outcome.table("tickets") == (3, 2, 0, 1)
     assert outcome.rejects == [(6, "网点", "missing-value", "")]
     notes = [n["message"] for n in outcome.document["notes"] if n["code"] == "duplicate-header"]
-    assert notes == ["m.xlsx, sheet '工单': header '网点' (column E) also maps to 网点; the first matching column is used"]
+    assert notes == [
+        "m.xlsx, sheet '工单': header '网点' (column E) also maps to 网点; the first matching column is used"
+    ]
 
 
 def test_sparse_sheet_spanning_the_whole_grid_is_refused_before_reading(tmp_path: Path) -> None:
     """Cells at A1 and XFD1048576 (1 kB file) are refused by max_cells; read as-is, the reader aborts the process."""
     sheet = (
-        b'<?xml version="1.0"?><worksheet ' + hf.NS + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t>'
+        b'<?xml version="1.0"?><worksheet '
+        + hf.NS
+        + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t>'
         b'</is></c></row><row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>y</t></is></c></row></sheetData></worksheet>'
     )
     path = hf.write_package(tmp_path / "sparse.xlsx", hf.package_parts(sheet))
@@ -534,7 +613,9 @@ def test_a_reader_abort_ends_in_a_message_not_a_dead_process(tmp_path: Path) -> 
     """A cell at XFD1048576 inside row 1 passes the row/column scan, and the reader aborts
     allocating the grid: the reader child dies, svcqa exits 1 naming the sheet and the limit."""
     sheet = (
-        b'<?xml version="1.0"?><worksheet ' + hf.NS + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t>'
+        b'<?xml version="1.0"?><worksheet '
+        + hf.NS
+        + b'><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t>'
         b'</is></c><c r="XFD1048576" t="inlineStr"><is><t>y</t></is></c></row></sheetData></worksheet>'
     )
     path = hf.write_package(tmp_path / "abort.xlsx", hf.package_parts(sheet))

@@ -37,7 +37,16 @@ runner = CliRunner()
 
 
 def score_args(tmp_path: Path, *extra: str) -> list[str]:
-    return ["score", str(MONTH_FILE), "--db", str(tmp_path / "svcqa.db"), "--out", str(tmp_path / "out"), "-q", *extra]
+    return [
+        "score",
+        str(MONTH_FILE),
+        "--db",
+        str(tmp_path / "svcqa.db"),
+        "--out",
+        str(tmp_path / "out"),
+        "-q",
+        *extra,
+    ]
 
 
 def first_run(tmp_path: Path) -> dict[str, bytes]:
@@ -51,7 +60,11 @@ def start_paused(tmp_path: Path, stage: str, *extra: str) -> subprocess.Popen:
     """Start ``svcqa score`` in a subprocess and return once it reports the pause at ``stage``."""
     env = {**os.environ, "SVCQA_TEST_PAUSE_AT": stage}
     proc = subprocess.Popen(
-        [*SVCQA, *score_args(tmp_path, *extra)], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+        [*SVCQA, *score_args(tmp_path, *extra)],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
     )
     deadline = time.monotonic() + 120
     assert proc.stderr is not None
@@ -114,9 +127,17 @@ def test_kill_before_an_output_is_renamed_keeps_previous_outputs(tmp_path: Path)
     proc.wait(30)
     assert proc.returncode == -signal.SIGKILL
     assert {name: (tmp_path / "out" / name).read_bytes() for name in OUTPUTS} == before
-    leftovers = sorted(p.name for p in (tmp_path / "out").iterdir() if p.name not in OUTPUTS and p.name != ".svcqa.lock")
+    leftovers = sorted(
+        p.name
+        for p in (tmp_path / "out").iterdir()
+        if p.name not in OUTPUTS and p.name != ".svcqa.lock"
+    )
     # The killed run leaves its one finished temporary file behind (a dot-file, never a real output name).
-    assert len(leftovers) == 1 and leftovers[0].startswith(".rejects.") and leftovers[0].endswith(".xlsx")
+    assert (
+        len(leftovers) == 1
+        and leftovers[0].startswith(".rejects.")
+        and leftovers[0].endswith(".xlsx")
+    )
     assert store_state(tmp_path) == ("ok", [("2026-10", "active")])
 
 
@@ -136,7 +157,9 @@ def test_second_run_waits_for_the_first(tmp_path: Path) -> None:
     """Two real score processes on one store and folder: the second waits for the first; both succeed."""
     first_run(tmp_path)
     paused = start_paused(tmp_path, "output-replace")
-    waiting = subprocess.Popen([*SVCQA, *score_args(tmp_path)], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    waiting = subprocess.Popen(
+        [*SVCQA, *score_args(tmp_path)], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     time.sleep(2)
     assert waiting.poll() is None  # blocked on the output folder lock
     paused.send_signal(signal.SIGKILL)  # the holder dies: its flock is released by the kernel
@@ -152,20 +175,45 @@ def test_second_run_waits_for_the_first(tmp_path: Path) -> None:
     [
         # The first run holds the store's write lock while its outputs are written (it commits
         # only after they are), so the folder lock alone is seen by a run without history.
-        ("output-replace", False, "is in use by another svcqa run for more than 1 s; try again later"),
-        ("output-replace", True, "is busy (another svcqa run holds the lock for more than 1 s); try again or raise --lock-timeout"),
-        ("history-commit", True, "is busy (another svcqa run holds the lock for more than 1 s); try again or raise --lock-timeout"),
+        (
+            "output-replace",
+            False,
+            "is in use by another svcqa run for more than 1 s; try again later",
+        ),
+        (
+            "output-replace",
+            True,
+            "is busy (another svcqa run holds the lock for more than 1 s); try again or raise --lock-timeout",
+        ),
+        (
+            "history-commit",
+            True,
+            "is busy (another svcqa run holds the lock for more than 1 s); try again or raise --lock-timeout",
+        ),
     ],
 )
-def test_second_run_fails_cleanly_when_the_lock_is_held_too_long(stage: str, history: bool, message: str, tmp_path: Path) -> None:
+def test_second_run_fails_cleanly_when_the_lock_is_held_too_long(
+    stage: str, history: bool, message: str, tmp_path: Path
+) -> None:
     """With --lock-timeout 1 the second process exits 1 with a clear message; the store keeps one good run."""
     first_run(tmp_path)
     paused = start_paused(tmp_path, stage)
     args = score_args(tmp_path, "--lock-timeout", "1")
     if not history:
-        args = ["score", str(MONTH_FILE), "--no-history", "--out", str(tmp_path / "out"), "-q", "--lock-timeout", "1"]
+        args = [
+            "score",
+            str(MONTH_FILE),
+            "--no-history",
+            "--out",
+            str(tmp_path / "out"),
+            "-q",
+            "--lock-timeout",
+            "1",
+        ]
     try:
-        second = subprocess.run([*SVCQA, *args], capture_output=True, text=True, timeout=120, check=False)
+        second = subprocess.run(
+            [*SVCQA, *args], capture_output=True, text=True, timeout=120, check=False
+        )
     finally:
         paused.send_signal(signal.SIGKILL)
         paused.wait(30)
@@ -181,11 +229,17 @@ def _assert_refused(tmp_path: Path, result, before: dict[str, bytes], fragment: 
     stderr = " ".join(result.stderr.split())
     assert stderr.startswith("svcqa: error: cannot write ") and fragment in stderr, stderr
     assert {name: (tmp_path / "out" / name).read_bytes() for name in OUTPUTS} == before
-    assert not [p for p in (tmp_path / "out").iterdir() if p.name.endswith(".tmp") or p.name.startswith(".score")]
+    assert not [
+        p
+        for p in (tmp_path / "out").iterdir()
+        if p.name.endswith(".tmp") or p.name.startswith(".score")
+    ]
     assert store_state(tmp_path) == ("ok", [("2026-10", "active")])
 
 
-def test_disk_full_is_a_clear_error_and_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disk_full_is_a_clear_error_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Simulated ENOSPC (os.fsync raising, in-process): exit 1 naming the file, old outputs and store unchanged."""
     before = first_run(tmp_path)
 
@@ -197,7 +251,9 @@ def test_disk_full_is_a_clear_error_and_changes_nothing(tmp_path: Path, monkeypa
     _assert_refused(tmp_path, result, before, "No space left on device")
 
 
-def test_a_failure_on_the_last_output_keeps_the_whole_previous_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_on_the_last_output_keeps_the_whole_previous_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The outputs replace the previous ones together: a run that fails writing scorecard.csv (the
     last) keeps the previous five files byte-identical, leaves no temporary file and no new run."""
     import svcqa.render.scorecard as scorecard_module
@@ -227,19 +283,30 @@ def test_file_size_limit_in_a_subprocess(tmp_path: Path) -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
 
     result = subprocess.run(
-        [*SVCQA, *score_args(tmp_path)], capture_output=True, text=True, timeout=120, preexec_fn=limit, check=False
+        [*SVCQA, *score_args(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limit,
+        check=False,
     )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr  # xlsxwriter's FileCreateError used to escape as one
-    assert " ".join(result.stderr.split()).startswith(f"svcqa: error: cannot write {tmp_path / 'out' / 'scorecard.xlsx'}: File too large")
+    assert " ".join(result.stderr.split()).startswith(
+        f"svcqa: error: cannot write {tmp_path / 'out' / 'scorecard.xlsx'}: File too large"
+    )
     # Each file is atomic, not the set: the small rejects files were replaced (complete), the
     # scorecard files were not written and are byte-identical.
     assert_outputs_complete(tmp_path / "out")
-    assert {name: (tmp_path / "out" / name).read_bytes() for name in OUTPUTS[:3]} == {k: before[k] for k in OUTPUTS[:3]}
+    assert {name: (tmp_path / "out" / name).read_bytes() for name in OUTPUTS[:3]} == {
+        k: before[k] for k in OUTPUTS[:3]
+    }
     assert store_state(tmp_path) == ("ok", [("2026-10", "active")])
 
 
-def test_locked_output_file_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_locked_output_file_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Simulated Windows sharing violation (os.replace raising EACCES, as when Excel holds the file open)."""
     before = first_run(tmp_path)
 
@@ -251,10 +318,15 @@ def test_locked_output_file_is_a_clear_error(tmp_path: Path, monkeypatch: pytest
     _assert_refused(tmp_path, result, before, "Permission denied")
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv to drop to nobody")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and setpriv to drop to nobody",
+)
 def test_read_only_output_folder(tmp_path: Path) -> None:
     """A real read-only folder: the run as user nobody (root ignores modes) exits 1 naming the folder."""
-    tmp_path = Path(tempfile.mkdtemp(prefix="svcqa-ro-", dir="/tmp"))  # pytest's tmp_path is root-only
+    tmp_path = Path(
+        tempfile.mkdtemp(prefix="svcqa-ro-", dir="/tmp")
+    )  # pytest's tmp_path is root-only
     tmp_path.chmod(0o777)
     out = tmp_path / "out"
     out.mkdir(mode=0o555)
@@ -265,17 +337,27 @@ def test_read_only_output_folder(tmp_path: Path) -> None:
     drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
     args = ["score", str(MONTH_FILE), "--db", str(db_dir / "svcqa.db"), "--out", str(out), "-q"]
     result = subprocess.run(
-        [*drop, *SVCQA, *args], capture_output=True, text=True, timeout=120, check=False, env={**os.environ, "HOME": "/tmp"}
+        [*drop, *SVCQA, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "HOME": "/tmp"},
     )
     try:
         assert result.returncode == 1, result.stderr
-        assert f"svcqa: error: cannot write to output folder {out}: Permission denied" in result.stderr
+        assert (
+            f"svcqa: error: cannot write to output folder {out}: Permission denied" in result.stderr
+        )
         assert list(out.iterdir()) == []
     finally:
         shutil.rmtree(tmp_path)
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv to drop to nobody")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and setpriv to drop to nobody",
+)
 def test_unreachable_history_store_is_a_clear_error(tmp_path: Path) -> None:
     """A store under a folder the user may not enter exits 1 with a HistoryError, not a PermissionError traceback."""
     drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
@@ -285,7 +367,11 @@ def test_unreachable_history_store_is_a_clear_error(tmp_path: Path) -> None:
     try:
         result = subprocess.run(
             [*drop, *SVCQA, "score", str(MONTH_FILE), "--db", str(db), "--out", str(out), "-q"],
-            capture_output=True, text=True, timeout=120, check=False, env={**os.environ, "HOME": "/tmp"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "HOME": "/tmp"},
         )
     finally:
         shutil.rmtree(out)
@@ -308,7 +394,9 @@ def _spools(owner: int) -> list[Path]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
-def test_a_killed_run_takes_its_reader_along_and_the_next_run_frees_its_spool(tmp_path: Path) -> None:
+def test_a_killed_run_takes_its_reader_along_and_the_next_run_frees_its_spool(
+    tmp_path: Path,
+) -> None:
     """SIGKILL svcqa while its reader child works: the child ends with it (no orphan reading on
     for seconds), and the next run deletes the dead run's sheet spool from tmpfs."""
     paused = start_paused(tmp_path, "reader-child")
@@ -331,7 +419,12 @@ def test_a_live_process_keeps_its_spool(tmp_path: Path) -> None:
 
     live = tmp_path / f"{reader._SPOOL_PREFIX}{os.getpid()}-x"
     live.mkdir()
-    dead_pid = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True).stdout.strip()
+    dead_pid = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     dead = tmp_path / f"{reader._SPOOL_PREFIX}{dead_pid}-y"
     dead.mkdir()
     (dead / "0.arrow").write_bytes(b"sheet")

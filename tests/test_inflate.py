@@ -13,7 +13,11 @@ from svcqa.ingest.inflate import member_chunks
 
 from conftest import CORPUS, requires_corpus
 
-XML = b"<row>" + b"".join(b'<c r="A%d"><v>%d</v></c>' % (i, i * 7919 % 1000) for i in range(200_000)) + b"</row>"
+XML = (
+    b"<row>"
+    + b"".join(b'<c r="A%d"><v>%d</v></c>' % (i, i * 7919 % 1000) for i in range(200_000))
+    + b"</row>"
+)
 
 
 def _inflated(path: Path, name: str) -> bytes:
@@ -39,7 +43,9 @@ def _patch_central(path: Path, name: bytes, offset: int, value: int) -> None:
     path.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED, zipfile.ZIP_BZIP2])
+@pytest.mark.parametrize(
+    "compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED, zipfile.ZIP_BZIP2]
+)
 def test_same_bytes_as_zipfile(compression: int, tmp_path: Path) -> None:
     path = _package(tmp_path / "book.xlsx", compression)
     assert _inflated(path, "xl/worksheets/sheet1.xml") == XML
@@ -59,7 +65,10 @@ def test_same_bytes_as_zipfile_on_the_corpus() -> None:
         with archive:
             for info in archive.infolist():
                 if not info.is_dir() and not info.flag_bits & 0x1:
-                    assert b"".join(member_chunks(path, archive, info)) == archive.read(info), (path, info.filename)
+                    assert b"".join(member_chunks(path, archive, info)) == archive.read(info), (
+                        path,
+                        info.filename,
+                    )
 
 
 @pytest.mark.parametrize(
@@ -70,7 +79,9 @@ def test_same_bytes_as_zipfile_on_the_corpus() -> None:
         (16, 12345, "bad CRC-32"),
     ],
 )
-def test_forged_central_directory_refused(field: int, value: int, message: str, tmp_path: Path) -> None:
+def test_forged_central_directory_refused(
+    field: int, value: int, message: str, tmp_path: Path
+) -> None:
     path = _package(tmp_path / "forged.xlsx")
     _patch_central(path, b"xl/worksheets/sheet1.xml", field, value)
     with pytest.raises(zipfile.BadZipFile, match=message):

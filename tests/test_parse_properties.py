@@ -21,9 +21,53 @@ from svcqa.schema import TABLES
 # Text shaped like what breaks parsers: digits (full-width too), date separators, signs, units,
 # control characters, surrogate-free unicode, and long runs.
 PIECES = st.sampled_from(
-    ["2026", "-", "/", ".", ":", "年", "月", "日", "时", "分", "秒", "T", " ", "\t", "\r\n", "\x00", "\x1b",
-     "１２", "，", ",", "%", "e", "E", "+", "=", "@", "天", "小时", "是", "否", "√", "99999999999999999999",
-     "0001", "9999", "0.", ".5", "1e308", "nan", "inf", "NaT", "1904", "1899-12-30", "46298.5", "24:61", "2026-02-30"]
+    [
+        "2026",
+        "-",
+        "/",
+        ".",
+        ":",
+        "年",
+        "月",
+        "日",
+        "时",
+        "分",
+        "秒",
+        "T",
+        " ",
+        "\t",
+        "\r\n",
+        "\x00",
+        "\x1b",
+        "１２",
+        "，",
+        ",",
+        "%",
+        "e",
+        "E",
+        "+",
+        "=",
+        "@",
+        "天",
+        "小时",
+        "是",
+        "否",
+        "√",
+        "99999999999999999999",
+        "0001",
+        "9999",
+        "0.",
+        ".5",
+        "1e308",
+        "nan",
+        "inf",
+        "NaT",
+        "1904",
+        "1899-12-30",
+        "46298.5",
+        "24:61",
+        "2026-02-30",
+    ]
 )
 CELL = st.one_of(
     st.none(),
@@ -73,7 +117,9 @@ def test_1904_parsers_never_raise(kind: str, cells: list[str | None]) -> None:
 @given(cells=COLUMN)
 def test_enum_and_branch_key_never_raise(cells: list[str | None]) -> None:
     """Enum mapping and branch keys accept any text; keys never contain whitespace."""
-    _check_shape(parse_enum(_series(cells), TABLES["tickets"].column("service_type").values), len(cells))
+    _check_shape(
+        parse_enum(_series(cells), TABLES["tickets"].column("service_type").values), len(cells)
+    )
     keys = branch_key(_series(cells))
     assert len(keys) == len(cells)
     assert not keys.dropna().str.contains(r"\s", regex=True).any()

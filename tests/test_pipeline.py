@@ -25,14 +25,24 @@ runner = CliRunner()
 
 def _score(month: str, tmp_path: Path, **kwargs):
     return run_score(
-        [SAMPLE_DATA / f"{month}.xlsx"], db=tmp_path / "svcqa.db", out_dir=tmp_path / month, now=NOW, **kwargs
+        [SAMPLE_DATA / f"{month}.xlsx"],
+        db=tmp_path / "svcqa.db",
+        out_dir=tmp_path / month,
+        now=NOW,
+        **kwargs,
     )
 
 
 def test_score_writes_every_output_and_accounts_for_every_row(tmp_path: Path) -> None:
     """One scored month writes the four outputs, and the inputs section adds up per table."""
     run = _score("2026-10", tmp_path, use_history=False)
-    for name in ("scorecard.xlsx", "scorecard.json", "scorecard.csv", "rejects.xlsx", "rejects.csv"):
+    for name in (
+        "scorecard.xlsx",
+        "scorecard.json",
+        "scorecard.csv",
+        "rejects.xlsx",
+        "rejects.csv",
+    ):
         assert (tmp_path / "2026-10" / name).is_file(), name
     doc = json.loads((tmp_path / "2026-10" / "scorecard.json").read_text(encoding="utf-8"))
     assert doc["inputs"]["tickets"] == {"rows": 20000, "used": 19989, "excluded": 3, "rejected": 8}
@@ -76,7 +86,15 @@ def test_cli_json_is_exactly_the_library_document(tmp_path: Path) -> None:
     """`svcqa score --format json` prints the scorecard document and nothing else on stdout."""
     result = runner.invoke(
         app,
-        ["score", str(SAMPLE_DATA / "2026-10.xlsx"), "--no-history", "--out", str(tmp_path), "--format", "json"],
+        [
+            "score",
+            str(SAMPLE_DATA / "2026-10.xlsx"),
+            "--no-history",
+            "--out",
+            str(tmp_path),
+            "--format",
+            "json",
+        ],
     )
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
@@ -88,7 +106,17 @@ def test_cli_json_is_exactly_the_library_document(tmp_path: Path) -> None:
 
 def test_cli_strict_exits_1_after_writing_the_rejects(tmp_path: Path) -> None:
     """`--strict` turns the sample's rejected rows into exit code 1, with the rejects file written."""
-    result = runner.invoke(app, ["score", str(SAMPLE_DATA / "2026-10.xlsx"), "--no-history", "--out", str(tmp_path), "--strict"])
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(SAMPLE_DATA / "2026-10.xlsx"),
+            "--no-history",
+            "--out",
+            str(tmp_path),
+            "--strict",
+        ],
+    )
     assert result.exit_code == 1
     assert "10 rejected row(s)" in result.stderr and "--strict" in result.stderr
     assert (tmp_path / "rejects.csv").is_file()
@@ -102,7 +130,9 @@ def test_cli_strict_exits_1_after_writing_the_rejects(tmp_path: Path) -> None:
         (["score", "x.xlsx", "--format", "yaml"], 2, "--format"),
     ],
 )
-def test_cli_errors_have_exit_codes_and_no_traceback(args: list[str], code: int, message: str, tmp_path: Path, monkeypatch) -> None:
+def test_cli_errors_have_exit_codes_and_no_traceback(
+    args: list[str], code: int, message: str, tmp_path: Path, monkeypatch
+) -> None:
     """Bad input exits 1, bad usage exits 2, each with a one-line message and no traceback."""
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, args)
@@ -113,20 +143,29 @@ def test_cli_errors_have_exit_codes_and_no_traceback(args: list[str], code: int,
 
 def test_cli_quiet_prints_one_summary_line(tmp_path: Path) -> None:
     """`--quiet` prints one line naming the month, rubric, last place and output folder."""
-    result = runner.invoke(app, ["score", str(SAMPLE_DATA / "2026-10.xlsx"), "--no-history", "--out", str(tmp_path), "-q"])
+    result = runner.invoke(
+        app,
+        ["score", str(SAMPLE_DATA / "2026-10.xlsx"), "--no-history", "--out", str(tmp_path), "-q"],
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("2026-10: 39 branches ranked under gd-mobile-aftersales; last place: " + WEAK_BRANCH)
+    assert lines[0].startswith(
+        "2026-10: 39 branches ranked under gd-mobile-aftersales; last place: " + WEAK_BRANCH
+    )
 
 
 def test_a_long_ranked_table_keeps_its_ends_and_every_flagged_branch(tmp_path: Path) -> None:
     """Past ``--rows``, the table shows the top and bottom halves and each flagged branch between
     them, says how many it left out, and ``--rows 0`` prints every branch."""
     month = str(SAMPLE_DATA / "2026-10.xlsx")
-    short = runner.invoke(app, ["score", month, "--no-history", "--out", str(tmp_path), "--rows", "6"])
+    short = runner.invoke(
+        app, ["score", month, "--no-history", "--out", str(tmp_path), "--rows", "6"]
+    )
     assert short.exit_code == 0, short.output
-    full = runner.invoke(app, ["score", month, "--no-history", "--out", str(tmp_path), "--rows", "0"])
+    full = runner.invoke(
+        app, ["score", month, "--no-history", "--out", str(tmp_path), "--rows", "0"]
+    )
     assert full.exit_code == 0, full.output
     card = json.loads((tmp_path / "scorecard.json").read_text(encoding="utf-8"))
     branches = card["branches"]
@@ -144,13 +183,17 @@ def test_shown_rows_marks_each_gap_once() -> None:
 
     from svcqa.cli import shown_rows
 
-    branches = [SimpleNamespace(name=i, flags=["needs_rectification"] if i == 5 else []) for i in range(12)]
+    branches = [
+        SimpleNamespace(name=i, flags=["needs_rectification"] if i == 5 else []) for i in range(12)
+    ]
     shown = shown_rows(branches, 4)
     assert [b.name if b else None for b in shown] == [0, 1, None, 5, None, 10, 11]
     assert shown_rows(branches, 0) == branches == shown_rows(branches, 12)
 
 
-def test_an_output_error_stores_nothing_although_outputs_and_save_run_together(tmp_path: Path) -> None:
+def test_an_output_error_stores_nothing_although_outputs_and_save_run_together(
+    tmp_path: Path,
+) -> None:
     """When the outputs cannot be written the month is not stored: the save, run alongside the
     output writing, commits only after the outputs succeed."""
     from svcqa.errors import OutputError
@@ -158,7 +201,12 @@ def test_an_output_error_stores_nothing_although_outputs_and_save_run_together(t
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the output folder should be", encoding="utf-8")
     with pytest.raises(OutputError):
-        run_score([SAMPLE_DATA / "2026-10.xlsx"], db=tmp_path / "svcqa.db", out_dir=blocked / "out", now=NOW)
+        run_score(
+            [SAMPLE_DATA / "2026-10.xlsx"],
+            db=tmp_path / "svcqa.db",
+            out_dir=blocked / "out",
+            now=NOW,
+        )
     with HistoryStore(tmp_path / "svcqa.db") as store:
         assert store.months() == []
     run = _score("2026-10", tmp_path)

@@ -53,15 +53,23 @@ def test_a_head_start_gives_the_same_month() -> None:
 def test_a_reader_not_taken_is_stopped(tmp_path: Path) -> None:
     """The rubric fails to load after the reader started: no reader child outlives the run."""
     with pytest.raises(RubricError):
-        run_score([MONTH], rubric=tmp_path / "missing.toml", use_history=False, out_dir=tmp_path / "out")
+        run_score(
+            [MONTH], rubric=tmp_path / "missing.toml", use_history=False, out_dir=tmp_path / "out"
+        )
     assert multiprocessing.active_children() == []
 
 
 @pytest.mark.parametrize(
     ("content", "code"),
-    [(b"", "empty-file"), (b"PK\x03\x04 truncated", "corrupt"), (b"\x00\x01 not a workbook", "not-a-workbook")],
+    [
+        (b"", "empty-file"),
+        (b"PK\x03\x04 truncated", "corrupt"),
+        (b"\x00\x01 not a workbook", "not-a-workbook"),
+    ],
 )
-def test_a_bad_file_fails_as_without_a_head_start(tmp_path: Path, content: bytes, code: str) -> None:
+def test_a_bad_file_fails_as_without_a_head_start(
+    tmp_path: Path, content: bytes, code: str
+) -> None:
     bad = tmp_path / "month.xlsx"
     bad.write_bytes(content)
     with pytest.raises(InputError) as plain:
@@ -72,7 +80,9 @@ def test_a_bad_file_fails_as_without_a_head_start(tmp_path: Path, content: bytes
     assert str(scored.value) == str(plain.value)
 
 
-def test_a_given_month_loads_its_history_while_the_workbook_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_given_month_loads_its_history_while_the_workbook_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With --month and a store on disk the context is read ahead on a thread; the scorecard is
     the one the month gets when its context is read after ingest."""
     import svcqa.pipeline as pipeline
@@ -84,13 +94,19 @@ def test_a_given_month_loads_its_history_while_the_workbook_is_read(tmp_path: Pa
     inferred_db.write_bytes(db.read_bytes())
     taken: list[object] = []
     original = pipeline._taken_context
-    monkeypatch.setattr(pipeline, "_taken_context", lambda early: taken.append(original(early)) or taken[-1])
+    monkeypatch.setattr(
+        pipeline, "_taken_context", lambda early: taken.append(original(early)) or taken[-1]
+    )
     given = run_score([MONTH], db=db, month=Month(2026, 10), out_dir=tmp_path / "given")
     assert taken and taken[0] is not None  # read ahead, and used
     later = run_score([MONTH], db=inferred_db, out_dir=tmp_path / "inferred")
     assert taken[1] is None  # month inferred: no head start
-    assert (tmp_path / "given" / "scorecard.csv").read_bytes() == (tmp_path / "inferred" / "scorecard.csv").read_bytes()
-    assert [b.prev_rank for b in given.scorecard.branches] == [b.prev_rank for b in later.scorecard.branches]
+    assert (tmp_path / "given" / "scorecard.csv").read_bytes() == (
+        tmp_path / "inferred" / "scorecard.csv"
+    ).read_bytes()
+    assert [b.prev_rank for b in given.scorecard.branches] == [
+        b.prev_rank for b in later.scorecard.branches
+    ]
 
 
 def test_the_reader_is_done_once_its_last_sheet_is_handed_over() -> None:
@@ -122,7 +138,9 @@ def test_a_failed_run_with_a_given_month_creates_no_store(tmp_path: Path) -> Non
     assert not db.exists()
 
 
-def test_a_run_failing_before_it_takes_the_workbook_does_not_wait_for_its_reader(tmp_path: Path) -> None:
+def test_a_run_failing_before_it_takes_the_workbook_does_not_wait_for_its_reader(
+    tmp_path: Path,
+) -> None:
     """The history read ahead waits for the workbook's reader child; a run that fails on an
     earlier file (the workbook is never taken) still ends at once with that file's error."""
     import time

@@ -30,7 +30,14 @@ def pages(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("forms")
     written = {}
     for name in ("东莞虎门服务中心", "深圳福田华强北店"):
-        form = build_form(current, rf.branch_key(name), context=ctx, previous=previous, failing_grades=("不合格",), now=NOW)
+        form = build_form(
+            current,
+            rf.branch_key(name),
+            context=ctx,
+            previous=previous,
+            failing_grades=("不合格",),
+            now=NOW,
+        )
         written[name] = write_text_atomic(out / f"{name}.html", render_form_html(form))
     return written
 
@@ -39,7 +46,13 @@ def test_form_parses_without_console_errors_and_shows_the_five_sections(pages):
     """The last-place branch's form parses cleanly and has the five sections and the signature lines."""
     run = browser.dump_dom(pages["东莞虎门服务中心"])
     assert run.console == []
-    for heading in ("一、基本情况", "二、上期整改措施执行情况", "三、主要问题分析", "四、整改措施及计划", "五、需协调事项"):
+    for heading in (
+        "一、基本情况",
+        "二、上期整改措施执行情况",
+        "三、主要问题分析",
+        "四、整改措施及计划",
+        "五、需协调事项",
+    ):
         assert f"<h2>{heading}</h2>" in run.stdout
     assert "负责人签字：" in run.stdout and "客服中心确认：" in run.stdout
     assert "末位、等级“不合格”、协议清算评估" in run.stdout
@@ -64,7 +77,9 @@ def test_form_prints_on_a4(pages, tmp_path):
 
 def test_screenshot_draws_the_form_with_a_cjk_font(pages, tmp_path):
     """With Noto Sans CJK installed the form renders as a real, non-blank picture."""
-    assert browser.cjk_font_installed("Noto Sans CJK SC"), "fonts-noto-cjk is required for the browser tests"
+    assert browser.cjk_font_installed("Noto Sans CJK SC"), (
+        "fonts-noto-cjk is required for the browser tests"
+    )
     png = tmp_path / "form.png"
     browser.screenshot(pages["东莞虎门服务中心"], png, width=1000, height=900)
     width, height, _ = browser.png_pixels(png)

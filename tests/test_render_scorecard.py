@@ -34,9 +34,21 @@ def _kpi(points: float, value: float = 4.0, kpi_id: str = "exchange_cycle") -> K
     )
 
 
-def _scorecard(names: tuple[str, ...] = ("广州天河(一)服务点", "=HYPERLINK(\"http://x\")")) -> Scorecard:
+def _scorecard(
+    names: tuple[str, ...] = ("广州天河(一)服务点", '=HYPERLINK("http://x")'),
+) -> Scorecard:
     branches = [
-        BranchResult(branch=names[0], branch_key="k1", assessed=True, total=93.42, kpis=[_kpi(9.0)], rank=1, grade="优秀", coefficient=1.05, kpi_total=93.42),
+        BranchResult(
+            branch=names[0],
+            branch_key="k1",
+            assessed=True,
+            total=93.42,
+            kpis=[_kpi(9.0)],
+            rank=1,
+            grade="优秀",
+            coefficient=1.05,
+            kpi_total=93.42,
+        ),
         BranchResult(
             branch=names[1],
             branch_key="k2",
@@ -69,13 +81,27 @@ def test_json_document_has_the_documented_shape(tmp_path: Path) -> None:
     doc = scorecard_document(_scorecard(), month_source="option")
     assert doc["schema"] == "svcqa.scorecard/1"
     assert doc["month"] == "2026-10"
-    assert doc["rubric"] == {"id": "gd-mobile-aftersales", "name": "广东移动售后服务供应商考核", "max": 100}
+    assert doc["rubric"] == {
+        "id": "gd-mobile-aftersales",
+        "name": "广东移动售后服务供应商考核",
+        "max": 100,
+    }
     assert doc["inputs"]["tickets"] == {"rows": 10, "used": 8, "excluded": 1, "rejected": 1}
     first = doc["branches"][0]
-    assert (first["rank"], first["total"], first["grade"], first["coefficient"]) == (1, 93.42, "优秀", 1.05)
+    assert (first["rank"], first["total"], first["grade"], first["coefficient"]) == (
+        1,
+        93.42,
+        "优秀",
+        1.05,
+    )
     kpi = first["kpis"][0]
     assert {k: kpi[k] for k in ("id", "value", "basis", "points", "max", "no_data")} == {
-        "id": "exchange_cycle", "value": 4.0, "basis": 3, "points": 9.0, "max": 12, "no_data": False,
+        "id": "exchange_cycle",
+        "value": 4.0,
+        "basis": 3,
+        "points": 9.0,
+        "max": 12,
+        "no_data": False,
     }
     assert kpi["lost"] == 3.0 and kpi["curve"] == {"kind": "linear", "full": 3, "zero": 7}
     path = write_scorecard_json(_scorecard(), tmp_path / "s.json", month_source="option")
@@ -83,8 +109,12 @@ def test_json_document_has_the_documented_shape(tmp_path: Path) -> None:
     # Written as json.dumps would (orjson), numpy numbers included.
     assert path.read_text(encoding="utf-8") == json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     card = _scorecard()
-    card.branches[0].kpis[0] = dataclasses.replace(card.branches[0].kpis[0], value=np.float64(4.0), basis=np.int64(3))
-    assert write_scorecard_json(card, tmp_path / "n.json", month_source="option").read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+    card.branches[0].kpis[0] = dataclasses.replace(
+        card.branches[0].kpis[0], value=np.float64(4.0), basis=np.int64(3)
+    )
+    assert write_scorecard_json(card, tmp_path / "n.json", month_source="option").read_text(
+        encoding="utf-8"
+    ) == path.read_text(encoding="utf-8")
 
 
 def test_csv_neutralises_formula_like_branch_names(tmp_path: Path) -> None:
@@ -92,7 +122,7 @@ def test_csv_neutralises_formula_like_branch_names(tmp_path: Path) -> None:
     path = write_scorecard_csv(_scorecard(), tmp_path / "s.csv")
     rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
     assert rows[0][:3] == ["排名", "网点", "总分"]
-    assert rows[2][1] == "'=HYPERLINK(\"http://x\")"
+    assert rows[2][1] == '\'=HYPERLINK("http://x")'
     assert rows[1][1] == "广州天河(一)服务点"
 
 

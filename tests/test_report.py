@@ -62,9 +62,15 @@ def test_kpi_rows_format_values_thresholds_and_no_data(history):
     view = _view(history, HUIZHOU)
     rows = {k.id: k for k in view.kpis}
     assert rows["exchange_cycle"].value_text == f"{rows['exchange_cycle'].value:.2f} 天"
-    assert (rows["exchange_cycle"].full_text, rows["exchange_cycle"].zero_text) == ("≤ 3.00 天", "≥ 7.00 天")
+    assert (rows["exchange_cycle"].full_text, rows["exchange_cycle"].zero_text) == (
+        "≤ 3.00 天",
+        "≥ 7.00 天",
+    )
     assert rows["complaint_rate"].value_text == f"{rows['complaint_rate'].value * 100:.1f}%"
-    assert (rows["complaint_rate"].full_text, rows["complaint_rate"].zero_text) == ("≤ 3.0%", "≥ 5.0%")
+    assert (rows["complaint_rate"].full_text, rows["complaint_rate"].zero_text) == (
+        "≤ 3.0%",
+        "≥ 5.0%",
+    )
     assert rows["attendance"].zero_text == "每条扣 1 分"
     assert [g.name for g in view.kpi_groups] == ["客户感知", "内部运营"]
     grace = {k.id: k for k in _view(history, GRACE).kpis}
@@ -76,20 +82,29 @@ def test_peer_median_and_best_come_from_assessed_branches(history):
     """Each KPI's median and best value are over assessed branches only; lower is better for cycles."""
     current, _, _ = history
     view = _view(history, HUIZHOU)
-    values = [k.value for b in current.branches if b.assessed for k in b.kpis if k.id == "exchange_cycle"]
+    values = [
+        k.value for b in current.branches if b.assessed for k in b.kpis if k.id == "exchange_cycle"
+    ]
     row = next(k for k in view.kpis if k.id == "exchange_cycle")
     assert row.median == pytest.approx(statistics.median(values))
     assert row.best == min(values)
     assert row.best_branch == "广州天河（一）服务点"
     coop = next(k for k in view.kpis if k.id == "cooperation")
-    ratings = [k.value for b in current.branches if b.assessed for k in b.kpis if k.id == "cooperation"]
+    ratings = [
+        k.value for b in current.branches if b.assessed for k in b.kpis if k.id == "cooperation"
+    ]
     assert coop.best == max(ratings)
 
 
 def test_neighbours_are_the_branches_ranked_around_this_one(history):
     """The ranking excerpt shows two branches above and below, with this branch marked."""
     view = _view(history, HUIZHOU)
-    assert [(n.rank, n.is_self) for n in view.neighbours] == [(4, False), (5, False), (6, True), (7, False)]
+    assert [(n.rank, n.is_self) for n in view.neighbours] == [
+        (4, False),
+        (5, False),
+        (6, True),
+        (7, False),
+    ]
     assert view.neighbours[-1].branch == "东莞虎门服务中心"
     assert _view(history, GRACE).neighbours == ()
 
@@ -99,7 +114,10 @@ def test_callouts_state_last_place_contract_review_and_grace(history):
     worst = [c.text for c in _view(history, WORST).callouts]
     assert "连续3个月排名末位，触发协议清算评估。" in worst
     assert "本月排名末位，须于次月5日（2026年11月5日）前提交整改报告。" in worst
-    assert _view(history, HUIZHOU).callouts[0].text == "本月考核等级为“不合格”，须于次月5日（2026年11月5日）前提交整改报告。"
+    assert (
+        _view(history, HUIZHOU).callouts[0].text
+        == "本月考核等级为“不合格”，须于次月5日（2026年11月5日）前提交整改报告。"
+    )
     grace = _view(history, GRACE)
     assert "新签约网点首月，仅记录不排名。" in [c.text for c in grace.callouts]
     assert grace.rank is None and grace.rank_text == "不排名"
@@ -114,7 +132,10 @@ def test_evidence_groups_keep_counts_and_cap_html_rows(history):
     assert sum(g.total for g in view.evidence) == len(mine) == view.evidence_total
     complaints = next(g for g in view.evidence if g.kpi_id == "complaint_rate")
     assert complaints.total == int((mine["kpi_id"] == "complaint_rate").sum()) > HTML_ROWS_PER_KPI
-    assert len(complaints.rows) == HTML_ROWS_PER_KPI and complaints.hidden == complaints.total - HTML_ROWS_PER_KPI
+    assert (
+        len(complaints.rows) == HTML_ROWS_PER_KPI
+        and complaints.hidden == complaints.total - HTML_ROWS_PER_KPI
+    )
     assert complaints.ref_label == "投诉单号"
     html = render_branch_html(view, xlsx_name="x.xlsx")
     assert f"另有 {complaints.hidden} 条未在此列出" in html
@@ -136,14 +157,20 @@ def test_hot_spots_count_categories_against_all_branches(history):
     assert len(view.hot_spots) == 10
     top = view.hot_spots[0]
     assert top.count == mine.max() and top.share == pytest.approx(mine.max() / mine.sum())
-    assert top.all_share == pytest.approx((complaints["category"] == top.category).sum() / len(complaints))
-    assert [h.count for h in view.hot_spots] == sorted((h.count for h in view.hot_spots), reverse=True)
+    assert top.all_share == pytest.approx(
+        (complaints["category"] == top.category).sum() / len(complaints)
+    )
+    assert [h.count for h in view.hot_spots] == sorted(
+        (h.count for h in view.hot_spots), reverse=True
+    )
 
 
 def test_incentives_list_points_and_reasons(history):
     """Incentive rows appear with their points and reason, apart from the KPI evidence."""
     view = _view(history, WORST)
-    assert [(i.points, i.reason) for i in view.incentives] == [(-3.0, "服务热线抽检发现推诿客户，通报扣分")]
+    assert [(i.points, i.reason) for i in view.incentives] == [
+        (-3.0, "服务热线抽检发现推诿客户，通报扣分")
+    ]
     assert view.incentive_points == -3.0
     assert all(g.kpi_id != "incentive" for g in view.evidence)
 
@@ -179,7 +206,15 @@ def test_unknown_branch_is_not_found(history):
 def test_xlsx_sheets_read_back_with_complete_detail_and_string_text(history, tmp_path):
     """The workbook has the four sheets, every evidence row, and formula-like text as string cells."""
     current, previous, trend = history
-    paths = write_branch_reports(current, tmp_path, branch_keys=[SHENZHEN, WORST], trend=trend, previous=previous, formats=("xlsx",), now=NOW)
+    paths = write_branch_reports(
+        current,
+        tmp_path,
+        branch_keys=[SHENZHEN, WORST],
+        trend=trend,
+        previous=previous,
+        formats=("xlsx",),
+        now=NOW,
+    )
     assert not any(p.name == "index.html" for p in paths)
     wb = openpyxl.load_workbook(tmp_path / f"{safe_filename('深圳福田华强北店')}.xlsx")
     assert wb.sheetnames == ["概览", "KPI", "明细", "投诉热点"]
@@ -193,7 +228,11 @@ def test_xlsx_sheets_read_back_with_complete_detail_and_string_text(history, tmp
     complaint = next(r for r in kpi.iter_rows(min_row=2, values_only=True) if r[1] == "客户投诉")
     view = _view(history, SHENZHEN)
     row = next(k for k in view.kpis if k.id == "complaint_rate")
-    assert complaint[2] == pytest.approx(row.value) and complaint[6] == row.points and complaint[8] == row.lost
+    assert (
+        complaint[2] == pytest.approx(row.value)
+        and complaint[6] == row.points
+        and complaint[8] == row.lost
+    )
     worst = openpyxl.load_workbook(tmp_path / f"{safe_filename('东莞虎门服务中心')}.xlsx")
     ev = current.evidence
     assert worst["明细"].max_row - 1 == int((ev["branch_key"] == WORST).sum())
@@ -207,7 +246,14 @@ def test_write_all_reports_index_links_progress_and_stable_bytes(history, tmp_pa
     """--all writes one HTML and XLSX per branch plus a ranked index with relative links, byte-stable."""
     current, previous, trend = history
     calls: list[tuple[int, int]] = []
-    first = write_branch_reports(current, tmp_path / "a", trend=trend, previous=previous, now=NOW, progress=lambda d, n: calls.append((d, n)))
+    first = write_branch_reports(
+        current,
+        tmp_path / "a",
+        trend=trend,
+        previous=previous,
+        now=NOW,
+        progress=lambda d, n: calls.append((d, n)),
+    )
     second = write_branch_reports(current, tmp_path / "b", trend=trend, previous=previous, now=NOW)
     assert len(first) == 2 * len(current.branches) + 1
     assert calls == [(i, len(current.branches)) for i in range(1, len(current.branches) + 1)]
@@ -229,24 +275,53 @@ def test_unknown_format_is_a_usage_error(history, tmp_path):
 
 def test_environment_filters_strict_undefined_and_user_override(tmp_path):
     """Filters format numbers; a missing variable raises; a user folder overrides only when given."""
-    assert (pct1(0.0345), days2(4), pts2(-0.0), signed(1.5), signed(-2), signed(0)) == ("3.5%", "4.00", "0.00", "+1.50", "-2.00", "0.00")
+    assert (pct1(0.0345), days2(4), pts2(-0.0), signed(1.5), signed(-2), signed(0)) == (
+        "3.5%",
+        "4.00",
+        "0.00",
+        "+1.50",
+        "-2.00",
+        "0.00",
+    )
     assert pct1(None) == "—"
     env = make_environment()
     with pytest.raises(UndefinedError):
         env.from_string("{{ nothing.here }}").render()
     assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
     (tmp_path / "index.html.j2").write_text("custom {{ month }}", encoding="utf-8")
-    assert make_environment(tmp_path).get_template("index.html.j2").render(month="2026-10") == "custom 2026-10"
+    assert (
+        make_environment(tmp_path).get_template("index.html.j2").render(month="2026-10")
+        == "custom 2026-10"
+    )
     default = make_environment()
     assert default.loader.get_source(default, "index.html.j2")[0].startswith("<!DOCTYPE html>")
 
 
 def test_charts_escape_text_and_invert_rank_axis():
     """Chart labels are escaped, bars scale to the KPI maximum, and rank 1 is drawn at the top."""
-    svg = str(lost_points_chart([Bar("<b>x</b>", 3.0, 12), Bar("客户投诉", 0.0, 30)], title="各指标失分", axis_label="失分", empty_text="-"))
+    svg = str(
+        lost_points_chart(
+            [Bar("<b>x</b>", 3.0, 12), Bar("客户投诉", 0.0, 30)],
+            title="各指标失分",
+            axis_label="失分",
+            empty_text="-",
+        )
+    )
     assert "&lt;b&gt;x&lt;/b&gt;" in svg and "<b>" not in svg
     assert svg.count('class="bar"') == 1 and "<title>各指标失分</title>" in svg
-    svg = str(trend_chart(["2026-08", "2026-09"], [80.0, 90.0], [5, 1], title="t", total_label="总分", rank_label="排名", total_max=100, rank_count=5, empty_text="-"))
+    svg = str(
+        trend_chart(
+            ["2026-08", "2026-09"],
+            [80.0, 90.0],
+            [5, 1],
+            title="t",
+            total_label="总分",
+            rank_label="排名",
+            total_max=100,
+            rank_count=5,
+            empty_text="-",
+        )
+    )
     ys = [float(y) for y in re.findall(r'<rect x="[\d.]+" y="([\d.]+)" width="7"', svg)]
     assert ys[1] < ys[0]  # rank 1 (second month) sits above rank 5
     assert nice_ticks(0, 100) == [0, 20, 40, 60, 80, 100] and nice_ticks(0, 30) == [0, 10, 20, 30]

@@ -65,7 +65,9 @@ def test_index_links_resolve_and_log_nothing(reports):
 
 def test_screenshot_draws_chinese_text_with_a_cjk_font(reports, tmp_path):
     """With Noto Sans CJK installed the page renders as a real, non-blank picture."""
-    assert browser.cjk_font_installed("Noto Sans CJK SC"), "fonts-noto-cjk is required for the browser tests"
+    assert browser.cjk_font_installed("Noto Sans CJK SC"), (
+        "fonts-noto-cjk is required for the browser tests"
+    )
     png = tmp_path / "report.png"
     browser.screenshot(_page(reports, "惠州惠城服务点"), png, width=1000, height=900)
     width, height, _ = browser.png_pixels(png)

@@ -20,9 +20,35 @@ def store(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("store")
     db = folder / "h.db"
     for month in ("2026-09", "2026-10"):
-        made = runner.invoke(app, ["sample", "--month", month, "--branches", "8", "--tickets", "1500", "--seed", "3", "--out", str(folder)])
+        made = runner.invoke(
+            app,
+            [
+                "sample",
+                "--month",
+                month,
+                "--branches",
+                "8",
+                "--tickets",
+                "1500",
+                "--seed",
+                "3",
+                "--out",
+                str(folder),
+            ],
+        )
         assert made.exit_code == 0, made.output
-        scored = runner.invoke(app, ["score", str(folder / f"{month}.xlsx"), "--db", str(db), "--out", str(folder / month), "-q"])
+        scored = runner.invoke(
+            app,
+            [
+                "score",
+                str(folder / f"{month}.xlsx"),
+                "--db",
+                str(db),
+                "--out",
+                str(folder / month),
+                "-q",
+            ],
+        )
         assert scored.exit_code == 0, scored.output
     return db
 
@@ -36,7 +62,12 @@ def test_report_all_writes_every_branch_and_the_index(store, tmp_path):
     assert "2026-10:" in result.output and f"{len(names)} branch reports" in result.output
     for name in names:
         assert (tmp_path / f"{safe_filename(name)}.html").exists()
-        assert openpyxl.load_workbook(tmp_path / f"{safe_filename(name)}.xlsx").sheetnames == ["概览", "KPI", "明细", "投诉热点"]
+        assert openpyxl.load_workbook(tmp_path / f"{safe_filename(name)}.xlsx").sheetnames == [
+            "概览",
+            "KPI",
+            "明细",
+            "投诉热点",
+        ]
     assert (tmp_path / "index.html").exists()
 
 
@@ -45,17 +76,43 @@ def test_report_branch_matches_loosely_and_suggests_names(store, tmp_path):
     with HistoryStore(store, create=False) as s:
         name = sorted(s.branch_names().values())[0]
     typed = " ".join(name).replace("（", "(").replace("）", ")")
-    result = runner.invoke(app, ["report", "--branch", typed, "--month", "2026-09", "--format", "html", "--lang", "en", "--db", str(store), "--out", str(tmp_path)])
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "--branch",
+            typed,
+            "--month",
+            "2026-09",
+            "--format",
+            "html",
+            "--lang",
+            "en",
+            "--db",
+            str(store),
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     page = tmp_path / f"{safe_filename(name)}.html"
     assert page.exists() and not (tmp_path / "index.html").exists()
-    assert "2026-09" in page.read_text(encoding="utf-8") and "KPI scores" in page.read_text(encoding="utf-8")
-    missing = runner.invoke(app, ["report", "--branch", name[:-1] + "X", "--db", str(store), "--out", str(tmp_path)])
+    assert "2026-09" in page.read_text(encoding="utf-8") and "KPI scores" in page.read_text(
+        encoding="utf-8"
+    )
+    missing = runner.invoke(
+        app, ["report", "--branch", name[:-1] + "X", "--db", str(store), "--out", str(tmp_path)]
+    )
     assert missing.exit_code == 1 and name in missing.output
 
 
 def test_report_needs_exactly_one_of_branch_or_all(store):
     """Neither or both of --branch and --all is a usage error (exit 2)."""
     assert runner.invoke(app, ["report", "--db", str(store)]).exit_code == 2
-    assert runner.invoke(app, ["report", "--all", "--branch", "x", "--db", str(store)]).exit_code == 2
-    assert runner.invoke(app, ["report", "--all", "--format", "pdf", "--db", str(store)]).exit_code == 2
+    assert (
+        runner.invoke(app, ["report", "--all", "--branch", "x", "--db", str(store)]).exit_code == 2
+    )
+    assert (
+        runner.invoke(app, ["report", "--all", "--format", "pdf", "--db", str(store)]).exit_code
+        == 2
+    )

@@ -578,7 +578,12 @@ def test_branch_names_match_after_normalisation() -> None:
 def test_every_valid_complaint_is_evidence_even_without_lost_points() -> None:
     """Valid complaints of a branch on full marks are still recorded (reports' hot spots need them)."""
     frame = pd.concat([tickets("A", [1.0] * 200), tickets("B", [1.0] * 200)], ignore_index=True)
-    card = score({"tickets": frame, "complaints": pd.concat([complaints("A", 2, invalid=3), complaints("B", 9)])})
+    card = score(
+        {
+            "tickets": frame,
+            "complaints": pd.concat([complaints("A", 2, invalid=3), complaints("B", 9)]),
+        }
+    )
     assert kpi(card.branch("A"), "complaint_rate").points == 30.0
     rows = card.evidence[card.evidence["kpi_id"] == "complaint_rate"]
     assert rows.groupby("branch_key").size().to_dict() == {"A": 2, "B": 9}

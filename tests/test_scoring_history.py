@@ -182,15 +182,25 @@ def test_reworks_are_derived_once_on_a_second_thread(monkeypatch: pytest.MonkeyP
     data = month_data_from_tables("2026-10", {"tickets": device_tickets()})
     ahead = score_month(data, GD, device_history())
     assert len(threads) == 1 and threads[0] is not threading.main_thread()
-    monkeypatch.setattr(metrics.MetricContext, "derive_reworks_ahead", lambda self, metrics, pool: None)
+    monkeypatch.setattr(
+        metrics.MetricContext, "derive_reworks_ahead", lambda self, metrics, pool: None
+    )
     inline = score_month(data, GD, device_history())
     assert threads[1] is threading.main_thread()
     assert [b.total for b in ahead.branches] == [b.total for b in inline.branches]
-    assert [k.points for b in ahead.branches for k in b.kpis] == [k.points for b in inline.branches for k in b.kpis]
+    assert [k.points for b in ahead.branches for k in b.kpis] == [
+        k.points for b in inline.branches for k in b.kpis
+    ]
     pd.testing.assert_frame_equal(ahead.evidence, inline.evidence)
 
 
-IMEIS = {"X": "862143776045895", "Y": "862176840137876", "Z": "352099001761481", "W": "869999999999999", "V": "1"}
+IMEIS = {
+    "X": "862143776045895",
+    "Y": "862176840137876",
+    "Z": "352099001761481",
+    "W": "869999999999999",
+    "V": "1",
+}
 
 
 def test_reworks_derived_from_numeric_device_ids_are_the_same() -> None:
@@ -206,8 +216,14 @@ def test_reworks_derived_from_numeric_device_ids_are_the_same() -> None:
 @pytest.mark.parametrize(
     ("ids", "as_numbers"),
     [
-        (["862143776045895", "7", "862143776045895", None, "7", "352099001761481"], True),  # IMEIs: as numbers
-        (["7", "007", "0x7", "-7", "7", "-0", "0", "007"], False),  # spellings a number cast would merge
+        (
+            ["862143776045895", "7", "862143776045895", None, "7", "352099001761481"],
+            True,
+        ),  # IMEIs: as numbers
+        (
+            ["7", "007", "0x7", "-7", "7", "-0", "0", "007"],
+            False,
+        ),  # spellings a number cast would merge
         (["7", "+7", "7 ", "7"], False),  # spellings a number cast refuses
         (["7", "A7", "7", None, "٣", "A7"], False),  # not numbers at all
         (["7", "8", "A7", "7"], False),  # numbers this month, not in the history: all as text
@@ -221,7 +237,9 @@ def test_device_codes_equal_exactly_when_ids_are(ids: list, as_numbers: bool) ->
 
     from svcqa.rubric.metrics import _as_numbers, _device_codes
 
-    assert (_as_numbers(pa.chunked_array([pa.array(ids, pa.large_string())])) is not None) == as_numbers
+    assert (
+        _as_numbers(pa.chunked_array([pa.array(ids, pa.large_string())])) is not None
+    ) == as_numbers
     current, stored = ids[:2], ids[2:]
     now, before = _device_codes(pd.Series(current, dtype="str"), pd.Series(stored, dtype="str"))
     for i, a in enumerate(current):

@@ -78,7 +78,9 @@ def test_million_tickets_score_at_excel_scale(rework_flag: bool) -> None:
     card = score_month(data, load_rubric("gd-mobile-aftersales"))
     assert len(card.branches) == 500 and all(0 <= b.total <= 100 for b in card.branches)
     assert card.inputs["tickets"].used == 1_000_000
-    assert len(card.evidence) > 0 and set(card.evidence["branch_key"]) <= {b.branch_key for b in card.branches}
+    assert len(card.evidence) > 0 and set(card.evidence["branch_key"]) <= {
+        b.branch_key for b in card.branches
+    }
 
 
 def best_of(runs: int, work: Callable[[], object]) -> float:
@@ -103,7 +105,9 @@ def test_scoring_cost_grows_linearly(rework_flag: bool) -> None:
     small = million_ticket_month(rework_flag=rework_flag, n=20_000)
     large = million_ticket_month(rework_flag=rework_flag, n=20_000 * SCALE)
     score_month(small, rubric)  # warm-up: imports, caches
-    ratio = best_of(3, lambda: score_month(large, rubric)) / best_of(3, lambda: score_month(small, rubric))
+    ratio = best_of(3, lambda: score_month(large, rubric)) / best_of(
+        3, lambda: score_month(small, rubric)
+    )
     assert len(score_month(large, rubric).branches) == 500
     print(f"\n{SCALE}x the tickets: {ratio:.2f}x the time")
     assert ratio < MAX_RATIO, f"{SCALE}x the tickets took {ratio:.1f}x the time"
@@ -115,13 +119,17 @@ def write_month_csvs(folder: Path, n: int) -> list[Path]:
     rng = np.random.default_rng(2)
     folder.mkdir(parents=True, exist_ok=True)
     branches = np.array([f"网点{i:03d}" for i in range(200)])
-    accepted = pd.Timestamp("2026-10-01") + pd.to_timedelta(rng.integers(0, 30 * 86400, n), unit="s")
+    accepted = pd.Timestamp("2026-10-01") + pd.to_timedelta(
+        rng.integers(0, 30 * 86400, n), unit="s"
+    )
     completed = accepted + pd.to_timedelta(rng.integers(-3600, 5 * 86400, n), unit="s")
     ids = np.char.add("T", np.arange(n).astype(str)).astype(object)
     ids[rng.random(n) < 0.01] = "T1"  # duplicates
     accepted_text = accepted.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
     accepted_text[rng.random(n) < 0.01] = "not a date"
-    kinds = np.array(["换机", "保内维修", "保外维修", "其他"])[rng.choice(4, n, p=[0.3, 0.4, 0.29, 0.01])]
+    kinds = np.array(["换机", "保内维修", "保外维修", "其他"])[
+        rng.choice(4, n, p=[0.3, 0.4, 0.29, 0.01])
+    ]
     pd.DataFrame(
         {"工单号": ids, "网点": branches[rng.integers(0, 200, n)], "服务类型": kinds, "受理时间": accepted_text,
          "完成时间": completed.strftime("%Y-%m-%d %H:%M"), "IMEI": np.char.add("D", rng.integers(0, n, n).astype(str))}
@@ -130,7 +138,9 @@ def write_month_csvs(folder: Path, n: int) -> list[Path]:
     pd.DataFrame(
         {"网点": branches[rng.integers(0, 200, m)], "投诉时间": "2026-10-05 10:00", "是否有效": "是", "投诉类别": "服务态度"}
     ).to_csv(folder / "complaints.csv", index=False)  # fmt: skip
-    pd.DataFrame({"日期": "2026-10-06", "网点": branches, "出勤状态": "正常"}).to_csv(folder / "attendance.csv", index=False)
+    pd.DataFrame({"日期": "2026-10-06", "网点": branches, "出勤状态": "正常"}).to_csv(
+        folder / "attendance.csv", index=False
+    )
     return [folder / "tickets.csv", folder / "complaints.csv", folder / "attendance.csv"]
 
 
@@ -143,6 +153,8 @@ def test_ingest_cost_grows_linearly(tmp_path: Path) -> None:
     data = ingest(large, month=month)
     assert data.stats["tickets"].rows == 100_000 and data.stats["tickets"].rejected > 2_000
     ingest(small, month=month)  # warm-up
-    ratio = best_of(3, lambda: ingest(large, month=month)) / best_of(3, lambda: ingest(small, month=month))
+    ratio = best_of(3, lambda: ingest(large, month=month)) / best_of(
+        3, lambda: ingest(small, month=month)
+    )
     print(f"\n{SCALE}x the tickets: {ratio:.2f}x the time")
     assert ratio < MAX_RATIO, f"{SCALE}x the tickets took {ratio:.1f}x the time"

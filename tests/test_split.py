@@ -21,7 +21,9 @@ from conftest import CORPUS, requires_corpus
 WHOLE = 1 << 62  # a threshold no part reaches
 
 
-def read_all(path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int) -> tuple[list[RawSheet], Workbook]:
+def read_all(
+    path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int
+) -> tuple[list[RawSheet], Workbook]:
     """Every visible sheet through ``load_many`` (the reader child), splitting parts of at least
     ``threshold`` bytes."""
     monkeypatch.setattr(split, "SPLIT_BYTES", threshold)
@@ -37,7 +39,9 @@ def assert_same(whole: list[RawSheet], parted: list[RawSheet]) -> None:
     for a, b in zip(whole, parted, strict=True):
         # Same names and values; a split column may be nullable where the whole one is not.
         assert b.cells.column_names == a.cells.column_names, a.sheet
-        assert all(x.equals(y) for x, y in zip(b.cells.columns, a.cells.columns, strict=True)), a.sheet
+        assert all(x.equals(y) for x, y in zip(b.cells.columns, a.cells.columns, strict=True)), (
+            a.sheet
+        )
         assert b.errors == a.errors, a.sheet
 
 
@@ -88,7 +92,9 @@ def export(path: Path, rows: int = 3000) -> Path:
     return path
 
 
-def test_an_export_read_split_equals_the_whole_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joins: list[bool]) -> None:
+def test_an_export_read_split_equals_the_whole_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joins: list[bool]
+) -> None:
     path = export(tmp_path / "month.xlsx")
     whole, _ = read_all(path, monkeypatch, WHOLE)
     parted = read_here(path, monkeypatch)
@@ -98,7 +104,9 @@ def test_an_export_read_split_equals_the_whole_read(tmp_path: Path, monkeypatch:
     assert len(parted.errors) == 31  # the #DIV/0! cells, at their Excel rows
 
 
-def test_the_reader_child_splits_and_gives_the_same_sheets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_reader_child_splits_and_gives_the_same_sheets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = export(tmp_path / "month.xlsx")
     whole, _ = read_all(path, monkeypatch, WHOLE)
     parted, book = read_all(path, monkeypatch, 1)
@@ -112,7 +120,9 @@ def test_the_reader_child_splits_and_gives_the_same_sheets(tmp_path: Path, monke
     sorted(p for p in CORPUS.rglob("*") if p.suffix.lower() in (".xlsx", ".xlsm")),
     ids=lambda p: str(p.relative_to(CORPUS)),
 )
-def test_corpus_workbooks_read_split_equal_the_whole_read(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_corpus_workbooks_read_split_equal_the_whole_read(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every sheet of the real-world workbooks (Excel, WPS, LibreOffice, generators), split at
     whatever row boundary falls past the share, or given up, reads as the whole sheet does."""
     try:
@@ -127,8 +137,19 @@ def sheet_xml(rows: list[bytes], prefix: bytes = b"") -> bytes:
     p = prefix
     ns = hf.NS.replace(b"xmlns=", b"xmlns:" + p[:-1] + b"=") if p else hf.NS
     return (
-        b'<?xml version="1.0" encoding="UTF-8"?><' + p + b"worksheet " + ns + b"><" + p + b"sheetData>"
-        + b"".join(rows) + b"</" + p + b"sheetData></" + p + b"worksheet>"
+        b'<?xml version="1.0" encoding="UTF-8"?><'
+        + p
+        + b"worksheet "
+        + ns
+        + b"><"
+        + p
+        + b"sheetData>"
+        + b"".join(rows)
+        + b"</"
+        + p
+        + b"sheetData></"
+        + p
+        + b"worksheet>"
     )
 
 
@@ -137,8 +158,29 @@ def row(number: int | None, text: str, prefix: bytes = b"", column: str = "A") -
     r = b' r="%d"' % number if number is not None else b""
     ref = b' r="%s%d"' % (column.encode(), number) if number is not None else b""
     return (
-        b"<" + p + b"row" + r + b"><" + p + b"c" + ref + b' t="inlineStr"><' + p + b"is><" + p + b"t>"
-        + text.encode() + b"</" + p + b"t></" + p + b"is></" + p + b"c></" + p + b"row>"
+        b"<"
+        + p
+        + b"row"
+        + r
+        + b"><"
+        + p
+        + b"c"
+        + ref
+        + b' t="inlineStr"><'
+        + p
+        + b"is><"
+        + p
+        + b"t>"
+        + text.encode()
+        + b"</"
+        + p
+        + b"t></"
+        + p
+        + b"is></"
+        + p
+        + b"c></"
+        + p
+        + b"row>"
     )
 
 
@@ -146,14 +188,18 @@ def package(tmp_path: Path, xml: bytes, name: str = "m.xlsx") -> Path:
     return hf.write_package(tmp_path / name, hf.package_parts(xml))
 
 
-def test_a_prefixed_namespace_splits_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joins: list[bool]) -> None:
+def test_a_prefixed_namespace_splits_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joins: list[bool]
+) -> None:
     path = package(tmp_path, sheet_xml([row(i, f"v{i}", b"x:") for i in range(1, 400)], b"x:"))
     whole, _ = read_all(path, monkeypatch, WHOLE)
     assert_same(whole, [read_here(path, monkeypatch)])
     assert joins == [True]
 
 
-def test_rows_out_of_order_are_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joins: list[bool]) -> None:
+def test_rows_out_of_order_are_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joins: list[bool]
+) -> None:
     """A forged order (row 900 first) would overlap the parts: the split is given up."""
     rows = [row(900, "first")] + [row(i, f"v{i}") for i in range(1, 400)]
     path = package(tmp_path, sheet_xml(rows))
@@ -162,7 +208,9 @@ def test_rows_out_of_order_are_read_whole(tmp_path: Path, monkeypatch: pytest.Mo
     assert joins == [False]
 
 
-def test_rows_without_numbers_are_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joins: list[bool]) -> None:
+def test_rows_without_numbers_are_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joins: list[bool]
+) -> None:
     """Without r="N" the second part could not keep its rows' places; nothing is split."""
     path = package(tmp_path, sheet_xml([row(None, f"v{i}") for i in range(400)]))
     whole, _ = read_all(path, monkeypatch, WHOLE)
@@ -172,14 +220,20 @@ def test_rows_without_numbers_are_read_whole(tmp_path: Path, monkeypatch: pytest
     assert joins == []
 
 
-def test_a_formula_without_a_value_in_a_split_sheet_is_noted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    rows = [row(i, f"v{i}") for i in range(1, 400)] + [b'<row r="400"><c r="A400"><f>1+1</f></c></row>']
+def test_a_formula_without_a_value_in_a_split_sheet_is_noted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [row(i, f"v{i}") for i in range(1, 400)] + [
+        b'<row r="400"><c r="A400"><f>1+1</f></c></row>'
+    ]
     path = package(tmp_path, sheet_xml(rows))
     _, book = read_all(path, monkeypatch, 1)
     assert list(book.split) == ["工单"] and book.uncalculated
 
 
-def test_a_split_sheet_spanning_too_many_cells_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_split_sheet_spanning_too_many_cells_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The split reader runs the package scan's extent check on the part (the scan skips it)."""
     rows = [row(i, f"v{i}") for i in range(1, 400)] + [row(1048576, "far", column="XFD")]
     path = package(tmp_path, sheet_xml(rows))
@@ -200,6 +254,9 @@ def test_join_parts_keeps_absolute_rows_and_widens_the_narrower_part() -> None:
     second = pa.table({"0": [None, None, None, None, "b"], "1": [None, None, None, None, "x"]})
     joined = split.join_parts(first, second, 4)
     assert joined is not None
-    assert joined.to_pydict() == {"0": ["title", None, "a", None, "b"], "1": [None, None, None, None, "x"]}
+    assert joined.to_pydict() == {
+        "0": ["title", None, "a", None, "b"],
+        "1": [None, None, None, None, "x"],
+    }
     assert split.join_parts(first, second, 2) is None  # the first part reaches past the split row
     assert split.join_parts(first, pa.table({"0": ["early", None, None, None, "b"]}), 4) is None

@@ -39,7 +39,9 @@ def migration(version: int) -> Callable[[Migration], Migration]:
     def register(func: Migration) -> Migration:
         expected = len(MIGRATIONS) + 1
         if version != expected:
-            raise RuntimeError(f"migration {func.__name__} is numbered {version}, expected {expected}")
+            raise RuntimeError(
+                f"migration {func.__name__} is numbered {version}, expected {expected}"
+            )
         MIGRATIONS[version] = func
         return func
 
@@ -271,15 +273,34 @@ def evidence_blobs(conn: sqlite3.Connection) -> None:
     )
     # The columns of the version-1 evidence table, spelled out so later changes to
     # EVIDENCE_COLUMNS cannot change what this migration reads.
-    columns = ["branch_key", "kpi_id", "kind", "ref", "date", "value", "category", "detail", "file", "sheet", "row"]
+    columns = [
+        "branch_key",
+        "kpi_id",
+        "kind",
+        "ref",
+        "date",
+        "value",
+        "category",
+        "detail",
+        "file",
+        "sheet",
+        "row",
+    ]
     runs = conn.execute(
         "SELECT id, frames FROM runs WHERE status = 'active' OR id IN (SELECT run_id FROM evidence) ORDER BY id"
     ).fetchall()
     for run_id, frames in runs:  # one iteration per run
-        rows = conn.execute(f"SELECT {', '.join(columns)} FROM evidence WHERE run_id = ? ORDER BY seq", (run_id,)).fetchall()
+        rows = conn.execute(
+            f"SELECT {', '.join(columns)} FROM evidence WHERE run_id = ? ORDER BY seq", (run_id,)
+        ).fetchall()
         evidence = _decode_frame(rows, columns, json.loads(frames).get("evidence", {}))
-        _dtypes, blob = encode_evidence(evidence)  # load_scorecard restores the dtypes in runs.frames
-        conn.execute("INSERT INTO evidence_blobs (run_id, rows, data) VALUES (?, ?, ?)", (run_id, len(evidence), blob))
+        _dtypes, blob = encode_evidence(
+            evidence
+        )  # load_scorecard restores the dtypes in runs.frames
+        conn.execute(
+            "INSERT INTO evidence_blobs (run_id, rows, data) VALUES (?, ?, ?)",
+            (run_id, len(evidence), blob),
+        )
     execute_all(
         conn,
         """

@@ -18,7 +18,19 @@ import pandas as pd
 from svcqa.history.store import HistoryStore
 from svcqa.models import Month
 
-MEASURE_COLUMNS = ["branch_key", "month", "row", "kpi_id", "problem", "measure", "owner", "deadline", "target", "collected_at", "source_file"]
+MEASURE_COLUMNS = [
+    "branch_key",
+    "month",
+    "row",
+    "kpi_id",
+    "problem",
+    "measure",
+    "owner",
+    "deadline",
+    "target",
+    "collected_at",
+    "source_file",
+]
 
 
 @dataclass(frozen=True)
@@ -67,9 +79,7 @@ class CollectedForm:
     measures: list[Measure] = field(default_factory=list)
 
 
-_FORM_COLUMNS = (
-    "form_id, branch_key, branch, month, issued_at, rubric_id, form_version, reasons, due_date, files, layout, locked_cells, locked_sha256"
-)
+_FORM_COLUMNS = "form_id, branch_key, branch, month, issued_at, rubric_id, form_version, reasons, due_date, files, layout, locked_cells, locked_sha256"
 _JSON_FIELDS = ("reasons", "files", "layout", "locked_cells")
 
 
@@ -85,20 +95,35 @@ def record_issued(store: HistoryStore, forms: Sequence[IssuedForm]) -> None:
     """Record a batch of issued forms in one transaction (re-issuing the same form id replaces it)."""
     rows = [
         (
-            f.form_id, f.branch_key, f.branch, f.month, f.issued_at, f.rubric_id, f.form_version,
-            json.dumps(f.reasons, ensure_ascii=False), f.due_date, json.dumps(f.files, ensure_ascii=False),
-            json.dumps(f.layout, ensure_ascii=False), json.dumps(f.locked_cells, ensure_ascii=False), f.locked_sha256,
+            f.form_id,
+            f.branch_key,
+            f.branch,
+            f.month,
+            f.issued_at,
+            f.rubric_id,
+            f.form_version,
+            json.dumps(f.reasons, ensure_ascii=False),
+            f.due_date,
+            json.dumps(f.files, ensure_ascii=False),
+            json.dumps(f.layout, ensure_ascii=False),
+            json.dumps(f.locked_cells, ensure_ascii=False),
+            f.locked_sha256,
         )
         for f in forms
     ]
     with store._write() as conn:
-        conn.executemany(f"INSERT OR REPLACE INTO rectify_forms ({_FORM_COLUMNS}) VALUES ({', '.join('?' * 13)})", rows)
+        conn.executemany(
+            f"INSERT OR REPLACE INTO rectify_forms ({_FORM_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+            rows,
+        )
 
 
 def issued_form(store: HistoryStore, form_id: str) -> IssuedForm | None:
     """The issued form with this id, or None when this store never issued it."""
     with store._read() as conn:
-        row = conn.execute(f"SELECT {_FORM_COLUMNS} FROM rectify_forms WHERE form_id = ?", (form_id,)).fetchone()
+        row = conn.execute(
+            f"SELECT {_FORM_COLUMNS} FROM rectify_forms WHERE form_id = ?", (form_id,)
+        ).fetchone()
     return _form(row) if row is not None else None
 
 
@@ -107,7 +132,8 @@ def issued_forms(store: HistoryStore, month: Month | None = None) -> list[Issued
     where, params = ("WHERE month = ?", (str(month),)) if month is not None else ("", ())
     with store._read() as conn:
         rows = conn.execute(
-            f"SELECT {_FORM_COLUMNS} FROM rectify_forms {where} ORDER BY month, branch_key, issued_at, form_id", params
+            f"SELECT {_FORM_COLUMNS} FROM rectify_forms {where} ORDER BY month, branch_key, issued_at, form_id",
+            params,
         ).fetchall()
     latest: dict[tuple[str, str], IssuedForm] = {}
     for row in rows:
@@ -120,47 +146,86 @@ def record_collected(store: HistoryStore, forms: Sequence[CollectedForm]) -> Non
     """Record valid collected forms in one transaction, replacing each branch-month's earlier return."""
     with store._write() as conn:
         for f in forms:
-            conn.execute("DELETE FROM rectify_measures WHERE branch_key = ? AND month = ?", (f.branch_key, f.month))
+            conn.execute(
+                "DELETE FROM rectify_measures WHERE branch_key = ? AND month = ?",
+                (f.branch_key, f.month),
+            )
             conn.execute(
                 "INSERT OR REPLACE INTO rectify_returns (branch_key, month, form_id, collected_at, source_file, source_sha256, texts) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (f.branch_key, f.month, f.form_id, f.collected_at, f.source_file, f.source_sha256, json.dumps(f.texts, ensure_ascii=False)),
+                (
+                    f.branch_key,
+                    f.month,
+                    f.form_id,
+                    f.collected_at,
+                    f.source_file,
+                    f.source_sha256,
+                    json.dumps(f.texts, ensure_ascii=False),
+                ),
             )
             conn.executemany(
                 "INSERT INTO rectify_measures (branch_key, month, row, kpi_id, problem, measure, owner, deadline, target, collected_at, source_file) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (f.branch_key, f.month, m.row, m.kpi_id, m.problem, m.measure, m.owner, m.deadline, m.target, f.collected_at, f.source_file)
+                    (
+                        f.branch_key,
+                        f.month,
+                        m.row,
+                        m.kpi_id,
+                        m.problem,
+                        m.measure,
+                        m.owner,
+                        m.deadline,
+                        m.target,
+                        f.collected_at,
+                        f.source_file,
+                    )
                     for m in f.measures
                 ],
             )
 
 
-def returns(store: HistoryStore, month: Month | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+def returns(
+    store: HistoryStore, month: Month | None = None
+) -> dict[tuple[str, str], dict[str, Any]]:
     """(month, branch_key) -> the collected return (form id, when, source file, texts)."""
     where, params = ("WHERE month = ?", (str(month),)) if month is not None else ("", ())
     with store._read() as conn:
         rows = conn.execute(
-            f"SELECT month, branch_key, form_id, collected_at, source_file, source_sha256, texts FROM rectify_returns {where}", params
+            f"SELECT month, branch_key, form_id, collected_at, source_file, source_sha256, texts FROM rectify_returns {where}",
+            params,
         ).fetchall()
     return {
-        (m, key): {"form_id": fid, "collected_at": at, "source_file": src, "source_sha256": sha, "texts": json.loads(texts)}
+        (m, key): {
+            "form_id": fid,
+            "collected_at": at,
+            "source_file": src,
+            "source_sha256": sha,
+            "texts": json.loads(texts),
+        }
         for m, key, fid, at, src, sha, texts in rows
     }
 
 
-def measures(store: HistoryStore, month: Month | None = None, branch_keys: Sequence[str] | None = None) -> pd.DataFrame:
+def measures(
+    store: HistoryStore, month: Month | None = None, branch_keys: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Collected measures (``MEASURE_COLUMNS``), optionally of one month and some branches, in row order."""
     clauses, params = [], []
     if month is not None:
         clauses.append("month = ?")
         params.append(str(month))
     if branch_keys is not None:
-        clauses.append(f"branch_key IN ({', '.join('?' for _ in branch_keys)})" if branch_keys else "0")
+        clauses.append(
+            f"branch_key IN ({', '.join('?' for _ in branch_keys)})" if branch_keys else "0"
+        )
         params.extend(branch_keys)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     with store._read() as conn:
-        rows = conn.execute(f"SELECT {', '.join(MEASURE_COLUMNS)} FROM rectify_measures {where} ORDER BY month, branch_key, row", params).fetchall()
+        rows = conn.execute(
+            f"SELECT {', '.join(MEASURE_COLUMNS)} FROM rectify_measures {where} ORDER BY month, branch_key, row",
+            params,
+        ).fetchall()
     return pd.DataFrame(rows, columns=MEASURE_COLUMNS)
 
 

@@ -58,8 +58,26 @@ ENV_DB = "SVCQA_DB"
 PERIOD_COUNT_COLUMNS = ["kpi_id", "branch_key", "numerator", "basis"]
 DEVICE_TICKET_COLUMNS = ["device_id", "ticket_id", "completed_at", "month"]
 _STORED_DEVICE_COLUMNS = DEVICE_TICKET_COLUMNS[:-1]  # "month" comes from the run
-PREVIOUS_COLUMNS = ["month", "branch_key", "total", "rank", "assessed", "last_place", "last_place_streak"]
-TREND_COLUMNS = ["month", "branch_key", "branch", "total", "rank", "grade", "coefficient", "assessed", "flags"]
+PREVIOUS_COLUMNS = [
+    "month",
+    "branch_key",
+    "total",
+    "rank",
+    "assessed",
+    "last_place",
+    "last_place_streak",
+]
+TREND_COLUMNS = [
+    "month",
+    "branch_key",
+    "branch",
+    "total",
+    "rank",
+    "grade",
+    "coefficient",
+    "assessed",
+    "flags",
+]
 BRANCH_TREND_COLUMNS = ["month", "kpi_id", "label", "points", "max", "value"]
 TOTAL_KPI_ID = "total"  # the row ``trend(branch_key=...)`` adds per month for the branch's total
 TOTAL_LABEL = "总分"
@@ -104,18 +122,28 @@ class HistoryStore:
         try:
             is_dir, exists = self.path.is_dir(), self.path.exists()
         except OSError as exc:  # a parent folder we may not enter (EACCES), a name too long...
-            raise HistoryError(f"cannot open history store {self.path}: {exc.strerror or exc}") from exc
+            raise HistoryError(
+                f"cannot open history store {self.path}: {exc.strerror or exc}"
+            ) from exc
         if is_dir:
-            raise HistoryError(f"history store {self.path} is a folder; give a file name with --db (for example {self.path / DEFAULT_DB_NAME})")
+            raise HistoryError(
+                f"history store {self.path} is a folder; give a file name with --db (for example {self.path / DEFAULT_DB_NAME})"
+            )
         if not exists:
             if not create:
-                raise NotFound(f"no history store at {self.path}; score a month first (svcqa score ... --db {self.path}) or point --db / $SVCQA_DB at the store")
+                raise NotFound(
+                    f"no history store at {self.path}; score a month first (svcqa score ... --db {self.path}) or point --db / $SVCQA_DB at the store"
+                )
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise HistoryError(f"cannot create history store {self.path}: {exc.strerror or exc}") from exc
+                raise HistoryError(
+                    f"cannot create history store {self.path}: {exc.strerror or exc}"
+                ) from exc
         try:
-            self._conn = sqlite3.connect(str(self.path), timeout=self.lock_timeout, isolation_level=None)
+            self._conn = sqlite3.connect(
+                str(self.path), timeout=self.lock_timeout, isolation_level=None
+            )
         except sqlite3.Error as exc:
             raise HistoryError(f"cannot open history store {self.path}: {exc}") from exc
         try:
@@ -186,7 +214,9 @@ class HistoryStore:
                 code="history-busy",
             )
         if "not a database" in str(exc).lower():
-            return HistoryError(f"{self.path} is not an svcqa history store (not an SQLite database); point --db at the store or remove the file")
+            return HistoryError(
+                f"{self.path} is not an svcqa history store (not an SQLite database); point --db at the store or remove the file"
+            )
         return HistoryError(f"cannot {action} history store {self.path}: {exc}")
 
     @contextmanager
@@ -251,18 +281,30 @@ class HistoryStore:
         thread (it needs only the month's data, so it can run beside the rest of this save).
         """
         if scorecard.month != data.month:
-            raise HistoryError(f"cannot save: the scorecard is for {scorecard.month} but the month data is for {data.month}")
+            raise HistoryError(
+                f"cannot save: the scorecard is for {scorecard.month} but the month data is for {data.month}"
+            )
         month = str(scorecard.month)
         # Everything is encoded before the lock is taken, so the lock is held only for SQL.
         branch_rows = [_branch_row(i, b) for i, b in enumerate(scorecard.branches)]
-        kpi_rows = [_kpi_row(b.branch_key, i, k) for b in scorecard.branches for i, k in enumerate(b.kpis)]
+        kpi_rows = [
+            _kpi_row(b.branch_key, i, k) for b in scorecard.branches for i, k in enumerate(b.kpis)
+        ]
         frames: dict[str, dict[str, str]] = {}
-        evidence = scorecard.evidence if scorecard.evidence is not None else pd.DataFrame(columns=EVIDENCE_COLUMNS)
+        evidence = (
+            scorecard.evidence
+            if scorecard.evidence is not None
+            else pd.DataFrame(columns=EVIDENCE_COLUMNS)
+        )
         frames["evidence"], evidence_blob = encode_evidence(evidence)
         period_values: list[list[Any]] | None = None
         if scorecard.period_counts is not None:
-            frames["period_counts"], period_values = _encode_frame(scorecard.period_counts, PERIOD_COUNT_COLUMNS)
-        ticket_chunks = encoded_tickets.result() if encoded_tickets is not None else encode_tickets(data)
+            frames["period_counts"], period_values = _encode_frame(
+                scorecard.period_counts, PERIOD_COUNT_COLUMNS
+            )
+        ticket_chunks = (
+            encoded_tickets.result() if encoded_tickets is not None else encode_tickets(data)
+        )
         ticket_count = sum(rows for _day, rows, _blob in ticket_chunks)
         run_values = {
             "month": month,
@@ -282,8 +324,13 @@ class HistoryStore:
             "ticket_count": ticket_count,
         }
         with self._write() as conn:
-            conn.execute("INSERT OR IGNORE INTO rubrics (sha256, rubric_id, source) VALUES (?, ?, ?)", (rubric.sha256, rubric.id, rubric.source_text))
-            previous = conn.execute("SELECT id FROM runs WHERE month = ? AND status = 'active'", (month,)).fetchone()
+            conn.execute(
+                "INSERT OR IGNORE INTO rubrics (sha256, rubric_id, source) VALUES (?, ?, ?)",
+                (rubric.sha256, rubric.id, rubric.source_text),
+            )
+            previous = conn.execute(
+                "SELECT id FROM runs WHERE month = ? AND status = 'active'", (month,)
+            ).fetchone()
             if previous is not None:
                 self._supersede(int(previous[0]), now)
             run_id = self._insert_run(run_values)
@@ -300,7 +347,10 @@ class HistoryStore:
     def _supersede(self, run_id: int, now: datetime) -> None:
         """Mark the month's previous run superseded; drop its bulky rows, keep its summary."""
         conn = self._conn
-        conn.execute("UPDATE runs SET status = 'superseded', superseded_at = ? WHERE id = ?", (now.isoformat(), run_id))
+        conn.execute(
+            "UPDATE runs SET status = 'superseded', superseded_at = ? WHERE id = ?",
+            (now.isoformat(), run_id),
+        )
         conn.execute("DELETE FROM ticket_chunks WHERE run_id = ?", (run_id,))
         conn.execute("DELETE FROM evidence_blobs WHERE run_id = ?", (run_id,))
 
@@ -308,7 +358,8 @@ class HistoryStore:
         columns = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         cursor = self._conn.execute(
-            f"INSERT INTO runs (status, {columns}) VALUES ('active', {marks})", tuple(values.values())
+            f"INSERT INTO runs (status, {columns}) VALUES ('active', {marks})",
+            tuple(values.values()),
         )
         return int(cursor.lastrowid)  # type: ignore[arg-type]
 
@@ -336,7 +387,10 @@ class HistoryStore:
         )
 
     def _insert_evidence(self, run_id: int, count: int, blob: bytes) -> None:
-        self._conn.execute("INSERT INTO evidence_blobs (run_id, rows, data) VALUES (?, ?, ?)", (run_id, count, blob))
+        self._conn.execute(
+            "INSERT INTO evidence_blobs (run_id, rows, data) VALUES (?, ?, ?)",
+            (run_id, count, blob),
+        )
         self._conn.execute("UPDATE runs SET evidence_count = ? WHERE id = ?", (count, run_id))
 
     def _insert_tickets(self, run_id: int, chunks: list[tuple[str | None, int, bytes]]) -> None:
@@ -349,14 +403,20 @@ class HistoryStore:
 
     def months(self) -> list[Month]:
         """Months with an active run, ascending."""
-        rows = self._conn.execute("SELECT month FROM runs WHERE status = 'active' ORDER BY month").fetchall()
+        rows = self._conn.execute(
+            "SELECT month FROM runs WHERE status = 'active' ORDER BY month"
+        ).fetchall()
         return [Month.parse(m) for (m,) in rows]
 
     def _active_run_id(self, month: Month) -> int:
-        row = self._conn.execute("SELECT id FROM runs WHERE month = ? AND status = 'active'", (str(month),)).fetchone()
+        row = self._conn.execute(
+            "SELECT id FROM runs WHERE month = ? AND status = 'active'", (str(month),)
+        ).fetchone()
         if row is None:
             stored = ", ".join(str(m) for m in self.months()) or "none"
-            raise NotFound(f"{month} is not in history store {self.path} (stored months: {stored}); score it first with svcqa score")
+            raise NotFound(
+                f"{month} is not in history store {self.path} (stored months: {stored}); score it first with svcqa score"
+            )
         return int(row[0])
 
     def load_scorecard(self, month: Month) -> Scorecard:
@@ -370,19 +430,59 @@ class HistoryStore:
                 "curve, numerator, note FROM kpi_results WHERE run_id = ? ORDER BY branch_key, position",
                 (run_id,),
             ):
-                key, kpi_id, label, grp, value, basis, points, max_, no_data, low_volume, excluded, unit, curve, numerator, note = row
+                (
+                    key,
+                    kpi_id,
+                    label,
+                    grp,
+                    value,
+                    basis,
+                    points,
+                    max_,
+                    no_data,
+                    low_volume,
+                    excluded,
+                    unit,
+                    curve,
+                    numerator,
+                    note,
+                ) = row
                 kpis.setdefault(key, []).append(
                     KpiResult(
-                        id=kpi_id, label=label, group=grp, value=value, basis=basis, points=points, max=max_,
-                        no_data=bool(no_data), low_volume=bool(low_volume), excluded=bool(excluded), unit=unit,
-                        curve=json.loads(curve), numerator=numerator, note=note,
+                        id=kpi_id,
+                        label=label,
+                        group=grp,
+                        value=value,
+                        basis=basis,
+                        points=points,
+                        max=max_,
+                        no_data=bool(no_data),
+                        low_volume=bool(low_volume),
+                        excluded=bool(excluded),
+                        unit=unit,
+                        curve=json.loads(curve),
+                        numerator=numerator,
+                        note=note,
                     )
                 )
             branches = [
                 BranchResult(
-                    branch=r[1], branch_key=r[0], assessed=bool(r[2]), total=r[3], kpis=kpis.get(r[0], []), rank=r[4],
-                    grade=r[5], coefficient=r[6], flags=json.loads(r[7]), kpi_total=r[8], incentive_points=r[9],
-                    region=r[10], echelon=r[11], prev_total=r[12], prev_rank=r[13], last_place_streak=r[14],
+                    branch=r[1],
+                    branch_key=r[0],
+                    assessed=bool(r[2]),
+                    total=r[3],
+                    kpis=kpis.get(r[0], []),
+                    rank=r[4],
+                    grade=r[5],
+                    coefficient=r[6],
+                    flags=json.loads(r[7]),
+                    kpi_total=r[8],
+                    incentive_points=r[9],
+                    region=r[10],
+                    echelon=r[11],
+                    prev_total=r[12],
+                    prev_rank=r[13],
+                    last_place_streak=r[14],
                 )
                 for r in conn.execute(
                     "SELECT branch_key, branch, assessed, total, rank, grade, coefficient, flags, kpi_total, incentive_points, "
@@ -391,15 +491,22 @@ class HistoryStore:
                 )
             ]
             frames = json.loads(run["frames"])
-            blob = conn.execute("SELECT data FROM evidence_blobs WHERE run_id = ?", (run_id,)).fetchone()
-            if blob is None:  # every save and migration 3 write one; only a hand-edited store lacks it
-                raise HistoryError(f"history store {self.path} has no evidence for {month} (run {run_id}); re-score the month with svcqa score")
+            blob = conn.execute(
+                "SELECT data FROM evidence_blobs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            if (
+                blob is None
+            ):  # every save and migration 3 write one; only a hand-edited store lacks it
+                raise HistoryError(
+                    f"history store {self.path} has no evidence for {month} (run {run_id}); re-score the month with svcqa score"
+                )
             evidence = decode_evidence(blob[0], frames.get("evidence", {}))
             period_counts = None
             if "period_counts" in frames:
                 period_counts = _decode_frame(
                     conn.execute(
-                        "SELECT kpi_id, branch_key, numerator, basis FROM period_counts WHERE run_id = ? ORDER BY position", (run_id,)
+                        "SELECT kpi_id, branch_key, numerator, basis FROM period_counts WHERE run_id = ? ORDER BY position",
+                        (run_id,),
                     ).fetchall(),
                     PERIOD_COUNT_COLUMNS,
                     frames["period_counts"],
@@ -410,10 +517,14 @@ class HistoryStore:
             rubric_name=run["rubric_name"],
             rubric_max=run["rubric_max"],
             branches=branches,
-            inputs={name: TableStats(**s) for name, s in json.loads(run["scorecard_inputs"]).items()},
+            inputs={
+                name: TableStats(**s) for name, s in json.loads(run["scorecard_inputs"]).items()
+            },
             evidence=evidence,
             notes=[Finding(**n) for n in json.loads(run["notes"])],
-            generated_at=datetime.fromisoformat(run["generated_at"]) if run["generated_at"] else None,
+            generated_at=datetime.fromisoformat(run["generated_at"])
+            if run["generated_at"]
+            else None,
             period_counts=period_counts,
         )
 
@@ -442,7 +553,9 @@ class HistoryStore:
     def runs(self, month: Month | None = None) -> list[dict[str, Any]]:
         """Every run, superseded ones included, newest first (optionally of one month)."""
         where, params = ("WHERE r.month = ?", (str(month),)) if month is not None else ("", ())
-        cursor = self._conn.execute(f"SELECT {_RUN_SUMMARY} FROM runs r {where} ORDER BY r.id DESC", params)
+        cursor = self._conn.execute(
+            f"SELECT {_RUN_SUMMARY} FROM runs r {where} ORDER BY r.id DESC", params
+        )
         names = [d[0] for d in cursor.description]
         return [_run_summary(dict(zip(names, row))) for row in cursor.fetchall()]
 
@@ -479,21 +592,41 @@ class HistoryStore:
             ).fetchall(),
             columns=TREND_COLUMNS,
         )
-        frame = frame.astype({"month": "str", "branch_key": "str", "branch": "str", "grade": "str", "total": "float64", "coefficient": "float64"})
+        frame = frame.astype(
+            {
+                "month": "str",
+                "branch_key": "str",
+                "branch": "str",
+                "grade": "str",
+                "total": "float64",
+                "coefficient": "float64",
+            }
+        )
         frame["rank"] = frame["rank"].astype("Int64")
         frame["assessed"] = frame["assessed"].astype(bool)
         frame["flags"] = [json.loads(f) for f in frame["flags"]]  # one small list per branch-month
         return _with_streaks(frame)
 
-    def context(self, month: Month, *, qtd_kpis: Sequence[str] = (), lookback_days: int = 90) -> HistoryContext:
+    def context(
+        self, month: Month, *, qtd_kpis: Sequence[str] = (), lookback_days: int = 90
+    ) -> HistoryContext:
         """What scoring ``month`` needs from earlier stored months, read in one snapshot."""
         quarter = [str(m) for m in month.quarter_months()[:-1]]
         start = month.start
         window_start = start - pd.Timedelta(days=lookback_days)
         with self._read() as conn:
-            stored = [m for (m,) in conn.execute("SELECT month FROM runs WHERE status = 'active' AND month < ? ORDER BY month", (str(month),))]
+            stored = [
+                m
+                for (m,) in conn.execute(
+                    "SELECT month FROM runs WHERE status = 'active' AND month < ? ORDER BY month",
+                    (str(month),),
+                )
+            ]
             in_quarter = [m for m in stored if m in quarter]
-            flag_rates = {kpi: pd.DataFrame({c: pd.Series(dtype=t) for c, t in _FLAG_RATE_DTYPES.items()}) for kpi in qtd_kpis}
+            flag_rates = {
+                kpi: pd.DataFrame({c: pd.Series(dtype=t) for c, t in _FLAG_RATE_DTYPES.items()})
+                for kpi in qtd_kpis
+            }
             if qtd_kpis and in_quarter:
                 counts = pd.DataFrame(
                     conn.execute(
@@ -505,15 +638,21 @@ class HistoryStore:
                     columns=["month", "kpi_id", "branch_key", "numerator", "basis"],
                 )
                 for kpi, rows in counts.groupby("kpi_id", sort=False):
-                    flag_rates[str(kpi)] = rows.drop(columns="kpi_id").reset_index(drop=True).astype(_FLAG_RATE_DTYPES)
+                    flag_rates[str(kpi)] = (
+                        rows.drop(columns="kpi_id").reset_index(drop=True).astype(_FLAG_RATE_DTYPES)
+                    )
             device_tickets = self._device_tickets(conn, window_start, start)
             results = self._results(conn, before=month)
         previous = (
-            results.sort_values(["month", "rank", "branch_key"], ascending=[False, True, True], na_position="last")
+            results.sort_values(
+                ["month", "rank", "branch_key"], ascending=[False, True, True], na_position="last"
+            )
             .loc[:, PREVIOUS_COLUMNS]
             .reset_index(drop=True)
         )
-        first_seen = {str(k): Month.parse(m) for k, m in results.groupby("branch_key")["month"].min().items()}
+        first_seen = {
+            str(k): Month.parse(m) for k, m in results.groupby("branch_key")["month"].min().items()
+        }
         return HistoryContext(
             flag_rates=flag_rates,
             device_tickets=device_tickets,
@@ -522,7 +661,9 @@ class HistoryStore:
             months_in_quarter=[Month.parse(m) for m in in_quarter],
         )
 
-    def _device_tickets(self, conn: sqlite3.Connection, since: pd.Timestamp, until: pd.Timestamp) -> pd.DataFrame:
+    def _device_tickets(
+        self, conn: sqlite3.Connection, since: pd.Timestamp, until: pd.Timestamp
+    ) -> pd.DataFrame:
         """Stored tickets completed in ``[since, until)``: one indexed query over the day chunks,
         then an exact vectorised filter on the completion time.
 
@@ -540,7 +681,9 @@ class HistoryStore:
         if not rows:
             return _empty_device_tickets()
         low, high = since.to_datetime64(), until.to_datetime64()
-        read_options = ipc.IpcReadOptions(included_fields=[_TICKET_SCHEMA.get_field_index(c) for c in _STORED_DEVICE_COLUMNS])
+        read_options = ipc.IpcReadOptions(
+            included_fields=[_TICKET_SCHEMA.get_field_index(c) for c in _STORED_DEVICE_COLUMNS]
+        )
         tables = []
         for month, blob in rows:  # one iteration per stored day, not per ticket
             table = ipc.open_file(pa.BufferReader(blob), options=read_options).read_all()
@@ -548,7 +691,9 @@ class HistoryStore:
             if done.size and (done[0] < low or done[-1] >= high):  # rows are sorted by completion
                 table = table.filter(pa.array((done >= low) & (done < high)))
             month_codes = pa.array(np.zeros(table.num_rows, dtype=np.int32))
-            tables.append(table.append_column("month", pa.DictionaryArray.from_arrays(month_codes, [month])))
+            tables.append(
+                table.append_column("month", pa.DictionaryArray.from_arrays(month_codes, [month]))
+            )
         frame = pa.concat_tables(tables).select(DEVICE_TICKET_COLUMNS).to_pandas()
         frame["completed_at"] = frame["completed_at"].astype("datetime64[ns]")
         return frame
@@ -560,13 +705,20 @@ class HistoryStore:
         branch's KPI points per month (BRANCH_TREND_COLUMNS) plus a ``total`` row per month.
         """
         with self._read() as conn:
-            stored = [m for (m,) in conn.execute("SELECT month FROM runs WHERE status = 'active' ORDER BY month")]
+            stored = [
+                m
+                for (m,) in conn.execute(
+                    "SELECT month FROM runs WHERE status = 'active' ORDER BY month"
+                )
+            ]
             keep = stored[-months:] if months else stored
             if months is not None and months <= 0:
                 keep = []
             if branch_key is None:
                 results = self._results(conn)
-                return results.loc[results["month"].isin(keep), TREND_COLUMNS].reset_index(drop=True)
+                return results.loc[results["month"].isin(keep), TREND_COLUMNS].reset_index(
+                    drop=True
+                )
             kpis = pd.DataFrame(
                 conn.execute(
                     "SELECT r.month, k.kpi_id, k.label, k.points, k.max, k.value, k.position FROM kpi_results k "
@@ -584,14 +736,30 @@ class HistoryStore:
                 columns=[*BRANCH_TREND_COLUMNS, "position"],
             )
         frame = pd.concat([kpis, totals], ignore_index=True) if not totals.empty else kpis
-        frame = frame.loc[frame["month"].isin(keep)].sort_values(["month", "position"], kind="stable")
+        frame = frame.loc[frame["month"].isin(keep)].sort_values(
+            ["month", "position"], kind="stable"
+        )
         frame = frame.drop(columns="position").reset_index(drop=True)
-        return frame.astype({"month": "str", "kpi_id": "str", "label": "str", "points": "float64", "max": "float64", "value": "float64"})
+        return frame.astype(
+            {
+                "month": "str",
+                "kpi_id": "str",
+                "label": "str",
+                "points": "float64",
+                "max": "float64",
+                "value": "float64",
+            }
+        )
 
 
 # -- encoding helpers ----------------------------------------------------------------------
 
-_FLAG_RATE_DTYPES = {"month": "str", "branch_key": "str", "numerator": "float64", "basis": "float64"}
+_FLAG_RATE_DTYPES = {
+    "month": "str",
+    "branch_key": "str",
+    "numerator": "float64",
+    "basis": "float64",
+}
 _RUN_SUMMARY = (
     "r.id, r.month, r.status, r.created_at, r.superseded_at, r.tool_version, r.rubric_id, r.rubric_sha256, "
     "r.inputs, r.ticket_count, r.evidence_count, "
@@ -643,16 +811,43 @@ def _int(value: Any) -> int | None:
 
 def _branch_row(position: int, b: BranchResult) -> tuple[Any, ...]:
     return (
-        position, b.branch_key, b.branch, int(bool(b.assessed)), float(b.total), _int(b.rank), b.grade,
-        _num(b.coefficient), _dumps(list(b.flags)), float(b.kpi_total), float(b.incentive_points), b.region or "",
-        b.echelon or "", _num(b.prev_total), _int(b.prev_rank), int(b.last_place_streak),
+        position,
+        b.branch_key,
+        b.branch,
+        int(bool(b.assessed)),
+        float(b.total),
+        _int(b.rank),
+        b.grade,
+        _num(b.coefficient),
+        _dumps(list(b.flags)),
+        float(b.kpi_total),
+        float(b.incentive_points),
+        b.region or "",
+        b.echelon or "",
+        _num(b.prev_total),
+        _int(b.prev_rank),
+        int(b.last_place_streak),
     )
 
 
 def _kpi_row(branch_key: str, position: int, k: KpiResult) -> tuple[Any, ...]:
     return (
-        branch_key, position, k.id, k.label, k.group, _num(k.value), int(k.basis), float(k.points), float(k.max),
-        int(bool(k.no_data)), int(bool(k.low_volume)), int(bool(k.excluded)), k.unit, _dumps(k.curve), _num(k.numerator), k.note,
+        branch_key,
+        position,
+        k.id,
+        k.label,
+        k.group,
+        _num(k.value),
+        int(k.basis),
+        float(k.points),
+        float(k.max),
+        int(bool(k.no_data)),
+        int(bool(k.low_volume)),
+        int(bool(k.excluded)),
+        k.unit,
+        _dumps(k.curve),
+        _num(k.numerator),
+        k.note,
     )
 
 
@@ -664,14 +859,19 @@ def _encode_column(series: pd.Series) -> list[Any]:
         return ticks.tolist()
     values = series.astype(object).to_numpy(copy=True)
     values[pd.isna(values)] = None
-    if series.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+    if series.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in (
+        "string",
+        "empty",
+    ):
         # Object columns may hold numpy scalars, which sqlite3 cannot bind (all-text columns,
         # the common case, are checked in C above and skip this per-value pass).
         return [v.item() if isinstance(v, np.generic) else v for v in values]
     return values.tolist()
 
 
-def _encode_frame(frame: pd.DataFrame, columns: list[str]) -> tuple[dict[str, str], list[list[Any]]]:
+def _encode_frame(
+    frame: pd.DataFrame, columns: list[str]
+) -> tuple[dict[str, str], list[list[Any]]]:
     """Column-wise SQLite values of ``columns`` plus the dtypes needed to restore them exactly.
 
     A column the frame lacks is stored as all missing and restored as an object column.
@@ -702,10 +902,13 @@ def _decode_column(values: Sequence[Any], dtype: str) -> pd.Series:
         return raw
 
 
-def _decode_frame(rows: list[tuple[Any, ...]], columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
+def _decode_frame(
+    rows: list[tuple[Any, ...]], columns: list[str], dtypes: dict[str, str]
+) -> pd.DataFrame:
     by_column = list(zip(*rows)) if rows else [()] * len(columns)
     return pd.DataFrame(
-        {c: _decode_column(v, dtypes.get(c, "object")) for c, v in zip(columns, by_column)}, columns=columns
+        {c: _decode_column(v, dtypes.get(c, "object")) for c, v in zip(columns, by_column)},
+        columns=columns,
     )
 
 
@@ -736,15 +939,25 @@ def _arrow_text(tickets: pd.DataFrame, column: str) -> pa.Array:
     try:
         values = pa.array(series, from_pandas=True)
         values = values.cast(pa.string()) if values.type != pa.string() else values
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # mixed objects: spell them out
-        values = pa.array(series.astype(object).where(series.notna(), None).astype(str), type=pa.string())
+    except (
+        pa.ArrowInvalid,
+        pa.ArrowTypeError,
+        pa.ArrowNotImplementedError,
+    ):  # mixed objects: spell them out
+        values = pa.array(
+            series.astype(object).where(series.notna(), None).astype(str), type=pa.string()
+        )
     return pc.fill_null(values, "")
 
 
 def _arrow_stamps(tickets: pd.DataFrame, column: str) -> pa.Array:
     if column not in tickets.columns:
         return pa.nulls(len(tickets), type=pa.timestamp("us"))
-    return pa.array(pd.to_datetime(tickets[column]).astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
+    return pa.array(
+        pd.to_datetime(tickets[column]).astype("datetime64[us]"),
+        type=pa.timestamp("us"),
+        from_pandas=True,
+    )
 
 
 # Arrow IPC file format, zstd: ~27 bytes a ticket, and decoding is several times faster than Parquet.
@@ -784,7 +997,11 @@ def encode_tickets(data: MonthData) -> list[tuple[str | None, int, bytes]]:
     completed = table.column("completed_at").to_numpy()  # datetime64[us], NaT for open tickets
     closed = table.num_rows - int(np.isnat(completed).sum())
     days = completed[:closed].astype("datetime64[D]")
-    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]]) if closed else np.array([], dtype="int64")
+    starts = (
+        np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+        if closed
+        else np.array([], dtype="int64")
+    )
     ends = np.r_[starts[1:], closed]
     bounds: list[tuple[int, int, str | None]] = [
         (start, end, str(days[start])) for start, end in zip(starts.tolist(), ends.tolist())
@@ -831,7 +1048,10 @@ def decode_evidence(blob: bytes, dtypes: dict[str, str]) -> pd.DataFrame:
     """The frame ``encode_evidence`` stored, with the recorded ``dtypes`` (object if unknown)."""
     table = ipc.open_stream(pa.BufferReader(blob)).read_all()
     return pd.DataFrame(
-        {c: _evidence_series(table.column(c).combine_chunks(), dtypes.get(c, "object")) for c in EVIDENCE_COLUMNS},
+        {
+            c: _evidence_series(table.column(c).combine_chunks(), dtypes.get(c, "object"))
+            for c in EVIDENCE_COLUMNS
+        },
         columns=EVIDENCE_COLUMNS,
     )
 
@@ -842,11 +1062,17 @@ def _evidence_array(series: pd.Series) -> pa.Array:
         values = series.to_numpy()
         if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
             codes, uniques = pd.factorize(values)  # missing (None, NaN) -> -1 -> null
-            return pa.DictionaryArray.from_arrays(pa.array(codes.astype("int32"), mask=codes < 0), pa.array(uniques, type=pa.string()))
+            return pa.DictionaryArray.from_arrays(
+                pa.array(codes.astype("int32"), mask=codes < 0), pa.array(uniques, type=pa.string())
+            )
         return _mixed_array(values)
     try:
         return pa.array(series, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # a dtype Arrow lacks: keep the values
+    except (
+        pa.ArrowInvalid,
+        pa.ArrowTypeError,
+        pa.ArrowNotImplementedError,
+    ):  # a dtype Arrow lacks: keep the values
         return _mixed_array(series.to_numpy(dtype=object))
 
 
@@ -878,7 +1104,10 @@ def _mixed_array(values: np.ndarray) -> pa.Array:
             value = None
         elif isinstance(value, np.generic):
             value = value.item()
-        code = next((c for c, (kind, _type) in enumerate(_MIXED_TYPES) if isinstance(value, kind)), _MIXED_TEXT)
+        code = next(
+            (c for c, (kind, _type) in enumerate(_MIXED_TYPES) if isinstance(value, kind)),
+            _MIXED_TEXT,
+        )
         if code == _MIXED_TEXT:
             value = str(value)
         type_codes[i], offsets[i] = code, len(children[code])
@@ -886,13 +1115,18 @@ def _mixed_array(values: np.ndarray) -> pa.Array:
     return pa.UnionArray.from_dense(
         pa.array(type_codes, type=pa.int8()),
         pa.array(offsets, type=pa.int32()),
-        [pa.array(items, type=arrow_type) for items, (_kind, arrow_type) in zip(children, _MIXED_TYPES)],
+        [
+            pa.array(items, type=arrow_type)
+            for items, (_kind, arrow_type) in zip(children, _MIXED_TYPES)
+        ],
     )
 
 
 def _evidence_series(array: pa.Array, dtype: str) -> pd.Series:
     """One stored column back as pandas with its recorded ``dtype`` (kept as is if pandas cannot rebuild it)."""
-    if pa.types.is_dictionary(array.type):  # text: one Python string per distinct value, null -> None
+    if pa.types.is_dictionary(
+        array.type
+    ):  # text: one Python string per distinct value, null -> None
         lookup = np.append(array.dictionary.to_numpy(zero_copy_only=False), None)
         raw = pd.Series(lookup[array.indices.fill_null(-1).to_numpy()], dtype=object)
     elif pa.types.is_union(array.type):
@@ -908,8 +1142,12 @@ def _evidence_series(array: pa.Array, dtype: str) -> pd.Series:
         raw = pd.Series(np.full(len(array), None, dtype=object), dtype=object)
     else:
         target = pd.api.types.pandas_dtype(dtype)
-        if isinstance(target, pd.api.extensions.ExtensionDtype) and hasattr(target, "__from_arrow__"):
-            return pd.Series(target.__from_arrow__(pa.chunked_array([array])))  # Int64, boolean, str: exact
+        if isinstance(target, pd.api.extensions.ExtensionDtype) and hasattr(
+            target, "__from_arrow__"
+        ):
+            return pd.Series(
+                target.__from_arrow__(pa.chunked_array([array]))
+            )  # Int64, boolean, str: exact
         raw = array.to_pandas()
     if str(raw.dtype) == dtype:
         return raw
@@ -925,13 +1163,17 @@ def _with_streaks(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     worst = frame.loc[frame["assessed"]].groupby("month")["rank"].max()
     frame["last_place"] = (
-        frame["assessed"] & frame["rank"].notna() & (frame["rank"] == frame["month"].map(worst))
-    ).fillna(False).astype(bool)
+        (frame["assessed"] & frame["rank"].notna() & (frame["rank"] == frame["month"].map(worst)))
+        .fillna(False)
+        .astype(bool)
+    )
     if frame.empty:
         frame["last_place_streak"] = pd.Series(dtype="int64")
         return frame
     ordered = frame.sort_values(["branch_key", "month"], kind="stable")
-    index = ordered["month"].str.slice(0, 4).astype(int) * 12 + ordered["month"].str.slice(5, 7).astype(int)
+    index = ordered["month"].str.slice(0, 4).astype(int) * 12 + ordered["month"].str.slice(
+        5, 7
+    ).astype(int)
     by_branch = ordered.groupby("branch_key", sort=False)
     gap = index - index.groupby(ordered["branch_key"]).shift()
     prev_last = by_branch["last_place"].shift().astype("boolean").fillna(False).astype(bool)

@@ -31,17 +31,25 @@ def find_branch(store: HistoryStore, name: str) -> str:
     """The branch_key a user-typed name refers to; NotFound naming the closest known branches."""
     names = store.branch_names()
     wanted = name_key(name)
-    by_key = {name_key(display): key for key, display in names.items()} | {key: key for key in names}
+    by_key = {name_key(display): key for key, display in names.items()} | {
+        key: key for key in names
+    }
     if wanted in by_key:
         return by_key[wanted]
     folded = {k.casefold(): v for k, v in by_key.items()}
     if wanted.casefold() in folded:
         return folded[wanted.casefold()]
     if not names:
-        raise NotFound(f"history store {store.path} has no branches yet; score a month first with svcqa score")
+        raise NotFound(
+            f"history store {store.path} has no branches yet; score a month first with svcqa score"
+        )
     close = difflib.get_close_matches(wanted, list(by_key), n=5, cutoff=0.3)
     suggestions = list(dict.fromkeys(names[by_key[c]] for c in close))
-    hint = f"closest: {', '.join(suggestions)}" if suggestions else f"known branches: {', '.join(sorted(names.values())[:10])}"
+    hint = (
+        f"closest: {', '.join(suggestions)}"
+        if suggestions
+        else f"known branches: {', '.join(sorted(names.values())[:10])}"
+    )
     raise NotFound(f"no branch {name!r} in history store {store.path}; {hint}")
 
 
@@ -57,10 +65,15 @@ def _clean(value: Any) -> Any:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{c: _clean(v) for c, v in zip(frame.columns, row)} for row in frame.itertuples(index=False, name=None)]
+    return [
+        {c: _clean(v) for c, v in zip(frame.columns, row)}
+        for row in frame.itertuples(index=False, name=None)
+    ]
 
 
-def trend_records(store: HistoryStore, *, branch: str | None = None, months: int | None = None) -> list[dict[str, Any]]:
+def trend_records(
+    store: HistoryStore, *, branch: str | None = None, months: int | None = None
+) -> list[dict[str, Any]]:
     """``store.trend`` as JSON-ready rows (a branch's KPI points when ``branch`` is given)."""
     key = find_branch(store, branch) if branch is not None else None
     return _records(store.trend(branch_key=key, months=months))
@@ -93,7 +106,9 @@ def _previous_month(month: str) -> str:
     return f"{year - (mon == 1):04d}-{(mon - 2) % 12 + 1:02d}"
 
 
-def trend_grid(store: HistoryStore, *, branch: str | None = None, months: int | None = None) -> Grid:
+def trend_grid(
+    store: HistoryStore, *, branch: str | None = None, months: int | None = None
+) -> Grid:
     """The trend as a table: branches x months (total, rank, arrow vs the previous month), or one
     branch's KPIs x months (points of max)."""
     if branch is not None:
@@ -102,12 +117,25 @@ def trend_grid(store: HistoryStore, *, branch: str | None = None, months: int | 
     shown = store.trend(months=months)
     month_list = sorted(set(shown["month"]))
     if not month_list:
-        return Grid(title="history: no months stored yet", columns=["网点"], note=f"score a month to fill {store.path}")
-    totals = {(m, k): t for m, k, t in everything[["month", "branch_key", "total"]].itertuples(index=False, name=None)}
+        return Grid(
+            title="history: no months stored yet",
+            columns=["网点"],
+            note=f"score a month to fill {store.path}",
+        )
+    totals = {
+        (m, k): t
+        for m, k, t in everything[["month", "branch_key", "total"]].itertuples(
+            index=False, name=None
+        )
+    }
     cells = {(r.month, r.branch_key): r for r in shown.itertuples(index=False)}
     latest = shown[shown["month"] == month_list[-1]]
-    ranked = latest.sort_values(["rank", "total", "branch"], ascending=[True, False, True], na_position="last")
-    order = list(ranked["branch_key"]) + sorted(set(shown["branch_key"]) - set(latest["branch_key"]))
+    ranked = latest.sort_values(
+        ["rank", "total", "branch"], ascending=[True, False, True], na_position="last"
+    )
+    order = list(ranked["branch_key"]) + sorted(
+        set(shown["branch_key"]) - set(latest["branch_key"])
+    )
     names = store.branch_names()
     grid = Grid(
         title=f"history {month_list[0]}..{month_list[-1]}: total, rank and change vs the previous month",
@@ -138,7 +166,13 @@ def _branch_grid(store: HistoryStore, key: str, months: int | None) -> Grid:
         return grid
     ranks = store.trend(months=months)
     ranks = ranks[ranks["branch_key"] == key].set_index("month")["rank"].to_dict()
-    kpi_order = list(dict.fromkeys(frame.loc[frame["kpi_id"] != TOTAL_KPI_ID].sort_values("month", ascending=False, kind="stable")["kpi_id"]))
+    kpi_order = list(
+        dict.fromkeys(
+            frame.loc[frame["kpi_id"] != TOTAL_KPI_ID].sort_values(
+                "month", ascending=False, kind="stable"
+            )["kpi_id"]
+        )
+    )
     points = {(r.month, r.kpi_id): r for r in frame.itertuples(index=False)}
     for kpi_id in [*kpi_order, TOTAL_KPI_ID]:
         latest = next(points[(m, kpi_id)] for m in reversed(month_list) if (m, kpi_id) in points)
@@ -147,5 +181,14 @@ def _branch_grid(store: HistoryStore, key: str, months: int | None) -> Grid:
             result = points.get((month, kpi_id))
             row.append("" if result is None else f"{result.points:.2f}")
         grid.rows.append(row)
-    grid.rows.append(["排名", "", *[("-" if pd.isna(ranks.get(m)) else str(int(ranks[m]))) if m in ranks else "" for m in month_list]])
+    grid.rows.append(
+        [
+            "排名",
+            "",
+            *[
+                ("-" if pd.isna(ranks.get(m)) else str(int(ranks[m]))) if m in ranks else ""
+                for m in month_list
+            ],
+        ]
+    )
     return grid

@@ -166,7 +166,9 @@ def ingest(
 # ---------------------------------------------------------------- reading and recognising
 
 
-def read_sheets(path: str | Path, limits: Limits | None = None) -> tuple[list[RawSheet], list[Finding]]:
+def read_sheets(
+    path: str | Path, limits: Limits | None = None
+) -> tuple[list[RawSheet], list[Finding]]:
     """The non-empty visible sheets of one file as text grids, with notes on what was skipped.
 
     The lower-level half of ``ingest`` (no table recognition): use it to inspect files that are
@@ -176,7 +178,9 @@ def read_sheets(path: str | Path, limits: Limits | None = None) -> tuple[list[Ra
     return _read_file(Path(path), limits or Limits(), notes), notes
 
 
-def _read_file(path: Path, limits: Limits, notes: list[Finding], book: Workbook | None = None) -> list[RawSheet]:
+def _read_file(
+    path: Path, limits: Limits, notes: list[Finding], book: Workbook | None = None
+) -> list[RawSheet]:
     """Every non-empty visible sheet of one file; ``book`` is the workbook already opened (and
     being read) by ``read_ahead``, else the file is sniffed and opened here."""
     if book is None and sniff(path, limits) == "csv":
@@ -494,7 +498,9 @@ class _Parsed:
     def output(self, used: np.ndarray) -> pd.DataFrame:
         """The used rows; column by column, two at a time for long tables (``_each_column``):
         ``frame.loc[used]`` filters one column after the other, 0.1 s at a million tickets."""
-        columns = _each_column(lambda name: self.frame[name].array[used], list(self.frame.columns), len(used))
+        columns = _each_column(
+            lambda name: self.frame[name].array[used], list(self.frame.columns), len(used)
+        )
         frame = pd.DataFrame(columns, copy=False)
         frame["_row"] = frame["_row"].astype("int64")
         return frame
@@ -653,7 +659,9 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
     required = set(spec.table.required)
     id_column = spec.table.id_column
     parsed = _each_column(
-        lambda name: _parse_column(spec.column(name), raw_text[name], is1904, name in required, name == id_column),
+        lambda name: _parse_column(
+            spec.column(name), raw_text[name], is1904, name in required, name == id_column
+        ),
         mapped,
         len(frame),
     )
@@ -778,7 +786,9 @@ class _Column:
     id_codes: np.ndarray | None = None
 
 
-def _parse_column(column: Column, text: pd.Series, is1904: np.ndarray, required: bool, is_id: bool) -> _Column:
+def _parse_column(
+    column: Column, text: pd.Series, is1904: np.ndarray, required: bool, is_id: bool
+) -> _Column:
     if column.type == "enum":
         values, bad = parse_enum(text, column.values)
     elif column.type in ("datetime", "date", "duration") and is1904.any():
@@ -860,7 +870,11 @@ def _branch_names(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
         counts = pd.concat(counted).groupby(level=0).sum()
         spellings = pd.Series(counts.index, dtype="str")
         both = pd.DataFrame(
-            {"branch_key": branch_key(spellings).to_numpy(), "branch": spellings.to_numpy(), "n": counts.to_numpy()}
+            {
+                "branch_key": branch_key(spellings).to_numpy(),
+                "branch": spellings.to_numpy(),
+                "n": counts.to_numpy(),
+            }
         ).dropna()
         if not both.empty:
             counts = both.sort_values(["branch_key", "n", "branch"], ascending=[True, False, True])

@@ -49,7 +49,9 @@ def member_chunks(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -
                 raw = inflate.unconsumed_tail
             size += len(data)
             if size > info.file_size:
-                raise zipfile.BadZipFile(f"inflates past its declared size of {info.file_size:,} bytes")
+                raise zipfile.BadZipFile(
+                    f"inflates past its declared size of {info.file_size:,} bytes"
+                )
             crc = crc32(data, crc)
             yield data
     if (inflate and not inflate.eof) or size != info.file_size:
@@ -68,9 +70,13 @@ def _compressed(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> 
         signature, name_length, extra_length = _LOCAL_HEADER.unpack(header)
         if signature != _LOCAL_SIGNATURE:
             raise zipfile.BadZipFile("bad magic number for file header")
-        name = handle.read(name_length).decode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace")
+        name = handle.read(name_length).decode(
+            "utf-8" if info.flag_bits & 0x800 else "cp437", "replace"
+        )
         if name != info.orig_filename:
-            raise zipfile.BadZipFile(f"file name in directory {info.orig_filename!r} and header {name!r} differ")
+            raise zipfile.BadZipFile(
+                f"file name in directory {info.orig_filename!r} and header {name!r} differ"
+            )
         start = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
         if start + info.compress_size > _data_end(archive, info):
             raise zipfile.BadZipFile("overlapped entries")
@@ -88,7 +94,9 @@ def _data_end(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
     """Where the member's data must end: at the next member's header or the central directory."""
     starts = _header_offsets.get(archive)
     if starts is None:  # sorted once per archive: the package scan asks for every member
-        starts = _header_offsets[archive] = sorted({other.header_offset for other in archive.infolist()})
+        starts = _header_offsets[archive] = sorted(
+            {other.header_offset for other in archive.infolist()}
+        )
     later = bisect.bisect_right(starts, info.header_offset)
     return starts[later] if later < len(starts) else archive.start_dir
 

@@ -96,7 +96,9 @@ def check_zip_members(path: Path, limits: Limits) -> None:
     builds its member list (``zip_member_count``)."""
     members = zip_member_count(path)
     if members is not None and members > limits.max_zip_members:
-        raise limits.exceeded("max_zip_members", f"the zip package lists {members:,} members", file=path.name)
+        raise limits.exceeded(
+            "max_zip_members", f"the zip package lists {members:,} members", file=path.name
+        )
 
 
 def zip_member_count(path: Path) -> int | None:

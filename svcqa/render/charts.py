@@ -54,7 +54,17 @@ def _num(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _text(x: float, y: float, content: object, *, anchor: str = "start", size: int = FONT, fill: str = COLOURS["text"], weight: str = "normal", extra: str = "") -> str:
+def _text(
+    x: float,
+    y: float,
+    content: object,
+    *,
+    anchor: str = "start",
+    size: int = FONT,
+    fill: str = COLOURS["text"],
+    weight: str = "normal",
+    extra: str = "",
+) -> str:
     return (
         f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}" font-size="{size}" '
         f'fill="{fill}" font-weight="{weight}"{extra}>{escape(str(content))}</text>'
@@ -80,10 +90,14 @@ class Bar:
     of: float
 
 
-def lost_points_chart(bars: Sequence[Bar], *, title: str, axis_label: str, empty_text: str, width: int = 520) -> Markup:
+def lost_points_chart(
+    bars: Sequence[Bar], *, title: str, axis_label: str, empty_text: str, width: int = 520
+) -> Markup:
     """Horizontal bars of lost points per KPI, each on a light track showing the KPI's maximum."""
     row, top, bottom = 24, 34, 40
-    label_width = min(220, max(90, int(max((_label_width(b.label) for b in bars), default=90)) + 12))
+    label_width = min(
+        220, max(90, int(max((_label_width(b.label) for b in bars), default=90)) + 12)
+    )
     left, right = label_width, 56
     height = top + row * max(len(bars), 1) + bottom
     plot_w = width - left - right
@@ -95,20 +109,72 @@ def lost_points_chart(bars: Sequence[Bar], *, title: str, axis_label: str, empty
     parts = _open(width, height, title, desc)
     plot_bottom = top + row * max(len(bars), 1)
     for tick in ticks:
-        parts.append(f'<line x1="{_num(x(tick))}" y1="{top}" x2="{_num(x(tick))}" y2="{plot_bottom}" stroke="{COLOURS["grid"]}" stroke-width="1"/>')
-        parts.append(_text(x(tick), plot_bottom + 15, _fmt(tick), anchor="middle", size=11, fill=COLOURS["muted"]))
-    parts.append(f'<line x1="{left}" y1="{plot_bottom}" x2="{_num(left + plot_w)}" y2="{plot_bottom}" stroke="{COLOURS["axis"]}" stroke-width="1"/>')
-    parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{plot_bottom}" stroke="{COLOURS["axis"]}" stroke-width="1"/>')
-    parts.append(_text(left + plot_w / 2, height - 6, axis_label, anchor="middle", size=11, fill=COLOURS["muted"]))
+        parts.append(
+            f'<line x1="{_num(x(tick))}" y1="{top}" x2="{_num(x(tick))}" y2="{plot_bottom}" stroke="{COLOURS["grid"]}" stroke-width="1"/>'
+        )
+        parts.append(
+            _text(
+                x(tick),
+                plot_bottom + 15,
+                _fmt(tick),
+                anchor="middle",
+                size=11,
+                fill=COLOURS["muted"],
+            )
+        )
+    parts.append(
+        f'<line x1="{left}" y1="{plot_bottom}" x2="{_num(left + plot_w)}" y2="{plot_bottom}" stroke="{COLOURS["axis"]}" stroke-width="1"/>'
+    )
+    parts.append(
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{plot_bottom}" stroke="{COLOURS["axis"]}" stroke-width="1"/>'
+    )
+    parts.append(
+        _text(
+            left + plot_w / 2,
+            height - 6,
+            axis_label,
+            anchor="middle",
+            size=11,
+            fill=COLOURS["muted"],
+        )
+    )
     if not bars:
-        parts.append(_text(left + plot_w / 2, top + row / 2 + 4, empty_text, anchor="middle", fill=COLOURS["muted"]))
+        parts.append(
+            _text(
+                left + plot_w / 2,
+                top + row / 2 + 4,
+                empty_text,
+                anchor="middle",
+                fill=COLOURS["muted"],
+            )
+        )
     for i, bar in enumerate(bars):
         y = top + i * row
-        parts.append(_text(left - 6, y + row / 2 + 4, _clip(bar.label, label_width - 12), anchor="end", size=FONT))
-        parts.append(f'<rect x="{left}" y="{_num(y + 5)}" width="{_num(x(bar.of) - left)}" height="{row - 10}" fill="{COLOURS["bar_track"]}"/>')
+        parts.append(
+            _text(
+                left - 6,
+                y + row / 2 + 4,
+                _clip(bar.label, label_width - 12),
+                anchor="end",
+                size=FONT,
+            )
+        )
+        parts.append(
+            f'<rect x="{left}" y="{_num(y + 5)}" width="{_num(x(bar.of) - left)}" height="{row - 10}" fill="{COLOURS["bar_track"]}"/>'
+        )
         if bar.value > 0:
-            parts.append(f'<rect class="bar" x="{left}" y="{_num(y + 5)}" width="{_num(max(x(bar.value) - left, 1.5))}" height="{row - 10}" fill="{COLOURS["bar"]}"/>')
-        parts.append(_text(x(max(bar.value, 0)) + 4, y + row / 2 + 4, f"{bar.value:.2f}", size=11, fill=COLOURS["muted"]))
+            parts.append(
+                f'<rect class="bar" x="{left}" y="{_num(y + 5)}" width="{_num(max(x(bar.value) - left, 1.5))}" height="{row - 10}" fill="{COLOURS["bar"]}"/>'
+            )
+        parts.append(
+            _text(
+                x(max(bar.value, 0)) + 4,
+                y + row / 2 + 4,
+                f"{bar.value:.2f}",
+                size=11,
+                fill=COLOURS["muted"],
+            )
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -132,11 +198,17 @@ def trend_chart(
     plot_w, plot_h = width - left - right, height - top - bottom
     plot_bottom = top + plot_h
     n = len(months)
-    desc = "; ".join(
-        f"{m}: {total_label} {'-' if t is None else f'{t:.2f}'}, {rank_label} {'-' if r is None else r}" for m, t, r in zip(months, totals, ranks)
-    ) or empty_text
+    desc = (
+        "; ".join(
+            f"{m}: {total_label} {'-' if t is None else f'{t:.2f}'}, {rank_label} {'-' if r is None else r}"
+            for m, t, r in zip(months, totals, ranks)
+        )
+        or empty_text
+    )
     parts = _open(width, height, title, desc)
-    total_ticks = nice_ticks(0, max(total_max, max((t for t in totals if t is not None), default=0)), 5)
+    total_ticks = nice_ticks(
+        0, max(total_max, max((t for t in totals if t is not None), default=0)), 5
+    )
     t_max = total_ticks[-1]
     rank_count = max(rank_count, max((r for r in ranks if r is not None), default=1), 1)
     rank_ticks = _rank_ticks(rank_count)
@@ -146,44 +218,107 @@ def trend_chart(
     y_rank = lambda r: top + (0 if rank_count <= 1 else plot_h * (r - 1) / (rank_count - 1))
     for tick in total_ticks:
         y = y_total(tick)
-        parts.append(f'<line x1="{left}" y1="{_num(y)}" x2="{left + plot_w}" y2="{_num(y)}" stroke="{COLOURS["grid"]}" stroke-width="1"/>')
-        parts.append(_text(left - 6, y + 4, _fmt(tick), anchor="end", size=11, fill=COLOURS["total"]))
+        parts.append(
+            f'<line x1="{left}" y1="{_num(y)}" x2="{left + plot_w}" y2="{_num(y)}" stroke="{COLOURS["grid"]}" stroke-width="1"/>'
+        )
+        parts.append(
+            _text(left - 6, y + 4, _fmt(tick), anchor="end", size=11, fill=COLOURS["total"])
+        )
     for tick in rank_ticks:
-        parts.append(_text(left + plot_w + 6, y_rank(tick) + 4, str(tick), size=11, fill=COLOURS["rank"]))
+        parts.append(
+            _text(left + plot_w + 6, y_rank(tick) + 4, str(tick), size=11, fill=COLOURS["rank"])
+        )
     axis = COLOURS["axis"]
     parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{plot_bottom}" stroke="{axis}"/>')
-    parts.append(f'<line x1="{left + plot_w}" y1="{top}" x2="{left + plot_w}" y2="{plot_bottom}" stroke="{axis}"/>')
-    parts.append(f'<line x1="{left}" y1="{plot_bottom}" x2="{left + plot_w}" y2="{plot_bottom}" stroke="{axis}"/>')
-    parts.append(_text(14, top + plot_h / 2, total_label, anchor="middle", size=11, fill=COLOURS["total"], extra=f' transform="rotate(-90 14 {_num(top + plot_h / 2)})"'))
+    parts.append(
+        f'<line x1="{left + plot_w}" y1="{top}" x2="{left + plot_w}" y2="{plot_bottom}" stroke="{axis}"/>'
+    )
+    parts.append(
+        f'<line x1="{left}" y1="{plot_bottom}" x2="{left + plot_w}" y2="{plot_bottom}" stroke="{axis}"/>'
+    )
+    parts.append(
+        _text(
+            14,
+            top + plot_h / 2,
+            total_label,
+            anchor="middle",
+            size=11,
+            fill=COLOURS["total"],
+            extra=f' transform="rotate(-90 14 {_num(top + plot_h / 2)})"',
+        )
+    )
     rx = width - 12
-    parts.append(_text(rx, top + plot_h / 2, rank_label, anchor="middle", size=11, fill=COLOURS["rank"], extra=f' transform="rotate(90 {_num(rx)} {_num(top + plot_h / 2)})"'))
+    parts.append(
+        _text(
+            rx,
+            top + plot_h / 2,
+            rank_label,
+            anchor="middle",
+            size=11,
+            fill=COLOURS["rank"],
+            extra=f' transform="rotate(90 {_num(rx)} {_num(top + plot_h / 2)})"',
+        )
+    )
     for i, month in enumerate(months):
-        parts.append(f'<line x1="{_num(x(i))}" y1="{plot_bottom}" x2="{_num(x(i))}" y2="{plot_bottom + 4}" stroke="{axis}"/>')
-        parts.append(_text(x(i), plot_bottom + 17, month, anchor="middle", size=11, fill=COLOURS["muted"]))
+        parts.append(
+            f'<line x1="{_num(x(i))}" y1="{plot_bottom}" x2="{_num(x(i))}" y2="{plot_bottom + 4}" stroke="{axis}"/>'
+        )
+        parts.append(
+            _text(x(i), plot_bottom + 17, month, anchor="middle", size=11, fill=COLOURS["muted"])
+        )
     if not n:
-        parts.append(_text(left + plot_w / 2, top + plot_h / 2, empty_text, anchor="middle", fill=COLOURS["muted"]))
+        parts.append(
+            _text(
+                left + plot_w / 2,
+                top + plot_h / 2,
+                empty_text,
+                anchor="middle",
+                fill=COLOURS["muted"],
+            )
+        )
     total_points = [(x(i), y_total(t)) for i, t in enumerate(totals) if t is not None]
     rank_points = [(x(i), y_rank(r)) for i, r in enumerate(ranks) if r is not None]
     if len(total_points) > 1:
-        parts.append(f'<polyline class="series-total" fill="none" stroke="{COLOURS["total"]}" stroke-width="2.5" points="{_points(total_points)}"/>')
+        parts.append(
+            f'<polyline class="series-total" fill="none" stroke="{COLOURS["total"]}" stroke-width="2.5" points="{_points(total_points)}"/>'
+        )
     if len(rank_points) > 1:
-        parts.append(f'<polyline class="series-rank" fill="none" stroke="{COLOURS["rank"]}" stroke-width="2" stroke-dasharray="6 4" points="{_points(rank_points)}"/>')
+        parts.append(
+            f'<polyline class="series-rank" fill="none" stroke="{COLOURS["rank"]}" stroke-width="2" stroke-dasharray="6 4" points="{_points(rank_points)}"/>'
+        )
     for i, t in enumerate(totals):
         if t is not None:
-            parts.append(f'<circle cx="{_num(x(i))}" cy="{_num(y_total(t))}" r="3.5" fill="{COLOURS["total"]}"/>')
-            parts.append(_text(x(i), y_total(t) - 8, f"{t:.1f}", anchor="middle", size=11, fill=COLOURS["total"]))
+            parts.append(
+                f'<circle cx="{_num(x(i))}" cy="{_num(y_total(t))}" r="3.5" fill="{COLOURS["total"]}"/>'
+            )
+            parts.append(
+                _text(
+                    x(i),
+                    y_total(t) - 8,
+                    f"{t:.1f}",
+                    anchor="middle",
+                    size=11,
+                    fill=COLOURS["total"],
+                )
+            )
     for i, r in enumerate(ranks):
         if r is not None:
-            parts.append(f'<rect x="{_num(x(i) - 3.5)}" y="{_num(y_rank(r) - 3.5)}" width="7" height="7" fill="{COLOURS["rank"]}"/>')
+            parts.append(
+                f'<rect x="{_num(x(i) - 3.5)}" y="{_num(y_rank(r) - 3.5)}" width="7" height="7" fill="{COLOURS["rank"]}"/>'
+            )
             # Label below the marker in the upper half, above it in the lower half (clear of the x axis).
             dy = 15 if r <= (rank_count + 1) / 2 else -7
             parts.append(_text(x(i) + 6, y_rank(r) + dy, f"#{r}", size=11, fill=COLOURS["rank"]))
     # Legend, top-left inside the title band.
     ly = 30
-    parts.append(f'<line x1="{left}" y1="{ly}" x2="{left + 18}" y2="{ly}" stroke="{COLOURS["total"]}" stroke-width="2.5"/>')
+    parts.append(
+        f'<line x1="{left}" y1="{ly}" x2="{left + 18}" y2="{ly}" stroke="{COLOURS["total"]}" stroke-width="2.5"/>'
+    )
     parts.append(_text(left + 22, ly + 4, total_label, size=11))
     lx = left + 40 + _label_width(total_label)
-    parts.append(f'<line x1="{_num(lx)}" y1="{ly}" x2="{_num(lx + 18)}" y2="{ly}" stroke="{COLOURS["rank"]}" stroke-width="2" stroke-dasharray="6 4"/>')
+    parts.append(
+        f'<line x1="{_num(lx)}" y1="{ly}" x2="{_num(lx + 18)}" y2="{ly}" stroke="{COLOURS["rank"]}" stroke-width="2" stroke-dasharray="6 4"/>'
+    )
     parts.append(_text(lx + 22, ly + 4, rank_label, size=11))
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -194,7 +329,11 @@ def _rank_ticks(count: int) -> list[int]:
     if count <= 10:
         return list(range(1, count + 1))
     step = max(int(round(nice_ticks(1, count, 5)[1] - nice_ticks(1, count, 5)[0])), 1)
-    ticks = [1] + [k * step for k in range(1, count // step + 1) if k * step - 1 > step / 2 and k * step < count]
+    ticks = [1] + [
+        k * step
+        for k in range(1, count // step + 1)
+        if k * step - 1 > step / 2 and k * step < count
+    ]
     if count - ticks[-1] <= step / 2:
         ticks[-1] = count
     else:

@@ -60,7 +60,9 @@ def write_form_docx(form: Any, path: Path, *, now: datetime | None = None) -> Pa
         setattr(section, side, Mm(15))
     doc.styles["Normal"].font.size = Pt(10)
     suffix = f" {v.month} {t['title']}"
-    doc.core_properties.title = v.branch[: DOCX_PROPERTY_MAX - len(suffix)] + suffix  # Word caps properties at 255
+    doc.core_properties.title = (
+        v.branch[: DOCX_PROPERTY_MAX - len(suffix)] + suffix
+    )  # Word caps properties at 255
     doc.core_properties.author = "svcqa"
     if now is not None:
         doc.core_properties.created = now
@@ -68,28 +70,73 @@ def write_form_docx(form: Any, path: Path, *, now: datetime | None = None) -> Pa
 
     doc.add_heading(f"{v.branch} · {v.month} {t['title']}", level=0)
     doc.add_paragraph(form.subtitle)
-    _table(doc, [t["branch"], v.branch, t["month"], v.month], [
-        [t["total"], f"{pts2(v.total)} / {v.rubric_max:g}", t["rank"], v.rank_text],
-        [t["grade"], v.grade, t["coefficient"], pts2(v.coefficient)],
-        [t["streak"], form.streak, t["vs_previous"], v.total_change or "—"],
-        [t["fill_date"], "", "", ""],
-    ])
+    _table(
+        doc,
+        [t["branch"], v.branch, t["month"], v.month],
+        [
+            [t["total"], f"{pts2(v.total)} / {v.rubric_max:g}", t["rank"], v.rank_text],
+            [t["grade"], v.grade, t["coefficient"], pts2(v.coefficient)],
+            [t["streak"], form.streak, t["vs_previous"], v.total_change or "—"],
+            [t["fill_date"], "", "", ""],
+        ],
+    )
 
     doc.add_heading(t["s1"], level=1)
     rows: list[list[Any]] = []
     for g in form.groups:
-        rows += [[g.name, k.label, k.value_text, k.full_text, pts2(k.points), pts2(k.max), pts2(k.lost)] for k in g.rows]
+        rows += [
+            [g.name, k.label, k.value_text, k.full_text, pts2(k.points), pts2(k.max), pts2(k.lost)]
+            for k in g.rows
+        ]
         rows.append([g.name, t["subtotal"], "", "", pts2(g.points), pts2(g.max), pts2(g.lost)])
-    rows.append(["", t["sum"], "", "", pts2(v.kpi_total), pts2(sum(k.max for k in v.kpis)), pts2(form.lost_total)])
-    _table(doc, [t["group"], t["kpi"], t["value"], t["full_at"], t["points"], t["max"], t["lost"]], rows)
+    rows.append(
+        [
+            "",
+            t["sum"],
+            "",
+            "",
+            pts2(v.kpi_total),
+            pts2(sum(k.max for k in v.kpis)),
+            pts2(form.lost_total),
+        ]
+    )
+    _table(
+        doc,
+        [t["group"], t["kpi"], t["value"], t["full_at"], t["points"], t["max"], t["lost"]],
+        rows,
+    )
 
     doc.add_heading(t["s2"], level=1)
     if form.follow_ups:
         doc.add_paragraph(t["previous_form"].format(month=form.previous_month, current=v.month))
-        _table(doc, [t["no"], t["kpi"], t["measure"], t["owner"], t["deadline"], t["target"], t["prev_value"], t["cur_value"], t["moved"]], [
-            [i, u.label, u.measure, u.owner, u.deadline, u.target_text, u.prev_text, u.value_text, u.moved_text]
-            for i, u in enumerate(form.follow_ups, start=1)
-        ])
+        _table(
+            doc,
+            [
+                t["no"],
+                t["kpi"],
+                t["measure"],
+                t["owner"],
+                t["deadline"],
+                t["target"],
+                t["prev_value"],
+                t["cur_value"],
+                t["moved"],
+            ],
+            [
+                [
+                    i,
+                    u.label,
+                    u.measure,
+                    u.owner,
+                    u.deadline,
+                    u.target_text,
+                    u.prev_text,
+                    u.value_text,
+                    u.moved_text,
+                ]
+                for i, u in enumerate(form.follow_ups, start=1)
+            ],
+        )
     else:
         doc.add_paragraph(t["no_previous_form"].format(month=form.previous_month))
     _box(doc, t["effect"])
@@ -97,40 +144,82 @@ def write_form_docx(form: Any, path: Path, *, now: datetime | None = None) -> Pa
     doc.add_heading(t["s3"], level=1)
     doc.add_paragraph().add_run(t["top_lost"]).bold = True
     if form.top_lost:
-        _table(doc, [t["no"], t["kpi"], t["value"], t["full_at"], t["lost"], t["share_of_lost"]], [
-            [i, k.label, k.value_text, k.full_text, pts2(k.lost), pct1(k.lost / form.lost_total if form.lost_total else 0)]
-            for i, k in enumerate(form.top_lost, start=1)
-        ])
+        _table(
+            doc,
+            [t["no"], t["kpi"], t["value"], t["full_at"], t["lost"], t["share_of_lost"]],
+            [
+                [
+                    i,
+                    k.label,
+                    k.value_text,
+                    k.full_text,
+                    pts2(k.lost),
+                    pct1(k.lost / form.lost_total if form.lost_total else 0),
+                ]
+                for i, k in enumerate(form.top_lost, start=1)
+            ],
+        )
     else:
         doc.add_paragraph(t["no_lost"])
     doc.add_paragraph().add_run(t["hot_spots"]).bold = True
     if form.hot_spots:
-        _table(doc, [t["no"], t["category"], t["count"], t["share"], t["all_share"]], [
-            [i, h.category, h.count, pct1(h.share), pct1(h.all_share)] for i, h in enumerate(form.hot_spots, start=1)
-        ])
+        _table(
+            doc,
+            [t["no"], t["category"], t["count"], t["share"], t["all_share"]],
+            [
+                [i, h.category, h.count, pct1(h.share), pct1(h.all_share)]
+                for i, h in enumerate(form.hot_spots, start=1)
+            ],
+        )
     else:
         doc.add_paragraph(t["no_complaints"])
     doc.add_paragraph().add_run(t["drops"].format(month=form.previous_month)).bold = True
     if form.drops:
-        _table(doc, [t["no"], t["kpi"], t["prev_value"], t["cur_value"], t["prev_points"], t["points"], t["delta"]], [
-            [i, d.label, d.prev_text, d.value_text, pts2(d.prev_points), pts2(d.points), signed(d.delta)] for i, d in enumerate(form.drops, start=1)
-        ])
+        _table(
+            doc,
+            [
+                t["no"],
+                t["kpi"],
+                t["prev_value"],
+                t["cur_value"],
+                t["prev_points"],
+                t["points"],
+                t["delta"],
+            ],
+            [
+                [
+                    i,
+                    d.label,
+                    d.prev_text,
+                    d.value_text,
+                    pts2(d.prev_points),
+                    pts2(d.points),
+                    signed(d.delta),
+                ]
+                for i, d in enumerate(form.drops, start=1)
+            ],
+        )
     else:
         doc.add_paragraph(t["no_drops"] if form.has_previous_month else t["no_previous_month"])
     _box(doc, t["cause"], 6)
 
     doc.add_heading(t["s4"], level=1)
     doc.add_paragraph(t["plan_note"].format(month_end=form.month_end.isoformat()))
-    _table(doc, [t["no"], t["problem"], t["measure"], t["owner"], t["deadline"], t["target"]], [
-        [p.no, p.problem, "", "", "", p.target_text if p.kpi_id else ""] for p in form.plan
-    ])
+    _table(
+        doc,
+        [t["no"], t["problem"], t["measure"], t["owner"], t["deadline"], t["target"]],
+        [[p.no, p.problem, "", "", "", p.target_text if p.kpi_id else ""] for p in form.plan],
+    )
 
     doc.add_heading(t["s5"], level=1)
     _box(doc, t["coordination"])
 
     doc.add_paragraph()
     _table(doc, [t["signer"], t["fill_date"], t["center"]], [["", "", ""]])
-    doc.add_paragraph(f"svcqa · {v.rubric_id} · {v.month}" + (f" · {t['generated']} {form.generated_at}" if form.generated_at else ""))
+    doc.add_paragraph(
+        f"svcqa · {v.rubric_id} · {v.month}"
+        + (f" · {t['generated']} {form.generated_at}" if form.generated_at else "")
+    )
     with atomic_target(path) as tmp:
         doc.save(str(tmp))
     return path

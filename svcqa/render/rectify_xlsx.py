@@ -32,7 +32,15 @@ from svcqa.render.environment import pts2
 META_SHEET = "_svcqa_form"
 FORM_VERSION = 1  # bump when the layout changes in a way collect must know about
 INPUT_FILL = "#FFF2CC"  # light yellow: "write here"
-NUMBER_FORMATS = {"rate": "0.0%", "days": "0.00", "count": "0", "rating": "0.0", "points": "0.00", "number": "0.00", "": "0.00"}
+NUMBER_FORMATS = {
+    "rate": "0.0%",
+    "days": "0.00",
+    "count": "0",
+    "rating": "0.0",
+    "points": "0.00",
+    "number": "0.00",
+    "": "0.00",
+}
 WIDTHS = [9, 16, 18, 16, 14, 13, 13, 12]
 LAST_COL = len(WIDTHS) - 1
 
@@ -43,12 +51,19 @@ class FormLayout:
 
     sheet: str
     inputs: dict[str, str] = field(default_factory=dict)  # role -> cell, e.g. "cause" -> "A40"
-    rows: list[dict[str, Any]] = field(default_factory=list)  # section-4 rows: no, kpi_id, seeded, cells
+    rows: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # section-4 rows: no, kpi_id, seeded, cells
     locked: dict[str, Any] = field(default_factory=dict)  # cell -> value written (text or number)
     month_end: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sheet": self.sheet, "inputs": self.inputs, "rows": self.rows, "month_end": self.month_end}
+        return {
+            "sheet": self.sheet,
+            "inputs": self.inputs,
+            "rows": self.rows,
+            "month_end": self.month_end,
+        }
 
     @property
     def locked_sha256(self) -> str:
@@ -69,7 +84,9 @@ def normalise(value: Any) -> Any:
 
 
 def locked_hash(cells: dict[str, Any]) -> str:
-    text = json.dumps({k: normalise(v) for k, v in sorted(cells.items())}, ensure_ascii=False, sort_keys=True)
+    text = json.dumps(
+        {k: normalise(v) for k, v in sorted(cells.items())}, ensure_ascii=False, sort_keys=True
+    )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -79,37 +96,90 @@ class _Sheet:
     def __init__(self, wb: xlsxwriter.Workbook, ws: Any, layout: FormLayout):
         self.wb, self.ws, self.layout = wb, ws, layout
         self.row = 0
-        base = {"font_size": 10, "valign": "top", "text_wrap": True, "border": 1, "border_color": "#A6A6A6"}
+        base = {
+            "font_size": 10,
+            "valign": "top",
+            "text_wrap": True,
+            "border": 1,
+            "border_color": "#A6A6A6",
+        }
         self.f = {
-            "title": wb.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"}),
-            "sub": wb.add_format({"font_size": 9, "font_color": "#5F6B7A", "align": "center", "text_wrap": True}),
-            "section": wb.add_format({"bold": True, "font_size": 12, "font_color": "#1F4E79", "bottom": 2, "bottom_color": "#1F4E79"}),
+            "title": wb.add_format(
+                {"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"}
+            ),
+            "sub": wb.add_format(
+                {"font_size": 9, "font_color": "#5F6B7A", "align": "center", "text_wrap": True}
+            ),
+            "section": wb.add_format(
+                {
+                    "bold": True,
+                    "font_size": 12,
+                    "font_color": "#1F4E79",
+                    "bottom": 2,
+                    "bottom_color": "#1F4E79",
+                }
+            ),
             "label": wb.add_format({**base, "bold": True, "bg_color": "#F3F6FA"}),
-            "head": wb.add_format({**base, "bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E79", "align": "center"}),
+            "head": wb.add_format(
+                {
+                    **base,
+                    "bold": True,
+                    "font_color": "#FFFFFF",
+                    "bg_color": "#1F4E79",
+                    "align": "center",
+                }
+            ),
             "text": wb.add_format(base),
             "bold": wb.add_format({**base, "bold": True}),
             "num": wb.add_format({**base, "num_format": "0.00"}),
-            "lost": wb.add_format({**base, "num_format": "0.00", "font_color": "#C0504D", "bold": True}),
+            "lost": wb.add_format(
+                {**base, "num_format": "0.00", "font_color": "#C0504D", "bold": True}
+            ),
             "pct": wb.add_format({**base, "num_format": "0.0%"}),
             "int": wb.add_format({**base, "num_format": "0"}),
-            "note": wb.add_format({"font_size": 9, "italic": True, "font_color": "#5F6B7A", "text_wrap": True, "valign": "top"}),
+            "note": wb.add_format(
+                {
+                    "font_size": 9,
+                    "italic": True,
+                    "font_color": "#5F6B7A",
+                    "text_wrap": True,
+                    "valign": "top",
+                }
+            ),
             "sign": wb.add_format({"bottom": 1, "valign": "bottom"}),
             "input": wb.add_format({**base, "bg_color": INPUT_FILL, "locked": False}),
-            "input_date": wb.add_format({**base, "bg_color": INPUT_FILL, "locked": False, "num_format": "yyyy-mm-dd"}),
+            "input_date": wb.add_format(
+                {**base, "bg_color": INPUT_FILL, "locked": False, "num_format": "yyyy-mm-dd"}
+            ),
         }
         self._input_numbers: dict[str, Any] = {}
 
     def input_number_format(self, unit: str) -> Any:
         if unit not in self._input_numbers:
             self._input_numbers[unit] = self.wb.add_format(
-                {"font_size": 10, "valign": "top", "border": 1, "border_color": "#A6A6A6", "bg_color": INPUT_FILL, "locked": False,
-                 "num_format": NUMBER_FORMATS.get(unit, "0.00")}
+                {
+                    "font_size": 10,
+                    "valign": "top",
+                    "border": 1,
+                    "border_color": "#A6A6A6",
+                    "bg_color": INPUT_FILL,
+                    "locked": False,
+                    "num_format": NUMBER_FORMATS.get(unit, "0.00"),
+                }
             )
         return self._input_numbers[unit]
 
     # -- locked cells -------------------------------------------------------------------------
 
-    def put(self, col: int, value: Any, fmt: str = "text", *, to_col: int | None = None, row: int | None = None) -> None:
+    def put(
+        self,
+        col: int,
+        value: Any,
+        fmt: str = "text",
+        *,
+        to_col: int | None = None,
+        row: int | None = None,
+    ) -> None:
         """A locked cell (merged to ``to_col`` when given): text via write_string, numbers as numbers."""
         r = self.row if row is None else row
         style = self.f[fmt]
@@ -135,11 +205,28 @@ class _Sheet:
 
     # -- input cells --------------------------------------------------------------------------
 
-    def input(self, col: int, role: str | None, *, kind: str = "text", to_col: int | None = None, rows: int = 1,
-              value: float | None = None, unit: str = "", validation: dict[str, Any] | None = None, row: int | None = None) -> str:
+    def input(
+        self,
+        col: int,
+        role: str | None,
+        *,
+        kind: str = "text",
+        to_col: int | None = None,
+        rows: int = 1,
+        value: float | None = None,
+        unit: str = "",
+        validation: dict[str, Any] | None = None,
+        row: int | None = None,
+    ) -> str:
         """An unlocked, yellow input cell (merged over ``to_col`` x ``rows`` when given); returns its ref."""
         r = self.row if row is None else row
-        style = self.f["input_date"] if kind == "date" else self.input_number_format(unit) if kind == "number" else self.f["input"]
+        style = (
+            self.f["input_date"]
+            if kind == "date"
+            else self.input_number_format(unit)
+            if kind == "number"
+            else self.f["input"]
+        )
         last_col, last_row = (to_col if to_col is not None else col), r + rows - 1
         if (last_col, last_row) != (col, r):
             self.ws.merge_range(r, col, last_row, last_col, "", style)
@@ -168,20 +255,36 @@ def _validations(form: Any, t: Any) -> dict[str, dict[str, Any]]:
     zh = form.view.lang == "zh"
     return {
         "deadline": {
-            "validate": "date", "criteria": ">", "value": month_end,
+            "validate": "date",
+            "criteria": ">",
+            "value": month_end,
             "input_title": t["deadline"][:32],
-            "input_message": (f"填写晚于 {form.month_end.isoformat()} 的日期，如 {form.due_date.replace(day=28).isoformat()}" if zh
-                              else f"A date after {form.month_end.isoformat()}")[:255],
+            "input_message": (
+                f"填写晚于 {form.month_end.isoformat()} 的日期，如 {form.due_date.replace(day=28).isoformat()}"
+                if zh
+                else f"A date after {form.month_end.isoformat()}"
+            )[:255],
             "error_title": t["deadline"][:32],
-            "error_message": (f"完成时限须是晚于 {form.month_end.isoformat()} 的日期" if zh else f"The deadline must be a date after {form.month_end.isoformat()}")[:255],
+            "error_message": (
+                f"完成时限须是晚于 {form.month_end.isoformat()} 的日期"
+                if zh
+                else f"The deadline must be a date after {form.month_end.isoformat()}"
+            )[:255],
         },
         "target": {
-            "validate": "decimal", "criteria": "between", "minimum": -1e9, "maximum": 1e9,
-            "error_title": t["target"][:32], "error_message": ("目标值须是数字" if zh else "The target must be a number")[:255],
+            "validate": "decimal",
+            "criteria": "between",
+            "minimum": -1e9,
+            "maximum": 1e9,
+            "error_title": t["target"][:32],
+            "error_message": ("目标值须是数字" if zh else "The target must be a number")[:255],
         },
         "date": {
-            "validate": "date", "criteria": ">=", "value": datetime.combine(form.month.first_day, datetime.min.time()),
-            "error_title": t["fill_date"][:32], "error_message": ("请填写日期" if zh else "Enter a date")[:255],
+            "validate": "date",
+            "criteria": ">=",
+            "value": datetime.combine(form.month.first_day, datetime.min.time()),
+            "error_title": t["fill_date"][:32],
+            "error_message": ("请填写日期" if zh else "Enter a date")[:255],
         },
     }
 
@@ -191,12 +294,29 @@ def write_form_xlsx(form: Any, path: Path, *, now: datetime | None = None) -> Fo
     t, v = form.t, form.view
     layout = FormLayout(sheet=t["sheet"], month_end=form.month_end.isoformat())
     with atomic_target(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False})
-        wb.set_properties({"title": f"{v.branch} {v.month} {t['title']}", "author": "svcqa", "created": now or datetime(2000, 1, 1)})
+        wb = xlsxwriter.Workbook(
+            str(tmp),
+            {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+        )
+        wb.set_properties(
+            {
+                "title": f"{v.branch} {v.month} {t['title']}",
+                "author": "svcqa",
+                "created": now or datetime(2000, 1, 1),
+            }
+        )
         ws = wb.add_worksheet(t["sheet"])
         _layout_sheet(_Sheet(wb, ws, layout), form, t, _validations(form, t))
         _page_setup(ws)
-        ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True, "format_rows": True})
+        ws.protect(
+            "",
+            {
+                "select_locked_cells": True,
+                "select_unlocked_cells": True,
+                "format_columns": True,
+                "format_rows": True,
+            },
+        )
         _meta_sheet(wb, form, layout, now)
         ws.activate()
         wb.close()
@@ -226,32 +346,118 @@ def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]
     ws.set_row(1, 28)
     s.row = 2
     s.input(6, "fill_date", kind="date", to_col=7, validation=valid["date"])
-    s.line([(0, 0, t["branch"], "label"), (1, 2, v.branch, "bold"), (3, 3, t["month"], "label"), (4, 4, v.month, "text"), (5, 5, t["fill_date"], "label")])
-    s.line([(0, 0, t["total"], "label"), (1, 2, f"{pts2(v.total)} / {v.rubric_max:g}", "bold"), (3, 3, t["rank"], "label"),
-            (4, 4, v.rank_text, "text"), (5, 5, t["grade"], "label"), (6, 7, v.grade, "bold")])
-    s.line([(0, 0, t["coefficient"], "label"), (1, 2, pts2(v.coefficient), "text"), (3, 3, t["streak"], "label"),
-            (4, 4, form.streak, "int"), (5, 5, t["vs_previous"], "label"), (6, 7, v.total_change or "—", "text")])
+    s.line(
+        [
+            (0, 0, t["branch"], "label"),
+            (1, 2, v.branch, "bold"),
+            (3, 3, t["month"], "label"),
+            (4, 4, v.month, "text"),
+            (5, 5, t["fill_date"], "label"),
+        ]
+    )
+    s.line(
+        [
+            (0, 0, t["total"], "label"),
+            (1, 2, f"{pts2(v.total)} / {v.rubric_max:g}", "bold"),
+            (3, 3, t["rank"], "label"),
+            (4, 4, v.rank_text, "text"),
+            (5, 5, t["grade"], "label"),
+            (6, 7, v.grade, "bold"),
+        ]
+    )
+    s.line(
+        [
+            (0, 0, t["coefficient"], "label"),
+            (1, 2, pts2(v.coefficient), "text"),
+            (3, 3, t["streak"], "label"),
+            (4, 4, form.streak, "int"),
+            (5, 5, t["vs_previous"], "label"),
+            (6, 7, v.total_change or "—", "text"),
+        ]
+    )
 
     # 1. Overview
     s.section(t["s1"])
-    s.line([(0, 0, t["group"], "head"), (1, 2, t["kpi"], "head"), (3, 3, t["value"], "head"), (4, 4, t["full_at"], "head"),
-            (5, 5, t["points"], "head"), (6, 6, t["max"], "head"), (7, 7, t["lost"], "head")])
+    s.line(
+        [
+            (0, 0, t["group"], "head"),
+            (1, 2, t["kpi"], "head"),
+            (3, 3, t["value"], "head"),
+            (4, 4, t["full_at"], "head"),
+            (5, 5, t["points"], "head"),
+            (6, 6, t["max"], "head"),
+            (7, 7, t["lost"], "head"),
+        ]
+    )
     for g in form.groups:
         for k in g.rows:
-            s.line([(0, 0, g.name, "text"), (1, 2, k.label, "text"), (3, 3, k.value_text, "text"), (4, 4, k.full_text, "text"),
-                    (5, 5, k.points, "num"), (6, 6, k.max, "num"), (7, 7, k.lost, "lost" if k.lost > 0 else "num")])
-        s.line([(0, 0, g.name, "bold"), (1, 4, t["subtotal"], "bold"), (5, 5, g.points, "num"), (6, 6, g.max, "num"), (7, 7, g.lost, "lost" if g.lost > 0 else "num")])
-    s.line([(0, 4, t["sum"], "bold"), (5, 5, v.kpi_total, "num"), (6, 6, sum(k.max for k in v.kpis), "num"), (7, 7, form.lost_total, "lost" if form.lost_total > 0 else "num")])
+            s.line(
+                [
+                    (0, 0, g.name, "text"),
+                    (1, 2, k.label, "text"),
+                    (3, 3, k.value_text, "text"),
+                    (4, 4, k.full_text, "text"),
+                    (5, 5, k.points, "num"),
+                    (6, 6, k.max, "num"),
+                    (7, 7, k.lost, "lost" if k.lost > 0 else "num"),
+                ]
+            )
+        s.line(
+            [
+                (0, 0, g.name, "bold"),
+                (1, 4, t["subtotal"], "bold"),
+                (5, 5, g.points, "num"),
+                (6, 6, g.max, "num"),
+                (7, 7, g.lost, "lost" if g.lost > 0 else "num"),
+            ]
+        )
+    s.line(
+        [
+            (0, 4, t["sum"], "bold"),
+            (5, 5, v.kpi_total, "num"),
+            (6, 6, sum(k.max for k in v.kpis), "num"),
+            (7, 7, form.lost_total, "lost" if form.lost_total > 0 else "num"),
+        ]
+    )
 
     # 2. Last period's measures
     s.section(t["s2"])
     if form.follow_ups:
-        s.line([(0, LAST_COL, t["previous_form"].format(month=form.previous_month, current=v.month), "note")])
-        s.line([(0, 0, t["no"], "head"), (1, 1, t["kpi"], "head"), (2, 2, t["measure"], "head"), (3, 3, t["owner"], "head"),
-                (4, 4, t["deadline"], "head"), (5, 5, t["target"], "head"), (6, 6, f"{t['prev_value']} → {t['cur_value']}", "head"), (7, 7, t["moved"], "head")])
+        s.line(
+            [
+                (
+                    0,
+                    LAST_COL,
+                    t["previous_form"].format(month=form.previous_month, current=v.month),
+                    "note",
+                )
+            ]
+        )
+        s.line(
+            [
+                (0, 0, t["no"], "head"),
+                (1, 1, t["kpi"], "head"),
+                (2, 2, t["measure"], "head"),
+                (3, 3, t["owner"], "head"),
+                (4, 4, t["deadline"], "head"),
+                (5, 5, t["target"], "head"),
+                (6, 6, f"{t['prev_value']} → {t['cur_value']}", "head"),
+                (7, 7, t["moved"], "head"),
+            ]
+        )
         for i, u in enumerate(form.follow_ups, start=1):
-            s.line([(0, 0, i, "int"), (1, 1, u.label, "text"), (2, 2, u.measure, "text"), (3, 3, u.owner, "text"), (4, 4, u.deadline, "text"),
-                    (5, 5, u.target_text, "text"), (6, 6, f"{u.prev_text} → {u.value_text}", "text"), (7, 7, u.moved_text, "bold")])
+            s.line(
+                [
+                    (0, 0, i, "int"),
+                    (1, 1, u.label, "text"),
+                    (2, 2, u.measure, "text"),
+                    (3, 3, u.owner, "text"),
+                    (4, 4, u.deadline, "text"),
+                    (5, 5, u.target_text, "text"),
+                    (6, 6, f"{u.prev_text} → {u.value_text}", "text"),
+                    (7, 7, u.moved_text, "bold"),
+                ]
+            )
     else:
         s.line([(0, LAST_COL, t["no_previous_form"].format(month=form.previous_month), "note")])
     s.line([(0, LAST_COL, t["effect"], "label")])
@@ -262,29 +468,88 @@ def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]
     s.section(t["s3"])
     s.line([(0, LAST_COL, t["top_lost"], "label")])
     if form.top_lost:
-        s.line([(0, 0, t["no"], "head"), (1, 2, t["kpi"], "head"), (3, 3, t["value"], "head"), (4, 4, t["full_at"], "head"),
-                (5, 5, t["lost"], "head"), (6, 7, t["share_of_lost"], "head")])
+        s.line(
+            [
+                (0, 0, t["no"], "head"),
+                (1, 2, t["kpi"], "head"),
+                (3, 3, t["value"], "head"),
+                (4, 4, t["full_at"], "head"),
+                (5, 5, t["lost"], "head"),
+                (6, 7, t["share_of_lost"], "head"),
+            ]
+        )
         for i, k in enumerate(form.top_lost, start=1):
-            s.line([(0, 0, i, "int"), (1, 2, k.label, "text"), (3, 3, k.value_text, "text"), (4, 4, k.full_text, "text"),
-                    (5, 5, k.lost, "lost"), (6, 7, k.lost / form.lost_total if form.lost_total else 0.0, "pct")])
+            s.line(
+                [
+                    (0, 0, i, "int"),
+                    (1, 2, k.label, "text"),
+                    (3, 3, k.value_text, "text"),
+                    (4, 4, k.full_text, "text"),
+                    (5, 5, k.lost, "lost"),
+                    (6, 7, k.lost / form.lost_total if form.lost_total else 0.0, "pct"),
+                ]
+            )
     else:
         s.line([(0, LAST_COL, t["no_lost"], "note")])
     s.line([(0, LAST_COL, t["hot_spots"], "label")])
     if form.hot_spots:
-        s.line([(0, 0, t["no"], "head"), (1, 2, t["category"], "head"), (3, 3, t["count"], "head"), (4, 4, t["share"], "head"), (5, 7, t["all_share"], "head")])
+        s.line(
+            [
+                (0, 0, t["no"], "head"),
+                (1, 2, t["category"], "head"),
+                (3, 3, t["count"], "head"),
+                (4, 4, t["share"], "head"),
+                (5, 7, t["all_share"], "head"),
+            ]
+        )
         for i, h in enumerate(form.hot_spots, start=1):
-            s.line([(0, 0, i, "int"), (1, 2, h.category, "text"), (3, 3, h.count, "int"), (4, 4, h.share, "pct"), (5, 7, h.all_share, "pct")])
+            s.line(
+                [
+                    (0, 0, i, "int"),
+                    (1, 2, h.category, "text"),
+                    (3, 3, h.count, "int"),
+                    (4, 4, h.share, "pct"),
+                    (5, 7, h.all_share, "pct"),
+                ]
+            )
     else:
         s.line([(0, LAST_COL, t["no_complaints"], "note")])
     s.line([(0, LAST_COL, t["drops"].format(month=form.previous_month), "label")])
     if form.drops:
-        s.line([(0, 0, t["no"], "head"), (1, 2, t["kpi"], "head"), (3, 3, t["prev_value"], "head"), (4, 4, t["cur_value"], "head"),
-                (5, 5, t["prev_points"], "head"), (6, 6, t["points"], "head"), (7, 7, t["delta"], "head")])
+        s.line(
+            [
+                (0, 0, t["no"], "head"),
+                (1, 2, t["kpi"], "head"),
+                (3, 3, t["prev_value"], "head"),
+                (4, 4, t["cur_value"], "head"),
+                (5, 5, t["prev_points"], "head"),
+                (6, 6, t["points"], "head"),
+                (7, 7, t["delta"], "head"),
+            ]
+        )
         for i, d in enumerate(form.drops, start=1):
-            s.line([(0, 0, i, "int"), (1, 2, d.label, "text"), (3, 3, d.prev_text, "text"), (4, 4, d.value_text, "text"),
-                    (5, 5, d.prev_points, "num"), (6, 6, d.points, "num"), (7, 7, d.delta, "lost")])
+            s.line(
+                [
+                    (0, 0, i, "int"),
+                    (1, 2, d.label, "text"),
+                    (3, 3, d.prev_text, "text"),
+                    (4, 4, d.value_text, "text"),
+                    (5, 5, d.prev_points, "num"),
+                    (6, 6, d.points, "num"),
+                    (7, 7, d.delta, "lost"),
+                ]
+            )
     else:
-        s.line([(0, LAST_COL, t["no_drops"] if form.has_previous_month else t["no_previous_month"], "note")])
+        s.line(
+            [
+                (
+                    0,
+                    LAST_COL,
+                    t["no_drops"] if form.has_previous_month else t["no_previous_month"],
+                    "note",
+                )
+            ]
+        )
     s.line([(0, LAST_COL, t["cause"], "label")])
     s.input(0, "cause", to_col=LAST_COL, rows=4)
     s.row += 4
@@ -293,8 +558,16 @@ def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]
     s.section(t["s4"])
     s.line([(0, LAST_COL, t["plan_note"].format(month_end=form.month_end.isoformat()), "note")])
     ws.set_row(s.row - 1, 26)
-    s.line([(0, 0, t["no"], "head"), (1, 2, t["problem"], "head"), (3, 4, t["measure"], "head"), (5, 5, t["owner"], "head"),
-            (6, 6, t["deadline"], "head"), (7, 7, t["target"], "head")])
+    s.line(
+        [
+            (0, 0, t["no"], "head"),
+            (1, 2, t["problem"], "head"),
+            (3, 4, t["measure"], "head"),
+            (5, 5, t["owner"], "head"),
+            (6, 6, t["deadline"], "head"),
+            (7, 7, t["target"], "head"),
+        ]
+    )
     for p in form.plan:
         s.put(0, p.no, "int")
         seeded = bool(p.kpi_id)
@@ -308,7 +581,9 @@ def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]
             "measure": s.input(3, None, to_col=4),
             "owner": s.input(5, None),
             "deadline": s.input(6, None, kind="date", validation=valid["deadline"]),
-            "target": s.input(7, None, kind="number", unit=p.unit, value=p.target, validation=valid["target"]),
+            "target": s.input(
+                7, None, kind="number", unit=p.unit, value=p.target, validation=valid["target"]
+            ),
         }
         layout_row = {"no": p.no, "kpi_id": p.kpi_id, "seeded": seeded, "unit": p.unit, **cells}
         s.layout.rows.append(layout_row)
@@ -330,10 +605,18 @@ def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]
     s.put(7, None, "sign")
     ws.set_row(s.row, 30)
     s.row += 2
-    s.put(0, f"svcqa · {v.rubric_id} · {v.month}" + (f" · {t['generated']} {form.generated_at}" if form.generated_at else ""), "note", to_col=LAST_COL)
+    s.put(
+        0,
+        f"svcqa · {v.rubric_id} · {v.month}"
+        + (f" · {t['generated']} {form.generated_at}" if form.generated_at else ""),
+        "note",
+        to_col=LAST_COL,
+    )
 
 
-def _meta_sheet(wb: xlsxwriter.Workbook, form: Any, layout: FormLayout, now: datetime | None) -> None:
+def _meta_sheet(
+    wb: xlsxwriter.Workbook, form: Any, layout: FormLayout, now: datetime | None
+) -> None:
     """Very hidden, protected: what ``collect`` needs to find the issued record and read the rows."""
     ws = wb.add_worksheet(META_SHEET)
     items = [
@@ -409,10 +692,14 @@ def read_filled_form(path: Path) -> FilledForm:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise NotAForm(f"cannot be read as an XLSX workbook ({type(exc).__name__}); collect the .xlsx forms written by svcqa rectify") from exc
+        raise NotAForm(
+            f"cannot be read as an XLSX workbook ({type(exc).__name__}); collect the .xlsx forms written by svcqa rectify"
+        ) from exc
     try:
         if META_SHEET not in wb.sheetnames:
-            raise NotAForm(f"is not an svcqa rectification form (it has no {META_SHEET!r} sheet); collect the .xlsx forms written by svcqa rectify")
+            raise NotAForm(
+                f"is not an svcqa rectification form (it has no {META_SHEET!r} sheet); collect the .xlsx forms written by svcqa rectify"
+            )
         cells: dict[str, dict[str, Any]] = {}
         for ws in wb.worksheets:
             found: dict[str, Any] = {}
@@ -423,10 +710,22 @@ def read_filled_form(path: Path) -> FilledForm:
                         found[cell.coordinate] = value
             cells[ws.title] = found
         raw = cells[META_SHEET]
-        meta = {str(raw[f"A{r}"]): str(raw.get(f"B{r}", "")) for r in range(1, 10) if f"A{r}" in raw}
+        meta = {
+            str(raw[f"A{r}"]): str(raw.get(f"B{r}", "")) for r in range(1, 10) if f"A{r}" in raw
+        }
         return FilledForm(meta=meta, sheets=list(wb.sheetnames), cells=cells)
     finally:
         wb.close()
 
 
-__all__ = ["FORM_VERSION", "META_SHEET", "FilledForm", "FormLayout", "NotAForm", "locked_hash", "normalise", "read_filled_form", "write_form_xlsx"]
+__all__ = [
+    "FORM_VERSION",
+    "META_SHEET",
+    "FilledForm",
+    "FormLayout",
+    "NotAForm",
+    "locked_hash",
+    "normalise",
+    "read_filled_form",
+    "write_form_xlsx",
+]

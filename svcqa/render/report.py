@@ -486,7 +486,7 @@ def is_missing(value: Any) -> bool:
 
 
 def better_direction(curve: Mapping[str, Any]) -> str | None:
-    """"lower" or "higher" is better for the metric value; None when only the points tell."""
+    """ "lower" or "higher" is better for the metric value; None when only the points tell."""
     kind = curve.get("kind")
     if kind == "linear":
         full, zero = curve.get("full"), curve.get("zero")
@@ -523,7 +523,9 @@ class ReportContext:
         self.by_key = {b.branch_key: b for b in scorecard.branches}
         self.names = {b.branch_key: b.branch for b in scorecard.branches}
         assessed = [b for b in scorecard.branches if b.assessed and b.rank is not None]
-        self.ranking: list[BranchResult] = sorted(assessed, key=lambda b: (b.rank, -b.total, b.branch))
+        self.ranking: list[BranchResult] = sorted(
+            assessed, key=lambda b: (b.rank, -b.total, b.branch)
+        )
         self.position = {b.branch_key: i for i, b in enumerate(self.ranking)}
         self.rank_count = len(self.ranking)
         self.previous = {b.branch_key: b for b in previous.branches} if previous is not None else {}
@@ -534,23 +536,44 @@ class ReportContext:
     # Medians and best values per KPI over assessed branches with data.
     def _peer_figures(self) -> None:
         records = [
-            (b.branch_key, k.id, np.nan if is_missing(k.value) else float(k.value), k.points, k.no_data or k.excluded)
+            (
+                b.branch_key,
+                k.id,
+                np.nan if is_missing(k.value) else float(k.value),
+                k.points,
+                k.no_data or k.excluded,
+            )
             for b in self.scorecard.branches
             if b.assessed
             for k in b.kpis
         ]
-        frame = pd.DataFrame(records, columns=["branch_key", "kpi_id", "value", "points", "no_data"])
+        frame = pd.DataFrame(
+            records, columns=["branch_key", "kpi_id", "value", "points", "no_data"]
+        )
         frame = frame[~frame["no_data"] & frame["value"].notna()]
-        self.median: dict[str, float] = frame.groupby("kpi_id")["value"].median().to_dict() if len(frame) else {}
+        self.median: dict[str, float] = (
+            frame.groupby("kpi_id")["value"].median().to_dict() if len(frame) else {}
+        )
         self.best: dict[str, tuple[float, str]] = {}
         curves = {k.id: k.curve for b in self.scorecard.branches[:1] for k in b.kpis}
         for kpi_id, part in frame.groupby("kpi_id", sort=False):
             direction = better_direction(curves.get(kpi_id, {}))
             # Best value first; among equal values the one with more points, then by name.
-            key = part["value"] if direction == "lower" else -part["value"] if direction == "higher" else -part["points"]
-            order = np.lexsort((part["branch_key"].to_numpy(), -part["points"].to_numpy(), key.to_numpy()))
+            key = (
+                part["value"]
+                if direction == "lower"
+                else -part["value"]
+                if direction == "higher"
+                else -part["points"]
+            )
+            order = np.lexsort(
+                (part["branch_key"].to_numpy(), -part["points"].to_numpy(), key.to_numpy())
+            )
             top = part.iloc[order[0]]
-            self.best[str(kpi_id)] = (float(top["value"]), self.names.get(top["branch_key"], str(top["branch_key"])))
+            self.best[str(kpi_id)] = (
+                float(top["value"]),
+                self.names.get(top["branch_key"], str(top["branch_key"])),
+            )
 
     # The evidence, formatted once as text columns, sorted so each branch (and within it each KPI)
     # is one contiguous run: a branch's rows are then array slices, not DataFrame filters.
@@ -562,7 +585,11 @@ class ReportContext:
         kpi_order = {k.id: i for b in self.scorecard.branches[:1] for i, k in enumerate(b.kpis)}
         order = ev["kpi_id"].map(kpi_order).fillna(len(kpi_order)).astype("int64")
         ev = ev.assign(_kpi_order=order.to_numpy(), _key=ev["branch_key"].astype(str))
-        ev = ev.sort_values(["_key", "_kpi_order", "kpi_id", "date", "ref", "row"], kind="stable", na_position="last")
+        ev = ev.sort_values(
+            ["_key", "_kpi_order", "kpi_id", "date", "ref", "row"],
+            kind="stable",
+            na_position="last",
+        )
         value_num = pd.to_numeric(ev["value"], errors="coerce")
         row_num = pd.to_numeric(ev["row"], errors="coerce")
         kinds = ev["kind"].fillna("").astype(str)
@@ -579,7 +606,9 @@ class ReportContext:
             "detail": _text_column(ev["detail"]),
             "file": _text_column(ev["file"]),
             "sheet": _text_column(ev["sheet"]),
-            "row": np.where(row_num.notna(), row_num.fillna(0).astype("int64").astype(str), "").astype(object),
+            "row": np.where(
+                row_num.notna(), row_num.fillna(0).astype("int64").astype(str), ""
+            ).astype(object),
             "value_num": value_num.to_numpy(dtype="float64"),
             "row_num": row_num.to_numpy(dtype="float64"),
         }
@@ -590,9 +619,13 @@ class ReportContext:
             ends = np.append(starts[1:], len(keys))
             self.evidence_ranges = {str(keys[a]): (int(a), int(b)) for a, b in zip(starts, ends)}
         is_complaint = self.evidence["kind_code"] == "complaint"
-        categories = pd.Series(self.evidence["category"][is_complaint], dtype=object).replace("", self._uncategorised)
+        categories = pd.Series(self.evidence["category"][is_complaint], dtype=object).replace(
+            "", self._uncategorised
+        )
         counts = categories.value_counts()
-        self.all_complaint_share: dict[str, float] = (counts / counts.sum()).to_dict() if len(counts) else {}
+        self.all_complaint_share: dict[str, float] = (
+            (counts / counts.sum()).to_dict() if len(counts) else {}
+        )
 
     @property
     def _uncategorised(self) -> str:
@@ -638,12 +671,18 @@ def _date_column(series: pd.Series) -> np.ndarray:
     """ISO text as given; real timestamps as ``YYYY-MM-DD`` (with time when not midnight)."""
     if pd.api.types.is_datetime64_any_dtype(series):
         has_time = (series.dt.normalize() != series).fillna(False)
-        text = np.where(has_time, series.dt.strftime("%Y-%m-%d %H:%M"), series.dt.strftime("%Y-%m-%d"))
+        text = np.where(
+            has_time, series.dt.strftime("%Y-%m-%d %H:%M"), series.dt.strftime("%Y-%m-%d")
+        )
         return np.where(series.isna(), "", text).astype(object)
     # ISO text from the evidence ("2026-10-01T10:00:00"): minutes are enough, midnight is a date.
     text = series.astype(object).where(series.notna(), "").astype(str)
-    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?$", r"\1 \2", regex=True)
-    return text.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00$", r"\1", regex=True).to_numpy(dtype=object)
+    text = text.str.replace(
+        r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?$", r"\1 \2", regex=True
+    )
+    return text.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00$", r"\1", regex=True).to_numpy(
+        dtype=object
+    )
 
 
 def _number_column(numbers: pd.Series, raw: pd.Series) -> np.ndarray:
@@ -676,7 +715,9 @@ def build_branch_view(
     ctx = context or ReportContext(scorecard, trend=trend, previous=previous, lang=lang)
     branch = ctx.by_key.get(branch_key)
     if branch is None:
-        raise NotFound(f"branch {branch_key!r} is not in the {scorecard.month} scorecard; run `svcqa report --all` to see the branches")
+        raise NotFound(
+            f"branch {branch_key!r} is not in the {scorecard.month} scorecard; run `svcqa report --all` to see the branches"
+        )
     t = ctx.t
     lang = ctx.lang
 
@@ -698,10 +739,16 @@ def build_branch_view(
     hot_spots, complaint_total = _hot_spots(columns, ctx)
     incentives = _incentives(columns)
 
-    rank_text = t["rank_of"].format(rank=branch.rank, count=ctx.rank_count) if branch.rank is not None else t["not_ranked"]
+    rank_text = (
+        t["rank_of"].format(rank=branch.rank, count=ctx.rank_count)
+        if branch.rank is not None
+        else t["not_ranked"]
+    )
     bars = [Bar(k.label, k.lost, k.max) for k in kpis if not k.excluded]
     bars.sort(key=lambda b: -b.value)
-    lost_svg = lost_points_chart(bars, title=t["lost_chart"], axis_label=t["lost_axis"], empty_text=t["no_lost"])
+    lost_svg = lost_points_chart(
+        bars, title=t["lost_chart"], axis_label=t["lost_axis"], empty_text=t["no_lost"]
+    )
     trend_rows = _trend_rows(branch, ctx, str(scorecard.month))
     trend_svg = trend_chart(
         [r.month for r in trend_rows],
@@ -786,7 +833,10 @@ def _thresholds(kpi: KpiResult, t: Mapping[str, str]) -> tuple[str, str]:
     if kind == "linear":
         lower = better_direction(curve) != "higher"
         good, bad = ("≤", "≥") if lower else ("≥", "≤")
-        return f"{good} {_threshold(curve.get('full'), unit, t)}", f"{bad} {_threshold(curve.get('zero'), unit, t)}"
+        return (
+            f"{good} {_threshold(curve.get('full'), unit, t)}",
+            f"{bad} {_threshold(curve.get('zero'), unit, t)}",
+        )
     if kind == "deduct":
         per = curve.get("per", 1)
         return t["none_recorded"], t["per_record"].format(per=f"{float(per):g}")
@@ -817,7 +867,9 @@ def _kpi_row(kpi: KpiResult, ctx: ReportContext) -> KpiRow:
         group=kpi.group,
         unit=kpi.unit,
         value=value,
-        value_text=t["no_data"] if kpi.no_data or value is None else metric(value, kpi.unit) + suffix,
+        value_text=t["no_data"]
+        if kpi.no_data or value is None
+        else metric(value, kpi.unit) + suffix,
         basis=int(kpi.basis),
         full_text=full_text,
         zero_text=zero_text,
@@ -836,7 +888,9 @@ def _kpi_row(kpi: KpiResult, ctx: ReportContext) -> KpiRow:
     )
 
 
-def _previous(branch: BranchResult, ctx: ReportContext, month: str) -> tuple[float | None, int | None]:
+def _previous(
+    branch: BranchResult, ctx: ReportContext, month: str
+) -> tuple[float | None, int | None]:
     """Last month's total and rank: the previous scorecard, else the branch's own record, else the trend."""
     earlier = ctx.previous.get(branch.branch_key)
     if earlier is not None:
@@ -846,15 +900,24 @@ def _previous(branch: BranchResult, ctx: ReportContext, month: str) -> tuple[flo
     if ctx.trend is not None:
         rows = ctx.trend_rows.get(branch.branch_key)
         if rows is not None:
-            earlier_rows = [ctx.trend_records[i] for i in rows if ctx.trend_records[i]["month"] < month]
+            earlier_rows = [
+                ctx.trend_records[i] for i in rows if ctx.trend_records[i]["month"] < month
+            ]
             if earlier_rows:
                 last = earlier_rows[-1]
                 rank = last.get("rank")
-                return float(last["total"]), None if is_missing(rank) or pd.isna(rank) else int(rank)
+                return float(last["total"]), None if is_missing(rank) or pd.isna(rank) else int(
+                    rank
+                )
     return None, None
 
 
-def _evidence_groups(columns: Mapping[str, np.ndarray], labels: Mapping[str, str], lost: Mapping[str, float], lang: str) -> tuple[EvidenceGroup, ...]:
+def _evidence_groups(
+    columns: Mapping[str, np.ndarray],
+    labels: Mapping[str, str],
+    lost: Mapping[str, float],
+    lang: str,
+) -> tuple[EvidenceGroup, ...]:
     """One group per KPI (rubric order), incentives left out: they have their own table."""
     kpi_ids = columns["kpi_id"]
     if not len(kpi_ids):
@@ -869,9 +932,13 @@ def _evidence_groups(columns: Mapping[str, np.ndarray], labels: Mapping[str, str
         if kinds == {"incentive"}:
             continue
         kpi_id = str(kpi_ids[a])
-        ref_label, value_label = KIND_COLUMNS[lang].get(next(iter(kinds)), generic) if len(kinds) == 1 else generic
+        ref_label, value_label = (
+            KIND_COLUMNS[lang].get(next(iter(kinds)), generic) if len(kinds) == 1 else generic
+        )
         shown = min(b, a + HTML_ROWS_PER_KPI)
-        rows = tuple(EvidenceRow(*values) for values in zip(*(columns[f][a:shown].tolist() for f in fields)))
+        rows = tuple(
+            EvidenceRow(*values) for values in zip(*(columns[f][a:shown].tolist() for f in fields))
+        )
         groups.append(
             EvidenceGroup(
                 kpi_id=kpi_id,
@@ -886,7 +953,9 @@ def _evidence_groups(columns: Mapping[str, np.ndarray], labels: Mapping[str, str
     return tuple(groups)
 
 
-def _hot_spots(columns: Mapping[str, np.ndarray], ctx: ReportContext) -> tuple[tuple[HotSpot, ...], int]:
+def _hot_spots(
+    columns: Mapping[str, np.ndarray], ctx: ReportContext
+) -> tuple[tuple[HotSpot, ...], int]:
     categories = columns["category"][columns["kind_code"] == "complaint"]
     if not len(categories):
         return (), 0
@@ -894,15 +963,32 @@ def _hot_spots(columns: Mapping[str, np.ndarray], ctx: ReportContext) -> tuple[t
     total = sum(counts.values())
     # Most complaints first; ties by category name, so the order does not depend on row order.
     top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:HOT_SPOTS]
-    spots = tuple(HotSpot(category=cat, count=n, share=n / total, all_share=float(ctx.all_complaint_share.get(cat, 0.0))) for cat, n in top)
+    spots = tuple(
+        HotSpot(
+            category=cat,
+            count=n,
+            share=n / total,
+            all_share=float(ctx.all_complaint_share.get(cat, 0.0)),
+        )
+        for cat, n in top
+    )
     return spots, total
 
 
 def _incentives(columns: Mapping[str, np.ndarray]) -> tuple[Incentive, ...]:
     mask = columns["kind_code"] == "incentive"
-    pick = {name: columns[name][mask].tolist() for name in ("value_num", "detail", "category", "date", "ref", "file", "sheet", "row")}
+    pick = {
+        name: columns[name][mask].tolist()
+        for name in ("value_num", "detail", "category", "date", "ref", "file", "sheet", "row")
+    }
     return tuple(
-        Incentive(points=0.0 if math.isnan(v) else float(v), reason=detail or category, date=d, ref=ref, source=_source(f, sh, r))
+        Incentive(
+            points=0.0 if math.isnan(v) else float(v),
+            reason=detail or category,
+            date=d,
+            ref=ref,
+            source=_source(f, sh, r),
+        )
         for v, detail, category, d, ref, f, sh, r in zip(*pick.values())
     )
 
@@ -916,7 +1002,10 @@ def _neighbours(branch: BranchResult, ctx: ReportContext) -> tuple[Neighbour, ..
     if position is None:
         return ()
     window = ctx.ranking[max(position - NEIGHBOURS, 0) : position + NEIGHBOURS + 1]
-    return tuple(Neighbour(b.rank or 0, b.branch, round(b.total, 2), b.branch_key == branch.branch_key) for b in window)
+    return tuple(
+        Neighbour(b.rank or 0, b.branch, round(b.total, 2), b.branch_key == branch.branch_key)
+        for b in window
+    )
 
 
 def _trend_rows(branch: BranchResult, ctx: ReportContext, month: str) -> tuple[TrendRow, ...]:
@@ -932,15 +1021,30 @@ def _trend_rows(branch: BranchResult, ctx: ReportContext, month: str) -> tuple[T
                 rows.append(
                     TrendRow(
                         month=str(record["month"]),
-                        total=None if is_missing(record.get("total")) else round(float(record["total"]), 2),
+                        total=None
+                        if is_missing(record.get("total"))
+                        else round(float(record["total"]), 2),
                         rank=None if rank is None or pd.isna(rank) else int(rank),
-                        grade="" if record.get("grade") is None or pd.isna(record.get("grade")) else str(record["grade"]),
-                        coefficient=None if coefficient is None or pd.isna(coefficient) else float(coefficient),
+                        grade=""
+                        if record.get("grade") is None or pd.isna(record.get("grade"))
+                        else str(record["grade"]),
+                        coefficient=None
+                        if coefficient is None or pd.isna(coefficient)
+                        else float(coefficient),
                         assessed=bool(record.get("assessed", True)),
                     )
                 )
     # The scored month itself always closes the series, whatever the store holds.
-    rows.append(TrendRow(month, round(branch.total, 2), branch.rank, branch.grade or "", branch.coefficient, branch.assessed))
+    rows.append(
+        TrendRow(
+            month,
+            round(branch.total, 2),
+            branch.rank,
+            branch.grade or "",
+            branch.coefficient,
+            branch.assessed,
+        )
+    )
     rows.sort(key=lambda r: r.month)
     return tuple(rows)
 
@@ -952,7 +1056,9 @@ def submission_deadline(month_text: str, lang: str) -> str:
     return f"{due.year}年{due.month}月{due.day}日" if lang == "zh" else due.isoformat()
 
 
-def _callouts(branch: BranchResult, kpis: Sequence[KpiRow], scorecard: Scorecard, t: Mapping[str, str]) -> tuple[Callout, ...]:
+def _callouts(
+    branch: BranchResult, kpis: Sequence[KpiRow], scorecard: Scorecard, t: Mapping[str, str]
+) -> tuple[Callout, ...]:
     """The flags a manager must act on, stated plainly, most serious first."""
     month = str(scorecard.month)
     lang = "zh" if t is LABELS["zh"] else "en"
@@ -960,11 +1066,17 @@ def _callouts(branch: BranchResult, kpis: Sequence[KpiRow], scorecard: Scorecard
     flags = set(branch.flags)
     out: list[Callout] = []
     if "contract_review" in flags:
-        out.append(Callout("danger", t["contract_review"].format(streak=max(branch.last_place_streak, 3))))
+        out.append(
+            Callout("danger", t["contract_review"].format(streak=max(branch.last_place_streak, 3)))
+        )
     if "last_place" in flags:
         out.append(Callout("danger", t["last_place"].format(deadline=deadline)))
     elif "rectification_required" in flags:
-        out.append(Callout("danger", t["rectification"].format(grade=branch.grade or DASH, deadline=deadline)))
+        out.append(
+            Callout(
+                "danger", t["rectification"].format(grade=branch.grade or DASH, deadline=deadline)
+            )
+        )
     if "veto" in flags:
         out.append(Callout("warning", t["veto"]))
     if "grace_month" in flags:
@@ -973,8 +1085,22 @@ def _callouts(branch: BranchResult, kpis: Sequence[KpiRow], scorecard: Scorecard
         out.append(Callout("info", t["partial_quarter"]))
     low = [k.label for k in kpis if k.low_volume]
     if low:
-        out.append(Callout("info", t["low_volume_note"].format(kpis="、".join(low) if lang == "zh" else ", ".join(low))))
-    known = {"contract_review", "last_place", "rectification_required", "veto", "grace_month", "partial_quarter"}
+        out.append(
+            Callout(
+                "info",
+                t["low_volume_note"].format(
+                    kpis="、".join(low) if lang == "zh" else ", ".join(low)
+                ),
+            )
+        )
+    known = {
+        "contract_review",
+        "last_place",
+        "rectification_required",
+        "veto",
+        "grace_month",
+        "partial_quarter",
+    }
     for flag in branch.flags:
         if flag not in known:
             out.append(Callout("info", flag_label(flag, lang)))
@@ -986,10 +1112,14 @@ def _callouts(branch: BranchResult, kpis: Sequence[KpiRow], scorecard: Scorecard
 # ---------------------------------------------------------------------------------------------
 
 
-def render_branch_html(view: BranchView, *, template_dir: Path | None = None, xlsx_name: str | None = None) -> str:
+def render_branch_html(
+    view: BranchView, *, template_dir: Path | None = None, xlsx_name: str | None = None
+) -> str:
     """The self-contained HTML page for one branch (inline CSS and SVG, no scripts, no network)."""
     env = make_environment(template_dir)
-    return env.get_template("report.html.j2").render(v=view, t=view.t, xlsx_name=xlsx_name or "", limit=HTML_ROWS_PER_KPI)
+    return env.get_template("report.html.j2").render(
+        v=view, t=view.t, xlsx_name=xlsx_name or "", limit=HTML_ROWS_PER_KPI
+    )
 
 
 @dataclass(frozen=True)
@@ -1004,10 +1134,19 @@ class IndexRow:
     total_change: str
 
 
-def render_index_html(scorecard: Scorecard, links: Mapping[str, str], *, lang: str = "zh", generated_at: str = "", template_dir: Path | None = None) -> str:
+def render_index_html(
+    scorecard: Scorecard,
+    links: Mapping[str, str],
+    *,
+    lang: str = "zh",
+    generated_at: str = "",
+    template_dir: Path | None = None,
+) -> str:
     """The ranked index: one row per branch, linking to its report by a relative path."""
     t = report_labels(lang)
-    ranked = sorted(scorecard.branches, key=lambda b: (b.rank is None, b.rank or 0, -b.total, b.branch))
+    ranked = sorted(
+        scorecard.branches, key=lambda b: (b.rank is None, b.rank or 0, -b.total, b.branch)
+    )
     rows = [
         IndexRow(
             rank=b.rank,
@@ -1017,7 +1156,10 @@ def render_index_html(scorecard: Scorecard, links: Mapping[str, str], *, lang: s
             grade=b.grade or DASH,
             coefficient=b.coefficient,
             flags=("、" if lang == "zh" else ", ").join(flag_label(f, lang) for f in b.flags),
-            total_change=_arrow(None if b.prev_total is None else round(b.total - b.prev_total, 2), signed(None if b.prev_total is None else b.total - b.prev_total)),
+            total_change=_arrow(
+                None if b.prev_total is None else round(b.total - b.prev_total, 2),
+                signed(None if b.prev_total is None else b.total - b.prev_total),
+            ),
         )
         for b in ranked
     ]
@@ -1081,9 +1223,23 @@ def _overview_sheet(wb: Workbook, view: BranchView) -> None:
     if view.follow_ups:
         ws.row()
         ws.row([t["follow_ups"].format(month=view.follow_ups[0].month)], "bold")
-        ws.row([t["kpi"], t["fu_measure"], t["fu_owner"], t["fu_deadline"], t["fu_before"], t["fu_now"], t["fu_moved"]], "head")
+        ws.row(
+            [
+                t["kpi"],
+                t["fu_measure"],
+                t["fu_owner"],
+                t["fu_deadline"],
+                t["fu_before"],
+                t["fu_now"],
+                t["fu_moved"],
+            ],
+            "head",
+        )
         for u in view.follow_ups:
-            ws.row([u.label, u.measure, u.owner, u.deadline, u.prev_text, u.value_text, u.moved_text], ["text", "wrap", "text", "text", "text", "text", "text"])
+            ws.row(
+                [u.label, u.measure, u.owner, u.deadline, u.prev_text, u.value_text, u.moved_text],
+                ["text", "wrap", "text", "text", "text", "text", "text"],
+            )
     ws.row()
     ws.row([t["incentives"]], "bold")
     if view.incentives:
@@ -1097,36 +1253,112 @@ def _overview_sheet(wb: Workbook, view: BranchView) -> None:
         ws.row([t["ranking"]], "bold")
         ws.row([t["rank"], t["neighbour_branch"], t["total"]], "head")
         for n in view.neighbours:
-            ws.row([n.rank, n.branch + (f" ({t['this_branch']})" if n.is_self else ""), n.total], ["int", "text", "pts"])
+            ws.row(
+                [n.rank, n.branch + (f" ({t['this_branch']})" if n.is_self else ""), n.total],
+                ["int", "text", "pts"],
+            )
     ws.row()
     ws.row([t["trend_table"]], "bold")
     ws.row([t["month"], t["total"], t["rank"], t["grade"], t["coefficient"]], "head")
     for r in view.trend:
-        ws.row([r.month, r.total, r.rank, r.grade, r.coefficient], ["text", "pts", "int", "text", "pts"])
+        ws.row(
+            [r.month, r.total, r.rank, r.grade, r.coefficient],
+            ["text", "pts", "int", "text", "pts"],
+        )
 
 
 def _kpi_sheet(wb: Workbook, view: BranchView) -> None:
     t = view.t
-    header = [t["group"], t["kpi"], t["value"], t["basis"], t["full_at"], t["zero_at"], t["points"], t["max"], t["lost"], t["no_data"], t["low_volume"], t["median"], t["best"], t["best_branch"]]
-    ws = wb.add_sheet(t["sheet_kpi"], widths=[10, 22, 11, 8, 12, 12, 8, 8, 8, 8, 8, 14, 12, 24], freeze=(1, 2))
+    header = [
+        t["group"],
+        t["kpi"],
+        t["value"],
+        t["basis"],
+        t["full_at"],
+        t["zero_at"],
+        t["points"],
+        t["max"],
+        t["lost"],
+        t["no_data"],
+        t["low_volume"],
+        t["median"],
+        t["best"],
+        t["best_branch"],
+    ]
+    ws = wb.add_sheet(
+        t["sheet_kpi"], widths=[10, 22, 11, 8, 12, 12, 8, 8, 8, 8, 8, 14, 12, 24], freeze=(1, 2)
+    )
     ws.row(header, "head")
     for k in view.kpis:
         value_style = "pct" if k.unit == "rate" else "pts"
         value = t["no_data"] if k.no_data or k.value is None else k.value
         ws.row(
-            [k.group, k.label, value, k.basis, k.full_text, k.zero_text, k.points, k.max, k.lost,
-             t["no_data"] if k.no_data else "", t["low_volume"] if k.low_volume else "", k.median, k.best, k.best_branch],
-            ["text", "text", value_style if not isinstance(value, str) else "text", "int", "text", "text", "pts", "pts",
-             "lost" if k.lost > 0 else "pts", "text", "text", value_style, value_style, "text"],
+            [
+                k.group,
+                k.label,
+                value,
+                k.basis,
+                k.full_text,
+                k.zero_text,
+                k.points,
+                k.max,
+                k.lost,
+                t["no_data"] if k.no_data else "",
+                t["low_volume"] if k.low_volume else "",
+                k.median,
+                k.best,
+                k.best_branch,
+            ],
+            [
+                "text",
+                "text",
+                value_style if not isinstance(value, str) else "text",
+                "int",
+                "text",
+                "text",
+                "pts",
+                "pts",
+                "lost" if k.lost > 0 else "pts",
+                "text",
+                "text",
+                value_style,
+                value_style,
+                "text",
+            ],
         )
-    ws.row(["", t["sum"], "", "", "", "", round(sum(k.points for k in view.kpis), 2), sum(k.max for k in view.kpis), view.lost_total],
-           [None, "head", None, None, None, None, "pts", "pts", "pts"])
+    ws.row(
+        [
+            "",
+            t["sum"],
+            "",
+            "",
+            "",
+            "",
+            round(sum(k.points for k in view.kpis), 2),
+            sum(k.max for k in view.kpis),
+            view.lost_total,
+        ],
+        [None, "head", None, None, None, None, "pts", "pts", "pts"],
+    )
 
 
 def _detail_sheet(wb: Workbook, view: BranchView) -> None:
     t = view.t
-    header = [t["kpi"], t["kind"], t["ref"], t["date"], t["amount"], t["category"], t["detail"], t["file"], t["sheet"], t["row"]]
-    ws = wb.add_sheet(t["sheet_detail"], widths=[20, 12, 18, 17, 10, 16, 48, 22, 12, 7], freeze=(1, 0))
+    header = [
+        t["kpi"],
+        t["kind"],
+        t["ref"],
+        t["date"],
+        t["amount"],
+        t["category"],
+        t["detail"],
+        t["file"],
+        t["sheet"],
+        t["row"],
+    ]
+    ws = wb.add_sheet(
+        t["sheet_detail"], widths=[20, 12, 18, 17, 10, 16, 48, 22, 12, 7], freeze=(1, 0)
+    )
     ws.row(header, "head")
     columns = view.evidence_columns
     count = len(columns.get("kpi_id", ()))
@@ -1135,9 +1367,24 @@ def _detail_sheet(wb: Workbook, view: BranchView) -> None:
         return
     # A value that is not a number (rare: free text in the export) is written as the text given.
     numbers = columns["value_num"]
-    values: Any = numbers if not np.isnan(numbers).any() else np.where(np.isnan(numbers), columns["value"], numbers.astype(object))
+    values: Any = (
+        numbers
+        if not np.isnan(numbers).any()
+        else np.where(np.isnan(numbers), columns["value"], numbers.astype(object))
+    )
     ws.columns(
-        [columns["kpi_label"], columns["kind"], columns["ref"], columns["date"], values, columns["category"], columns["detail"], columns["file"], columns["sheet"], columns["row_num"]],
+        [
+            columns["kpi_label"],
+            columns["kind"],
+            columns["ref"],
+            columns["date"],
+            values,
+            columns["category"],
+            columns["detail"],
+            columns["file"],
+            columns["sheet"],
+            columns["row_num"],
+        ],
         ["text", "text", "text", "text", "pts", "text", "text", "text", "text", "int"],
     )
     ws.autofilter = (0, 0, count, len(header) - 1)
@@ -1151,7 +1398,9 @@ def _hot_sheet(wb: Workbook, view: BranchView) -> None:
         ws.row([t["no_complaints"]])
         return
     for spot in view.hot_spots:
-        ws.row([spot.category, spot.count, spot.share, spot.all_share], ["text", "int", "pct", "pct"])
+        ws.row(
+            [spot.category, spot.count, spot.share, spot.all_share], ["text", "int", "pct", "pct"]
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1194,12 +1443,18 @@ def write_branch_reports(
     """
     unknown_formats = sorted(set(formats) - {"html", "xlsx"})
     if unknown_formats or not formats:
-        raise UsageError(f"report formats must be html and/or xlsx, not {', '.join(unknown_formats) or 'nothing'}")
+        raise UsageError(
+            f"report formats must be html and/or xlsx, not {', '.join(unknown_formats) or 'nothing'}"
+        )
     ctx = ReportContext(scorecard, trend=trend, previous=previous, lang=lang, follow_ups=follow_ups)
-    keys = list(branch_keys) if branch_keys is not None else [b.branch_key for b in scorecard.branches]
+    keys = (
+        list(branch_keys) if branch_keys is not None else [b.branch_key for b in scorecard.branches]
+    )
     missing = [k for k in keys if k not in ctx.by_key]
     if missing:
-        raise NotFound(f"branch {', '.join(map(repr, missing))} is not in the {scorecard.month} scorecard")
+        raise NotFound(
+            f"branch {', '.join(map(repr, missing))} is not in the {scorecard.month} scorecard"
+        )
     out_dir = Path(out_dir)
     stems = report_stems(scorecard)
     stamp = now or scorecard.generated_at
@@ -1225,10 +1480,16 @@ def write_branch_reports(
                 stem = stems[key]
                 futures: list[Future[Path]] = []
                 if "html" in formats:
-                    html = render_branch_html(view, template_dir=template_dir, xlsx_name=f"{stem}.xlsx" if "xlsx" in formats else None)
+                    html = render_branch_html(
+                        view,
+                        template_dir=template_dir,
+                        xlsx_name=f"{stem}.xlsx" if "xlsx" in formats else None,
+                    )
                     futures.append(pool.submit(write_text_atomic, out_dir / f"{stem}.html", html))
                 if "xlsx" in formats:
-                    futures.append(pool.submit(write_branch_xlsx, view, out_dir / f"{stem}.xlsx", now=stamp))
+                    futures.append(
+                        pool.submit(write_branch_xlsx, view, out_dir / f"{stem}.xlsx", now=stamp)
+                    )
                 pending.append(futures)
                 settle(WRITER_THREADS * 4)
             settle(0)
@@ -1239,7 +1500,13 @@ def write_branch_reports(
             raise
     if with_index and "html" in formats:
         links = {key: f"{stems[key]}.html" for key in keys}
-        html = render_index_html(scorecard, links, lang=lang, generated_at=stamp.strftime("%Y-%m-%d %H:%M") if stamp else "", template_dir=template_dir)
+        html = render_index_html(
+            scorecard,
+            links,
+            lang=lang,
+            generated_at=stamp.strftime("%Y-%m-%d %H:%M") if stamp else "",
+            template_dir=template_dir,
+        )
         written.append(write_text_atomic(out_dir / "index.html", html))
     return written
 
@@ -1295,13 +1562,24 @@ def reports_from_store(
         if branch is not None:
             key = find_branch(store, branch)
             if scorecard.branch(key) is None:
-                raise NotFound(f"branch {branch!r} has no result in {month}; stored months: {', '.join(map(str, stored.months))}")
+                raise NotFound(
+                    f"branch {branch!r} has no result in {month}; stored months: {', '.join(map(str, stored.months))}"
+                )
             keys = [key]
         follow_ups = report_follow_ups(store, stored, keys, lang=lang)
     target = Path(out_dir) if out_dir is not None else Path("svcqa-out") / str(month) / "reports"
     paths = write_branch_reports(
-        scorecard, target, branch_keys=keys, trend=stored.trend, previous=stored.previous, formats=formats, lang=lang, progress=progress, now=now,
-        with_index=keys is None, follow_ups=follow_ups,
+        scorecard,
+        target,
+        branch_keys=keys,
+        trend=stored.trend,
+        previous=stored.previous,
+        formats=formats,
+        lang=lang,
+        progress=progress,
+        now=now,
+        with_index=keys is None,
+        follow_ups=follow_ups,
     )
     names = [b.branch for b in scorecard.branches if keys is None or b.branch_key in keys]
     return ReportRun(month=month, out_dir=target, paths=paths, branches=names)
@@ -1323,7 +1601,9 @@ def load_stored_month(store: Any, month: Month | None = None) -> StoredMonth:
     ``TREND_MONTHS`` stored months up to it as the trend."""
     stored = store.months()
     if not stored:
-        raise NotFound(f"history store {store.path} holds no scored month yet; score one first with svcqa score")
+        raise NotFound(
+            f"history store {store.path} holds no scored month yet; score one first with svcqa score"
+        )
     month = month or stored[-1]
     scorecard = store.load_scorecard(month)
     previous = store.load_scorecard(month.prev()) if month.prev() in stored else None
@@ -1331,7 +1611,9 @@ def load_stored_month(store: Any, month: Month | None = None) -> StoredMonth:
     if trend is not None and len(trend):
         months = sorted({str(m) for m in trend["month"] if str(m) <= str(month)})[-TREND_MONTHS:]
         trend = trend[trend["month"].astype(str).isin(months)]
-    return StoredMonth(month=month, months=stored, scorecard=scorecard, previous=previous, trend=trend)
+    return StoredMonth(
+        month=month, months=stored, scorecard=scorecard, previous=previous, trend=trend
+    )
 
 
 __all__ = [

@@ -74,7 +74,11 @@ def scorecard_document(scorecard: Scorecard, *, month_source: str | None = None)
     document: dict[str, Any] = {
         "schema": SCHEMA,
         "month": str(scorecard.month),
-        "rubric": {"id": scorecard.rubric_id, "name": scorecard.rubric_name, "max": scorecard.rubric_max},
+        "rubric": {
+            "id": scorecard.rubric_id,
+            "name": scorecard.rubric_name,
+            "max": scorecard.rubric_max,
+        },
         "inputs": {name: stats.as_dict() for name, stats in scorecard.inputs.items()},
         "branches": [branch_document(b) for b in scorecard.branches],
         "notes": [note.as_dict() for note in scorecard.notes],
@@ -91,7 +95,19 @@ def _kpi_ids(scorecard: Scorecard) -> list[KpiResult]:
 def scorecard_rows(scorecard: Scorecard, lang: str = "zh") -> tuple[list[str], list[list[Any]]]:
     """The summary table: one row per branch, ranked, with every KPI's points."""
     kpis = _kpi_ids(scorecard)
-    header = ["排名", "网点", "总分", "等级", "结算系数", "标记", "KPI得分", "激励加减分", "上月总分", "上月排名", "连续末位月数"]
+    header = [
+        "排名",
+        "网点",
+        "总分",
+        "等级",
+        "结算系数",
+        "标记",
+        "KPI得分",
+        "激励加减分",
+        "上月总分",
+        "上月排名",
+        "连续末位月数",
+    ]
     header += [f"{k.label} ({k.max:g})" for k in kpis]
     rows = []
     for b in scorecard.branches:
@@ -125,12 +141,16 @@ def write_scorecard_csv(scorecard: Scorecard, path: Path) -> Path:
     return write_text_atomic(path, "\ufeff" + buffer.getvalue())
 
 
-def write_scorecard_json(scorecard: Scorecard, path: Path, *, month_source: str | None = None) -> Path:
+def write_scorecard_json(
+    scorecard: Scorecard, path: Path, *, month_source: str | None = None
+) -> Path:
     # orjson writes the text json.dumps(ensure_ascii=False, indent=2) wrote (byte for byte on
     # the sample and bench months; only floats in exponent form are spelled otherwise) in a
     # twentieth of the time: the json module indents in pure Python, 0.1 s for 3 MB.
     document = scorecard_document(scorecard, month_source=month_source)
-    data = orjson.dumps(document, default=_plain, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    data = orjson.dumps(
+        document, default=_plain, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+    )
     return write_text_atomic(path, data.decode() + "\n")
 
 
@@ -157,8 +177,19 @@ def write_scorecard_xlsx(scorecard: Scorecard, path: Path, *, rejects: Any = Non
     with atomic_target(path) as tmp:
         # Never turn input text into formulas or links.
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
-        wb.set_properties({"title": f"{scorecard.month} {scorecard.rubric_name} 考核得分", "author": "svcqa"})
-        head = wb.add_format({"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "text_wrap": True, "valign": "vcenter", "border": 1})
+        wb.set_properties(
+            {"title": f"{scorecard.month} {scorecard.rubric_name} 考核得分", "author": "svcqa"}
+        )
+        head = wb.add_format(
+            {
+                "bold": True,
+                "bg_color": "#1F4E79",
+                "font_color": "#FFFFFF",
+                "text_wrap": True,
+                "valign": "vcenter",
+                "border": 1,
+            }
+        )
         pts = wb.add_format({"num_format": "0.00", "border": 1})
         coef = wb.add_format({"num_format": "0.00", "border": 1})
         text = wb.add_format({"border": 1})
@@ -171,7 +202,12 @@ def write_scorecard_xlsx(scorecard: Scorecard, path: Path, *, rejects: Any = Non
         # Sheet 1: ranked summary.
         header, rows = scorecard_rows(scorecard)
         ws = wb.add_worksheet("排名汇总")
-        ws.write_string(0, 0, f"{scorecard.month} {scorecard.rubric_name}（满分 {scorecard.rubric_max:g}）", title_fmt)
+        ws.write_string(
+            0,
+            0,
+            f"{scorecard.month} {scorecard.rubric_name}（满分 {scorecard.rubric_max:g}）",
+            title_fmt,
+        )
         for c, name in enumerate(header):
             ws.write_string(1, c, name, head)
         for r, row in enumerate(rows, start=2):
@@ -187,9 +223,23 @@ def write_scorecard_xlsx(scorecard: Scorecard, path: Path, *, rejects: Any = Non
             for i, kpi in enumerate(kpis):
                 col = first_kpi_col + i
                 # Colour lost points: light when some were lost, strong when all were.
-                ws.conditional_format(2, col, n + 1, col, {"type": "cell", "criteria": "<=", "value": 0, "format": zero_fmt})
-                ws.conditional_format(2, col, n + 1, col, {"type": "cell", "criteria": "<", "value": kpi.max, "format": lost_fmt})
-            ws.conditional_format(2, 2, n + 1, 2, {"type": "data_bar", "bar_color": "#5B9BD5", "bar_solid": True})
+                ws.conditional_format(
+                    2,
+                    col,
+                    n + 1,
+                    col,
+                    {"type": "cell", "criteria": "<=", "value": 0, "format": zero_fmt},
+                )
+                ws.conditional_format(
+                    2,
+                    col,
+                    n + 1,
+                    col,
+                    {"type": "cell", "criteria": "<", "value": kpi.max, "format": lost_fmt},
+                )
+            ws.conditional_format(
+                2, 2, n + 1, 2, {"type": "data_bar", "bar_color": "#5B9BD5", "bar_solid": True}
+            )
         ws.freeze_panes(2, 2)
         ws.set_row(1, 36)
         ws.set_column(0, 0, 6)
@@ -219,7 +269,23 @@ def write_scorecard_xlsx(scorecard: Scorecard, path: Path, *, rejects: Any = Non
 
         # Sheet 2: every KPI's metric value, basis, thresholds and lost points (the audit trail).
         ws2 = wb.add_worksheet("指标明细")
-        cols = ["网点", "排名", "指标", "分组", "指标值", "单位", "样本数", "分子", "评分规则", "得分", "满分", "失分", "无数据", "样本不足", "备注"]
+        cols = [
+            "网点",
+            "排名",
+            "指标",
+            "分组",
+            "指标值",
+            "单位",
+            "样本数",
+            "分子",
+            "评分规则",
+            "得分",
+            "满分",
+            "失分",
+            "无数据",
+            "样本不足",
+            "备注",
+        ]
         for c, name in enumerate(cols):
             ws2.write_string(0, c, name, head)
         r = 1
@@ -248,7 +314,9 @@ def write_scorecard_xlsx(scorecard: Scorecard, path: Path, *, rejects: Any = Non
                 ws2.write_string(r, 14, k.note, text)
                 r += 1
         if r > 1:
-            ws2.conditional_format(1, 11, r - 1, 11, {"type": "cell", "criteria": ">", "value": 0, "format": lost_fmt})
+            ws2.conditional_format(
+                1, 11, r - 1, 11, {"type": "cell", "criteria": ">", "value": 0, "format": lost_fmt}
+            )
             ws2.autofilter(0, 0, r - 1, len(cols) - 1)
         ws2.freeze_panes(1, 1)
         ws2.set_column(0, 0, 24)
@@ -275,7 +343,9 @@ def write_scorecard_xlsx(scorecard: Scorecard, path: Path, *, rejects: Any = Non
             ws4.write_string(0, c, name, head)
         for r, (table, stats) in enumerate(scorecard.inputs.items(), start=1):
             ws4.write_string(r, 0, table, text)
-            for c, v in enumerate((stats.rows, stats.used, stats.excluded, stats.rejected), start=1):
+            for c, v in enumerate(
+                (stats.rows, stats.used, stats.excluded, stats.rejected), start=1
+            ):
                 ws4.write_number(r, c, v, text)
         if rejects is not None and len(rejects):
             start = len(scorecard.inputs) + 3

@@ -66,7 +66,9 @@ _COLUMNS = [column_letter(i) for i in range(64)]
 class Sheet:
     """One worksheet, filled row by row (rows are written in order, like a stream)."""
 
-    def __init__(self, name: str, widths: Sequence[float] = (), freeze: tuple[int, int] | None = None):
+    def __init__(
+        self, name: str, widths: Sequence[float] = (), freeze: tuple[int, int] | None = None
+    ):
         if len(name) > 31 or any(ch in name for ch in "[]:*?/\\"):
             raise ValueError(f"invalid sheet name {name!r}")
         self.name = name
@@ -76,7 +78,9 @@ class Sheet:
         self._rows: list[str] = []
         self.max_col = 0
 
-    def row(self, values: Sequence[Any] = (), styles: str | Sequence[str | None] | None = None) -> int:
+    def row(
+        self, values: Sequence[Any] = (), styles: str | Sequence[str | None] | None = None
+    ) -> int:
         """Append one row; ``styles`` is one style name for all cells or one per cell. Returns its index."""
         r = len(self._rows) + 1
         if isinstance(styles, str) or styles is None:
@@ -85,7 +89,11 @@ class Sheet:
             style_ids = [STYLE[s or "default"] for s in styles]
         cells = []
         for c, value in enumerate(values):
-            cell = _cell(f"{_COLUMNS[c] if c < 64 else column_letter(c)}{r}", value, style_ids[c] if c < len(style_ids) else 0)
+            cell = _cell(
+                f"{_COLUMNS[c] if c < 64 else column_letter(c)}{r}",
+                value,
+                style_ids[c] if c < len(style_ids) else 0,
+            )
             if cell:
                 cells.append(cell)
         self.max_col = max(self.max_col, len(values))
@@ -106,11 +114,25 @@ class Sheet:
             s = f' s="{sid}"' if sid else ""
             blank = f"<c{s}/>"
             if isinstance(values, np.ndarray) and values.dtype.kind == "f":
-                parts.append([blank if math.isnan(v) else f"<c{s}><v>{_number(v)}</v></c>" for v in values.tolist()])
+                parts.append(
+                    [
+                        blank if math.isnan(v) else f"<c{s}><v>{_number(v)}</v></c>"
+                        for v in values.tolist()
+                    ]
+                )
             else:
-                parts.append([_cell_text(s, v) if isinstance(v, str) else _cell("", v, sid, with_ref=False) for v in values])
+                parts.append(
+                    [
+                        _cell_text(s, v)
+                        if isinstance(v, str)
+                        else _cell("", v, sid, with_ref=False)
+                        for v in values
+                    ]
+                )
         first = len(self._rows) + 1
-        self._rows.extend(f'<row r="{first + i}">{"".join(cells)}</row>' for i, cells in enumerate(zip(*parts)))
+        self._rows.extend(
+            f'<row r="{first + i}">{"".join(cells)}</row>' for i, cells in enumerate(zip(*parts))
+        )
         self.max_col = max(self.max_col, len(columns))
 
     def xml(self, selected: bool) -> str:
@@ -122,12 +144,15 @@ class Sheet:
             view += f'<pane{split} topLeftCell="{column_letter(cols)}{rows + 1}" activePane="{pane}" state="frozen"/>'
             view += f'<selection pane="{pane}"/>'
         view += "</sheetView>"
-        cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(self.widths))
+        cols = "".join(
+            f'<col min="{i + 1}" max="{i + 1}" width="{w:g}" customWidth="1"/>'
+            for i, w in enumerate(self.widths)
+        )
         parts = [
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">',
-            f"<dimension ref=\"A1:{column_letter(max(self.max_col - 1, 0))}{max(len(self._rows), 1)}\"/>",
+            f'<dimension ref="A1:{column_letter(max(self.max_col - 1, 0))}{max(len(self._rows), 1)}"/>',
             f"<sheetViews>{view}</sheetViews>",
             '<sheetFormatPr defaultRowHeight="15"/>',
             f"<cols>{cols}</cols>" if cols else "",
@@ -154,7 +179,9 @@ def _number(number: float) -> str:
 def _cell_text(s: str, value: str) -> str:
     if not value:
         return f"<c{s}/>"
-    return f'<c{s} t="inlineStr"><is><t xml:space="preserve">{xml_text(value[:MAX_TEXT])}</t></is></c>'
+    return (
+        f'<c{s} t="inlineStr"><is><t xml:space="preserve">{xml_text(value[:MAX_TEXT])}</t></is></c>'
+    )
 
 
 def _cell(ref: str, value: Any, style: int, *, with_ref: bool = True) -> str:
@@ -180,7 +207,9 @@ class Workbook:
         self.sheets: list[Sheet] = []
         self.title, self.author, self.created = title, author, created
 
-    def add_sheet(self, name: str, widths: Sequence[float] = (), freeze: tuple[int, int] | None = None) -> Sheet:
+    def add_sheet(
+        self, name: str, widths: Sequence[float] = (), freeze: tuple[int, int] | None = None
+    ) -> Sheet:
         if any(s.name == name for s in self.sheets):
             raise ValueError(f"duplicate sheet name {name!r}")
         sheet = Sheet(name, widths, freeze)
@@ -189,7 +218,12 @@ class Workbook:
 
     def save(self, path: str | Path) -> Path:
         files = self._files()
-        with atomic_write(path, "wb") as handle, zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with (
+            atomic_write(path, "wb") as handle,
+            zipfile.ZipFile(
+                handle, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1
+            ) as archive,
+        ):
             for name, text in files:
                 info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
@@ -223,7 +257,10 @@ class Workbook:
             '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/>'
             "</Relationships>"
         )
-        sheets = "".join(f'<sheet name="{xml_text(s.name)}" sheetId="{i}" r:id="rId{i}"/>' for i, s in enumerate(self.sheets, start=1))
+        sheets = "".join(
+            f'<sheet name="{xml_text(s.name)}" sheetId="{i}" r:id="rId{i}"/>'
+            for i, s in enumerate(self.sheets, start=1)
+        )
         names = "".join(
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">\'{xml_text(s.name)}\'!{s.filter_ref(absolute=True)}</definedName>'
             for i, s in enumerate(self.sheets)
@@ -249,7 +286,9 @@ class Workbook:
             "</Relationships>"
         )
         created = (
-            f'<dcterms:created xsi:type="dcterms:W3CDTF">{self.created.strftime("%Y-%m-%dT%H:%M:%SZ")}</dcterms:created>' if self.created else ""
+            f'<dcterms:created xsi:type="dcterms:W3CDTF">{self.created.strftime("%Y-%m-%dT%H:%M:%SZ")}</dcterms:created>'
+            if self.created
+            else ""
         )
         core = (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -273,7 +312,10 @@ class Workbook:
             ("xl/_rels/workbook.xml.rels", workbook_rels),
             ("xl/styles.xml", STYLES_XML),
         ]
-        files += [(f"xl/worksheets/sheet{i}.xml", s.xml(selected=i == 1)) for i, s in enumerate(self.sheets, start=1)]
+        files += [
+            (f"xl/worksheets/sheet{i}.xml", s.xml(selected=i == 1))
+            for i, s in enumerate(self.sheets, start=1)
+        ]
         return files
 
 

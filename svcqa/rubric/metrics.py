@@ -451,14 +451,18 @@ def _device_codes(
             return codes, None
         history_values, history_present = _int_values(history_numbers)
         history_codes = np.full(len(history_values), -1, dtype=np.int64)
-        history_codes[history_present] = pd.Index(uniques).get_indexer(history_values[history_present])
+        history_codes[history_present] = pd.Index(uniques).get_indexer(
+            history_values[history_present]
+        )
         return codes, history_codes
     # Encoded chunk by chunk: Arrow keeps one dictionary across the chunks (no joined copy).
     encoded = pc.dictionary_encode(now_text)
     codes = _indices(encoded.chunks)
     if history_text is None:
         return codes, None
-    dictionary = encoded.chunks[-1].dictionary if encoded.num_chunks else pa.array([], now_text.type)
+    dictionary = (
+        encoded.chunks[-1].dictionary if encoded.num_chunks else pa.array([], now_text.type)
+    )
     return codes, _indices(pc.index_in(history_text, value_set=dictionary).chunks)
 
 
@@ -470,7 +474,13 @@ def _int_values(numbers: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
 def _indices(chunks: list[pa.Array]) -> np.ndarray:
     """Arrow codes or indices (null = none) as one int64 array with -1 for none."""
     return np.concatenate(
-        [(c.indices if pa.types.is_dictionary(c.type) else c).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) for c in chunks]
+        [
+            (c.indices if pa.types.is_dictionary(c.type) else c)
+            .fill_null(-1)
+            .to_numpy(zero_copy_only=False)
+            .astype(np.int64)
+            for c in chunks
+        ]
         or [np.zeros(0, dtype=np.int64)]
     )
 
@@ -598,7 +608,11 @@ def _has_rework_flag(tickets: pd.DataFrame) -> bool:
 
 def _derives_reworks(tickets: pd.DataFrame) -> bool:
     """Whether ``rework_rate`` derives the reworks of these tickets from their device ids."""
-    return "device_id" in tickets.columns and "accepted_at" in tickets.columns and not _has_rework_flag(tickets)
+    return (
+        "device_id" in tickets.columns
+        and "accepted_at" in tickets.columns
+        and not _has_rework_flag(tickets)
+    )
 
 
 def rework_rate(kpi: Kpi, ctx: MetricContext) -> MetricResult:
