@@ -212,3 +212,30 @@ def test_an_output_error_stores_nothing_although_outputs_and_save_run_together(
     run = _score("2026-10", tmp_path)
     with HistoryStore(tmp_path / "svcqa.db") as store:
         assert store.months() == [Month(2026, 10)] and run.run_id is not None
+
+
+def test_a_month_without_rows_in_it_is_an_error_naming_the_months_they_are_in(
+    tmp_path: Path,
+) -> None:
+    """--month 2026-11 on the October export exits 1 saying where the tickets are; it writes no
+    ranking, stores nothing and issues no rectification."""
+    db, out = tmp_path / "svcqa.db", tmp_path / "out"
+    args = ["score", str(SAMPLE_DATA / "2026-10.xlsx"), "--month", "2026-11"]
+    result = runner.invoke(app, [*args, "--db", str(db), "--out", str(out)])
+    assert result.exit_code == 1
+    # 20,000 rows: 8 rejected, 19,989 accepted in October and 3 in September (sample_data/README.md).
+    assert result.stderr == (
+        "svcqa: error: no tickets (工单) row falls in 2026-11: 19,989 fall in 2026-10, "
+        "3 in 2026-09 — pass --month 2026-10\n"
+    )
+    assert not db.exists()
+    assert not (out / "scorecard.json").exists()
+
+
+def test_score_honours_the_limits_set_in_the_environment(tmp_path: Path) -> None:
+    """SVCQA_MAX_FILE_BYTES refuses the workbook in `score` as it does in `check`."""
+    args = ["score", str(SAMPLE_DATA / "2026-10.xlsx"), "--no-history", "--out", str(tmp_path)]
+    result = runner.invoke(app, args, env={"SVCQA_MAX_FILE_BYTES": "1000"})
+    assert result.exit_code == 1
+    assert "SVCQA_MAX_FILE_BYTES" in result.stderr
+    assert not (tmp_path / "scorecard.json").exists()

@@ -150,6 +150,7 @@ def ingest(
             excluded=n_excluded,
             rejected=table.rows - int(used.sum()) - n_excluded,
         )
+    _require_rows_in_month(parsed, stats, needs, month)
     return MonthData(
         month=month,
         month_source=month_source,
@@ -854,6 +855,35 @@ def _infer_month(parsed: Mapping[str, _Parsed]) -> Month:
     raise InputError(
         "cannot infer the month: no dated rows were read; pass --month YYYY-MM", code="no-month"
     )
+
+
+def _require_rows_in_month(
+    parsed: Mapping[str, _Parsed],
+    stats: Mapping[str, TableStats],
+    needs: Mapping[str, Sequence[str]],
+    month: Month,
+) -> None:
+    """Refuse a month in which none of the dated rows the rubric scores fall (a wrong --month):
+    scored, every branch would get full marks for "no data" and a ranking by nothing."""
+    for name in ["tickets", *(n for n in parsed if n != "tickets")]:
+        table = parsed.get(name)
+        column = table.spec.table.month_column if table else None
+        if table is None or name not in needs or not column or column not in table.frame:
+            continue
+        if stats[name].used or not stats[name].excluded:
+            return  # the table that decides the month has rows in it (or none dated at all)
+        stamps = table.frame.loc[~table.taken, column].dropna()
+        counts = (stamps.dt.year * 100 + stamps.dt.month).value_counts()
+        counts = counts.sort_values(ascending=False, kind="stable")
+        where = ", ".join(f"{n:,} in {p // 100}-{p % 100:02d}" for p, n in counts.items())
+        where = where.replace(" in ", " fall in ", 1)
+        best = int(counts.index[0])
+        label = table.spec.table.label
+        raise InputError(
+            f"no {name} ({label}) row falls in {month}: {where} — pass --month "
+            f"{best // 100}-{best % 100:02d}",
+            code="no-rows-in-month",
+        )
 
 
 def _branch_names(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
