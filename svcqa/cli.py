@@ -85,6 +85,25 @@ def _main(
     ),
 ) -> None:
     _state["debug"] = debug
+    _show_library_notices()
+
+
+def _show_library_notices() -> None:
+    """The library logs what a user should know while a run goes on (waiting for another run's
+    lock); print those as ``svcqa: ...`` lines on stderr, like the errors."""
+    import logging
+
+    class ToStderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            # sys.stderr as it is now: a test runner swaps it between invocations.
+            sys.stderr.write(f"svcqa: {record.getMessage()}\n")
+            sys.stderr.flush()
+
+    logger = logging.getLogger("svcqa")
+    if not logger.handlers:
+        logger.addHandler(ToStderr())
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def _arrow(current: float | None, previous: float | None) -> str:
@@ -151,6 +170,7 @@ def score(
 
     Example:  svcqa score sample_data/2026-10.xlsx --db svcqa.db
     """
+    from svcqa.ingest.limits import Limits
     from svcqa.models import Month
     from svcqa.pipeline import run_score
 
@@ -176,6 +196,7 @@ def score(
             use_history=not no_history,
             strict=strict,
             aliases_file=aliases,
+            limits=Limits.from_env(),
             lock_timeout=lock_timeout,
             progress=progress,
         )

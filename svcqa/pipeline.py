@@ -10,6 +10,7 @@ Usable without the CLI::
 from __future__ import annotations
 
 import fcntl
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from svcqa import __version__
+from svcqa import __version__, clock
 from svcqa.errors import InputError, OutputError
 from svcqa.models import HistoryContext, Month, MonthData, Scorecard
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from svcqa.ingest.reader import ReadAhead
 
 DEFAULT_OUT = Path("svcqa-out")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -61,12 +63,20 @@ def locked_folder(folder: Path, timeout: float = 60.0) -> Iterator[None]:
             f"cannot write to output folder {folder}: {exc.strerror or exc}. Choose a writable folder with --out."
         ) from exc
     deadline = time.monotonic() + timeout
+    said = False
     try:
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not said:
+                    log.warning(
+                        "waiting for another svcqa run to finish with output folder %s (up to %g s)",
+                        folder,
+                        timeout,
+                    )
+                    said = True
                 if time.monotonic() > deadline:
                     raise OutputError(
                         f"output folder {folder} is in use by another svcqa run for more than {timeout:g} s; try again later"
@@ -140,7 +150,7 @@ def run_score(
     from svcqa.ingest.reader import read_ahead
 
     step = progress or (lambda _message: None)
-    now = now or datetime.now().replace(microsecond=0)
+    now = now or clock.now()
     step("reading inputs")
     limits = limits or Limits()
     store = None

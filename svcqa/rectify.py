@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from svcqa import clock
 from svcqa.errors import NotFound, UsageError
 from svcqa.labels import flag_label, flags_text, labels_in
 from svcqa.models import BranchResult, KpiResult, Month, Scorecard
@@ -612,7 +613,7 @@ def issue_forms(
         raise UsageError(
             f"form formats must be some of {', '.join(FORMATS)}, not {', '.join(bad) or 'nothing'}"
         )
-    now = now or datetime.now().replace(microsecond=0)
+    now = now or clock.now()
     with HistoryStore(resolve_db_path(db), create=False) as store:
         stored = load_stored_month(store, month)
         scorecard = stored.scorecard
@@ -705,7 +706,7 @@ def form_status(
     from svcqa.history import HistoryStore, resolve_db_path
     from svcqa.history import rectify as forms_db
 
-    today = today or date.today()
+    today = today or clock.today()
     with HistoryStore(resolve_db_path(db), create=False) as store:
         forms = forms_db.issued_forms(store, month)
         back = forms_db.returns(store, month)

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from svcqa import clock
 from svcqa.errors import UsageError
 from svcqa.models import Finding
 
@@ -297,7 +298,7 @@ def collect_forms(
 
     if not paths:
         raise UsageError("give one or more filled-in form files (.xlsx)")
-    now = now or datetime.now().replace(microsecond=0)
+    now = now or clock.now()
     recorded: list[Any] = []
     problems: list[Finding] = []
     with HistoryStore(resolve_db_path(db), create=False) as store:

@@ -36,6 +36,21 @@ requires_corpus = pytest.mark.skipif(
 
 Rows = Sequence[Sequence[Any]]
 
+# The clock every test runs under (svcqa.clock): no test depends on the day it runs.
+PINNED_NOW = "2026-12-06T09:00:00"
+
+
+@pytest.fixture(autouse=True)
+def _own_machine_state(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Each test gets its own reader spool, a pinned clock and no inherited history store, also
+    in the svcqa processes it starts: nothing couples it to other tests or other svcqa runs."""
+    spool = tmp_path_factory.mktemp("spool")
+    monkeypatch.setenv("SVCQA_SPOOL_DIR", str(spool))
+    monkeypatch.setenv("SVCQA_NOW", PINNED_NOW)
+    monkeypatch.delenv("SVCQA_DB", raising=False)
+
 
 def write_workbook(path: Path, sheets: dict[str, Rows]) -> Path:
     """Write ``{sheet name: rows}`` as a real .xlsx (first row of each list is row 1 in Excel)."""

@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -76,11 +75,23 @@ def test_the_readme_cron_line_runs_as_printed(tmp_path: Path) -> None:
     home = tmp_path / "srv"
     (home / "exports").mkdir(parents=True)
     (home / ".venv").symlink_to(Path(sys.executable).parent.parent)
-    today = date.today()
-    last_month = f"{today.year - (today.month == 1)}-{(today.month - 2) % 12 + 1:02d}"
-    shutil.copy(SAMPLE_DATA / "2026-10.xlsx", home / "exports" / f"{last_month}.xlsx")
+    # The run of 3 November 2026: a `date` first on PATH answers `date -d '-1 month' ...` as GNU
+    # date would on that day, so "last month" is 2026-10 whatever day the test runs.
+    shim = tmp_path / "bin" / "date"
+    shim.parent.mkdir()
+    real_date = shutil.which("date")
+    shim.write_text(
+        f'#!/bin/sh\nif [ "$1" = -d ]; then when="2026-11-03 $2"; shift 2; exec {real_date} -d "$when" "$@"; fi\n'
+        f'exec {real_date} "$@"\n'
+    )
+    shim.chmod(0o755)
+    shutil.copy(SAMPLE_DATA / "2026-10.xlsx", home / "exports" / "2026-10.xlsx")
     command = command.replace("/srv/svcqa", str(home))
-    env = {k: v for k, v in os.environ.items() if k != "SVCQA_DB"}
+    env = {
+        **os.environ,
+        "PATH": f"{shim.parent}:{os.environ['PATH']}",
+        "SVCQA_NOW": "2026-11-03T06:30:00",
+    }
     done = subprocess.run(
         ["/bin/sh", "-c", command], env=env, capture_output=True, text=True, timeout=300
     )

@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -574,9 +575,8 @@ def test_process_killed_mid_save_leaves_previous_state(tmp_path: Path) -> None:
     conn.close()
 
 
-def _concurrent_writer(path: str, months: list[int], rounds: int, start: float) -> None:
-    while time.time() < start:  # both processes begin together
-        time.sleep(0.001)
+def _concurrent_writer(path: str, months: list[int], rounds: int, start: Any) -> None:
+    start.wait(60)  # both processes begin together
     with HistoryStore(Path(path), lock_timeout=60) as store:
         for i in range(rounds):
             for m in months:
@@ -593,13 +593,14 @@ def test_concurrent_processes_do_not_corrupt_the_store(tmp_path: Path) -> None:
     """Two processes saving into one store at once both succeed and leave one consistent active run per month."""
     path = tmp_path / "h.db"
     context = multiprocessing.get_context("spawn")
-    start = time.time() + 3
+    start = context.Event()
     workers = [
         context.Process(target=_concurrent_writer, args=(str(path), months, 4, start))
         for months in ([7, 8], [8, 9])
     ]
     for worker in workers:
         worker.start()
+    start.set()
     for worker in workers:
         worker.join(180)
     assert [w.exitcode for w in workers] == [0, 0]

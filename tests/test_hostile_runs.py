@@ -66,18 +66,26 @@ def start_paused(tmp_path: Path, stage: str, *extra: str) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         text=True,
     )
-    deadline = time.monotonic() + 120
+    if said(proc, f"svcqa: test pause at {stage}"):
+        return proc
+    proc.kill()
+    raise AssertionError(f"svcqa score never reached {stage} (exit {proc.poll()})")
+
+
+def said(proc: subprocess.Popen, expected: str, within: float = 120) -> bool:
+    """Whether the process writes a stderr line starting with ``expected`` before it exits (or
+    ``within`` seconds pass): the lines before it are read and dropped."""
+    deadline = time.monotonic() + within
     assert proc.stderr is not None
     while time.monotonic() < deadline:
         ready, _, _ = select.select([proc.stderr], [], [], 1.0)
         if ready:
             line = proc.stderr.readline()
-            if line.strip() == f"svcqa: test pause at {stage}":
-                return proc
+            if line.startswith(expected):
+                return True
             if not line and proc.poll() is not None:
-                break
-    proc.kill()
-    raise AssertionError(f"svcqa score never reached {stage} (exit {proc.poll()})")
+                return False
+    return False
 
 
 def store_state(tmp_path: Path) -> tuple[str, list[tuple[str, str]]]:
@@ -160,8 +168,9 @@ def test_second_run_waits_for_the_first(tmp_path: Path) -> None:
     waiting = subprocess.Popen(
         [*SVCQA, *score_args(tmp_path)], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
-    time.sleep(2)
-    assert waiting.poll() is None  # blocked on the output folder lock
+    # It says so when it finds the lock held (store or output folder, whichever it reaches first).
+    assert said(waiting, "svcqa: waiting for another svcqa run to ")
+    assert waiting.poll() is None
     paused.send_signal(signal.SIGKILL)  # the holder dies: its flock is released by the kernel
     paused.wait(30)
     _out, err = waiting.communicate(timeout=120)
@@ -218,7 +227,10 @@ def test_second_run_fails_cleanly_when_the_lock_is_held_too_long(
         paused.send_signal(signal.SIGKILL)
         paused.wait(30)
     assert second.returncode == 1
-    assert second.stderr.startswith("svcqa: error: ") and message in " ".join(second.stderr.split())
+    *notices, error = second.stderr.splitlines()
+    # It said it was waiting, then gave up with one error line.
+    assert notices and all(n.startswith("svcqa: waiting for another svcqa run to ") for n in notices)
+    assert error.startswith("svcqa: error: ") and message in error
     assert "Traceback" not in second.stderr
     assert store_state(tmp_path) == ("ok", [("2026-10", "active")])
     assert_outputs_complete(tmp_path / "out")
@@ -334,6 +346,9 @@ def test_read_only_output_folder(tmp_path: Path) -> None:
     db_dir = tmp_path / "db"
     db_dir.mkdir()
     db_dir.chmod(0o777)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    spool.chmod(0o777)
     drop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
     args = ["score", str(MONTH_FILE), "--db", str(db_dir / "svcqa.db"), "--out", str(out), "-q"]
     result = subprocess.run(
@@ -342,7 +357,7 @@ def test_read_only_output_folder(tmp_path: Path) -> None:
         text=True,
         timeout=120,
         check=False,
-        env={**os.environ, "HOME": "/tmp"},
+        env={**os.environ, "HOME": "/tmp", "SVCQA_SPOOL_DIR": str(spool)},
     )
     try:
         assert result.returncode == 1, result.stderr
@@ -364,6 +379,9 @@ def test_unreachable_history_store_is_a_clear_error(tmp_path: Path) -> None:
     db = tmp_path / "svcqa.db"  # pytest's tmp_path is 0700 root: nobody cannot enter it
     out = Path(tempfile.mkdtemp(prefix="svcqa-out-", dir="/tmp"))
     out.chmod(0o777)
+    spool = out / ".spool"
+    spool.mkdir(mode=0o777)
+    spool.chmod(0o777)
     try:
         result = subprocess.run(
             [*drop, *SVCQA, "score", str(MONTH_FILE), "--db", str(db), "--out", str(out), "-q"],
@@ -371,7 +389,7 @@ def test_unreachable_history_store_is_a_clear_error(tmp_path: Path) -> None:
             text=True,
             timeout=120,
             check=False,
-            env={**os.environ, "HOME": "/tmp"},
+            env={**os.environ, "HOME": "/tmp", "SVCQA_SPOOL_DIR": str(spool)},
         )
     finally:
         shutil.rmtree(out)
@@ -389,8 +407,7 @@ def _children(pid: int) -> list[int]:
 def _spools(owner: int) -> list[Path]:
     from svcqa.ingest import reader
 
-    root = Path(reader._SPOOL if os.access(reader._SPOOL, os.W_OK) else tempfile.gettempdir())
-    return sorted(root.glob(f"{reader._SPOOL_PREFIX}{owner}-*"))
+    return sorted(Path(reader._spool_root()).glob(f"{reader._SPOOL_PREFIX}{owner}-*"))
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")

@@ -98,6 +98,7 @@ def best_of(runs: int, work: Callable[[], object]) -> float:
 SCALE, MAX_RATIO = 5, 8.0
 
 
+@pytest.mark.perf
 @pytest.mark.parametrize("rework_flag", [True, False], ids=["rework-flag", "rework-by-device"])
 def test_scoring_cost_grows_linearly(rework_flag: bool) -> None:
     """Scoring 5x the tickets costs at most 8x the time, so no quadratic step hides in scoring."""
@@ -144,6 +145,7 @@ def write_month_csvs(folder: Path, n: int) -> list[Path]:
     return [folder / "tickets.csv", folder / "complaints.csv", folder / "attendance.csv"]
 
 
+@pytest.mark.perf
 def test_ingest_cost_grows_linearly(tmp_path: Path) -> None:
     """Ingesting 5x the tickets (rejects included) costs at most 8x the time: parsing, dedup and
     reject reasons stay linear."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -82,6 +83,8 @@ BRANCH_TREND_COLUMNS = ["month", "kpi_id", "label", "points", "max", "value"]
 TOTAL_KPI_ID = "total"  # the row ``trend(branch_key=...)`` adds per month for the branch's total
 TOTAL_LABEL = "总分"
 _NAT = np.iinfo(np.int64).min  # numpy's NaT as int64
+
+log = logging.getLogger(__name__)
 
 
 def resolve_db_path(db: str | Path | None) -> Path:
@@ -224,7 +227,7 @@ class HistoryStore:
         """One write transaction: ``BEGIN IMMEDIATE`` takes the write lock up front (waiting up
         to ``lock_timeout``), so the transaction never fails half-way for lack of a lock."""
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._begin_immediate()
         except sqlite3.Error as exc:
             raise self._error(exc, "write to") from exc
         try:
@@ -237,6 +240,26 @@ class HistoryStore:
             if isinstance(exc, sqlite3.Error):
                 raise self._error(exc, "write to") from exc
             raise
+
+    def _begin_immediate(self) -> None:
+        """Take the write lock; when another run holds it, say so (a cron log then shows why a
+        run took longer) and wait up to ``lock_timeout`` in SQLite's busy handler."""
+        wait_ms = int(self.lock_timeout * 1000)
+        self._conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or not wait_ms:
+                raise
+            log.warning(
+                "waiting for another svcqa run to release history store %s (up to %g s)",
+                self.path,
+                self.lock_timeout,
+            )
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout = {wait_ms}")
+        self._conn.execute("BEGIN IMMEDIATE")
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:

@@ -33,7 +33,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from svcqa.errors import InputError, LimitExceeded, SvcqaError
+from svcqa.errors import InputError, LimitExceeded, OutputError, SvcqaError
 from svcqa.ingest.limits import (
     Limits,
     check_file_size,
@@ -678,9 +678,20 @@ def read_ahead(paths: Sequence[str | Path], limits: Limits) -> ReadAhead:
 
 _SPOOL = "/dev/shm"
 _SPOOL_PREFIX = "svcqa-read-"
+SPOOL_ENV = "SVCQA_SPOOL_DIR"
 
 
 def _spool_root() -> str:
+    """Where the reader child hands sheets over: ``$SVCQA_SPOOL_DIR`` when set (the tests give
+    each test its own, so no run sweeps another's spool), else tmpfs, else the temp folder."""
+    chosen = os.environ.get(SPOOL_ENV)
+    if chosen:
+        if not os.path.isdir(chosen) or not os.access(chosen, os.W_OK | os.X_OK):
+            raise OutputError(
+                f"{SPOOL_ENV}={chosen} is not a writable folder; create it, or unset "
+                f"{SPOOL_ENV} to use {_SPOOL}"
+            )
+        return chosen
     return _SPOOL if os.access(_SPOOL, os.W_OK) else tempfile.gettempdir()
 
 
