@@ -229,7 +229,9 @@ def test_second_run_fails_cleanly_when_the_lock_is_held_too_long(
     assert second.returncode == 1
     *notices, error = second.stderr.splitlines()
     # It said it was waiting, then gave up with one error line.
-    assert notices and all(n.startswith("svcqa: waiting for another svcqa run to ") for n in notices)
+    assert notices and all(
+        n.startswith("svcqa: waiting for another svcqa run to ") for n in notices
+    )
     assert error.startswith("svcqa: error: ") and message in error
     assert "Traceback" not in second.stderr
     assert store_state(tmp_path) == ("ok", [("2026-10", "active")])
