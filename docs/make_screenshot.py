@@ -1,7 +1,7 @@
 """Render one sample branch report and screenshot it to docs/report-sample.png (``make screenshot``).
 
-Uses the hand-built months in tests/report_fixtures.py and the headless-Chromium helper in
-tests/browser.py, so the picture in the docs is the report the tests check.
+Uses the hand-built months in tests/helpers/report_fixtures.py and the headless-Chromium helper in
+tests/helpers/browser.py, so the picture in the docs is the report the tests check.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "helpers"))
 
 from svcqa.render.report import build_branch_view, render_branch_html
 

@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from test_history import JUL, SEP, save, three_months
 from typer.testing import CliRunner
 
 from svcqa.cli import app
 from svcqa.history import HistoryStore
 from svcqa.history.views import trend_records
+
+from history_fixtures import JUL, SEP, save, three_months
 
 runner = CliRunner()
 

@@ -8,7 +8,7 @@ import pytest
 
 from svcqa.ingest.parse import (
     blank_mask,
-    branch_key,
+    branch_keys,
     parse_date,
     parse_datetime,
     parse_duration,
@@ -132,7 +132,7 @@ def test_parse_text_normalises_line_ends() -> None:
 
 def test_branch_key_matches_width_and_spaces() -> None:
     """Full-width brackets and stray spaces give the same branch key."""
-    keys = branch_key(s("A店（北区）", " A店 (北区) ", "A店\u3000(北区)", None))
+    keys = branch_keys(s("A店（北区）", " A店 (北区) ", "A店\u3000(北区)", None))
     assert keys.iloc[:3].tolist() == ["A店(北区)"] * 3 and pd.isna(keys.iloc[3])
 
 

@@ -26,7 +26,7 @@ from svcqa.sample import (
     write_sample_month,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DATA = ROOT / "sample_data"
 OCT = Month(2026, 10)
 COMMITTED = {"branches": 40, "tickets": 20000, "seed": 1}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from svcqa.errors import SvcqaError
 from svcqa.ingest.aliases import build_specs
 from svcqa.ingest.header import SCAN_ROWS, find_header
-from svcqa.ingest.parse import PARSERS, branch_key, parse_enum
+from svcqa.ingest.parse import PARSERS, branch_keys, parse_enum
 from svcqa.schema import TABLES
 
 # Text shaped like what breaks parsers: digits (full-width too), date separators, signs, units,
@@ -120,7 +120,7 @@ def test_enum_and_branch_key_never_raise(cells: list[str | None]) -> None:
     _check_shape(
         parse_enum(_series(cells), TABLES["tickets"].column("service_type").values), len(cells)
     )
-    keys = branch_key(_series(cells))
+    keys = branch_keys(_series(cells))
     assert len(keys) == len(cells)
     assert not keys.dropna().str.contains(r"\s", regex=True).any()
 

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import rectify_fixtures as fx
-
 from svcqa.cli import app
 
+import rectify_fixtures as fx
 from conftest import SAMPLE_DATA
 
 runner = CliRunner()

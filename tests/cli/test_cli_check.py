@@ -14,7 +14,7 @@ from svcqa.ingest import check_document, ingest
 from svcqa.models import Month
 
 from conftest import CORPUS, requires_corpus
-from test_ingest_workbook import defect_month
+from workbooks import defect_month
 
 runner = CliRunner()
 

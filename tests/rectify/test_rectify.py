@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import sys
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,10 +11,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import rectify_fixtures as fx
 
 from svcqa.history import HistoryStore
 from svcqa.history import rectify as forms_db
@@ -26,6 +21,7 @@ from svcqa.rectify import build_form, collect_forms, form_status, issue_forms, k
 from svcqa.render.rectify_xlsx import write_form_xlsx
 from svcqa.render.report import ReportContext, reports_from_store
 
+import rectify_fixtures as fx
 import report_fixtures as rf
 from conftest import SAMPLE_DATA
 

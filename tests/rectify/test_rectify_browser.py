@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from svcqa.output import write_text_atomic
 from svcqa.rectify import build_form

@@ -1,6 +1,6 @@
 """Hostile and messy inputs through ``svcqa check``: each ends in an exact, pinned outcome.
 
-Every case is generated into ``tmp_path`` (tests/hostile_files.py builds the hand-made zips);
+Every case is generated into ``tmp_path`` (tests/helpers/hostile_files.py builds the hand-made zips);
 only the real encrypted workbook comes from the shared corpus. Outcomes are either exit 1 with a
 one-line message naming file/sheet (and the limit plus its environment variable for bombs), or
 exit 0 with the bad rows in rejects.csv under a stable code and their Excel row and column.
@@ -630,7 +630,7 @@ def test_a_reader_abort_ends_in_a_message_not_a_dead_process(tmp_path: Path) -> 
 
 
 def test_1904_date_system_in_xls(tmp_path: Path) -> None:
-    """A BIFF8 .xls with DATEMODE 1904 (tests/data/date1904.xls, written once with xlwt 1.3.0 since no
+    """A BIFF8 .xls with DATEMODE 1904 (tests/ingest/data/date1904.xls, written once with xlwt 1.3.0 since no
     project dependency writes .xls): its date cell and its bare serial 44836.5 both read unshifted."""
     path = Path(__file__).parent / "data" / "date1904.xls"
     outcome = check(tmp_path, path)

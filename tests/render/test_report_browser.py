@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from svcqa.output import safe_filename
 from svcqa.render.report import write_branch_reports

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import re
 import statistics
-import sys
 from datetime import datetime
-from pathlib import Path
 
 import openpyxl
 import pytest
 from jinja2 import UndefinedError
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from svcqa.errors import NotFound, UsageError
 from svcqa.output import safe_filename
