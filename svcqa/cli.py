@@ -107,10 +107,12 @@ def _show_library_notices() -> None:
 
 
 def _arrow(current: float | None, previous: float | None) -> str:
+    from svcqa.labels import trend_arrow
+
     if current is None or previous is None:
         return ""
     delta = round(current - previous, 2)
-    return f"↑{delta:+.2f}" if delta > 0 else (f"↓{delta:+.2f}" if delta < 0 else "→0.00")
+    return f"{trend_arrow(delta)}{delta:+.2f}" if delta else "→0.00"
 
 
 @app.command()

@@ -38,6 +38,14 @@ def flags_text(flags: list[str], lang: str = "zh") -> str:
     )
 
 
+def trend_arrow(delta: float | None) -> str:
+    """↑, ↓ or → for a change (rounded to the hundredth, as totals are shown); "" when unknown."""
+    if delta is None:
+        return ""
+    delta = round(delta, 2)
+    return "↑" if delta > 0 else ("↓" if delta < 0 else "→")
+
+
 def labels_in(sets: Mapping[str, Mapping[str, str]], lang: str) -> Mapping[str, str]:
     """The label set of ``lang`` from ``{lang: labels}``; an unknown language is a usage error."""
     if lang not in sets:

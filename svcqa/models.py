@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _MONTH_RE = re.compile(r"^\s*(\d{4})[-/.年]?(\d{1,2})月?\s*$")
+
+
+def branch_key(name: object) -> str:
+    """The matching key of a branch name: Unicode NFKC with all whitespace removed, so that
+    ``A店（北区）``, `` A店 (北区) `` and ``A店\u3000(北区)`` are one branch. The only definition:
+    ingest applies it to each distinct name of a column, the store to names users type."""
+    return "".join(unicodedata.normalize("NFKC", str(name)).split())
 
 
 @dataclass(frozen=True, order=True)

@@ -32,6 +32,7 @@ from svcqa.models import (
     Month,
     MonthData,
     Scorecard,
+    branch_key,
 )
 from svcqa.rubric.curves import apply_curve, round_points
 from svcqa.rubric.metrics import (
@@ -437,13 +438,6 @@ def _display_names(
 
 
 # --------------------------------------------------------------------------- building input
-def branch_key(name: str) -> str:
-    """The matching key of a branch name: NFKC, all whitespace removed (as ingest does)."""
-    import unicodedata
-
-    return "".join(unicodedata.normalize("NFKC", str(name)).split())
-
-
 def month_data_from_tables(
     month: Month | str, tables: dict[str, pd.DataFrame], *, file: str = "memory.xlsx"
 ) -> MonthData:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,20 +16,15 @@ import pandas as pd
 
 from svcqa.errors import NotFound
 from svcqa.history.store import TOTAL_KPI_ID, HistoryStore
-
-_SPACE = re.compile(r"\s+")
-
-
-def name_key(name: str) -> str:
-    """The matching key of a branch name: Unicode NFKC with all whitespace removed."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", str(name)))
+from svcqa.labels import trend_arrow
+from svcqa.models import branch_key
 
 
 def find_branch(store: HistoryStore, name: str) -> str:
     """The branch_key a user-typed name refers to; NotFound naming the closest known branches."""
     names = store.branch_names()
-    wanted = name_key(name)
-    by_key = {name_key(display): key for key, display in names.items()} | {
+    wanted = branch_key(name)
+    by_key = {branch_key(display): key for key, display in names.items()} | {
         key: key for key in names
     }
     if wanted in by_key:
@@ -95,10 +88,7 @@ class Grid:
 
 
 def _arrow(current: float | None, previous: float | None) -> str:
-    if current is None or previous is None:
-        return ""
-    delta = round(current - previous, 2)
-    return "↑" if delta > 0 else ("↓" if delta < 0 else "→")
+    return "" if current is None or previous is None else trend_arrow(current - previous)
 
 
 def _previous_month(month: str) -> str:

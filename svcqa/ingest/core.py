@@ -22,7 +22,7 @@ from svcqa.errors import InputError
 from svcqa.ingest.aliases import TableSpec, build_specs, normalise_label
 from svcqa.ingest.header import SCAN_ROWS, HeaderMatch, find_header
 from svcqa.ingest.limits import Limits
-from svcqa.ingest.parse import PARSERS, arrow_blank, blank_mask, branch_key, id_codes, parse_enum
+from svcqa.ingest.parse import PARSERS, arrow_blank, blank_mask, branch_keys, id_codes, parse_enum
 from svcqa.ingest.reader import (
     RawSheet,
     ReadAhead,
@@ -800,7 +800,7 @@ def _parse_column(
         bad[is1904] = alt_bad
     else:
         values, bad = PARSERS[column.type](text)
-    keys = branch_key(values) if column.name == "branch" else None
+    keys = branch_keys(values) if column.name == "branch" else None
     return _Column(
         values,
         bad,
@@ -901,7 +901,7 @@ def _branch_names(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
         spellings = pd.Series(counts.index, dtype="str")
         both = pd.DataFrame(
             {
-                "branch_key": branch_key(spellings).to_numpy(),
+                "branch_key": branch_keys(spellings).to_numpy(),
                 "branch": spellings.to_numpy(),
                 "n": counts.to_numpy(),
             }

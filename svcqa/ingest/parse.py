@@ -20,6 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from svcqa.models import branch_key
+
 # Excel serial day 0: 1899-12-30 in the 1900 system (absorbing Excel's 1900 leap-year bug for
 # every date after February 1900), 1904-01-01 in the Mac 1904 system.
 EPOCH_1900 = pd.Timestamp("1899-12-30")
@@ -335,10 +337,10 @@ def parse_text(series: pd.Series) -> Parsed:
     return text.astype("str"), np.zeros(len(series), dtype=bool)
 
 
-def branch_key(series: pd.Series) -> pd.Series:
-    """The matching key of branch names: NFKC, all whitespace removed (``（北区）`` == ``(北区)``)."""
+def branch_keys(series: pd.Series) -> pd.Series:
+    """``models.branch_key`` of every name (None for a blank one), computed once per distinct name."""
     codes, uniques = distinct(series)
-    keys = np.array([_SPACE.sub("", nfkc(u)) or None for u in uniques], dtype=object)
+    keys = np.array([branch_key(u) or None for u in uniques], dtype=object)
     return _text_by_codes(keys, codes, series.index)
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from svcqa.errors import NotFound, UsageError
-from svcqa.labels import flag_label, labels_in
+from svcqa.labels import flag_label, labels_in, trend_arrow
 from svcqa.models import EVIDENCE_COLUMNS, BranchResult, KpiResult, Month, Scorecard
 from svcqa.output import safe_filename, write_text_atomic
 from svcqa.render.charts import Bar, lost_points_chart, trend_chart
@@ -809,9 +809,7 @@ def build_branch_view(
 
 
 def _arrow(delta: float | None, text: str) -> str:
-    if delta is None:
-        return ""
-    return f"↑ {text}" if delta > 0 else f"↓ {text}" if delta < 0 else f"→ {text}"
+    return "" if delta is None else f"{trend_arrow(delta)} {text}"
 
 
 def unit_suffix(unit: str, t: Mapping[str, str]) -> str:
