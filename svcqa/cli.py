@@ -211,10 +211,10 @@ def score(
     if output_format == "csv":
         import csv as _csv
 
-        header, rows = scorecard_rows(sc)
+        header, records = scorecard_rows(sc)
         writer = _csv.writer(sys.stdout)
         writer.writerow(header)
-        writer.writerows([["" if v is None else v for v in row] for row in rows])
+        writer.writerows([["" if v is None else v for v in record] for record in records])
         return
     console = stdout_console()
     month_note = (
@@ -274,6 +274,7 @@ def shown_rows(branches: list, limit: int) -> list:
 
 
 def _print_scorecard(console: Console, sc, month_note: str, limit: int = TABLE_ROWS) -> None:
+    from rich.console import JustifyMethod
     from rich.table import Table
 
     from svcqa.labels import flags_text
@@ -281,7 +282,7 @@ def _print_scorecard(console: Console, sc, month_note: str, limit: int = TABLE_R
     table = Table(
         title=f"{sc.month} {sc.rubric_name} ({sc.rubric_id}, 满分 {sc.rubric_max:g}; month {month_note})"
     )
-    for name, justify in (
+    headings: tuple[tuple[str, JustifyMethod], ...] = (
         ("排名", "right"),
         ("网点", "left"),
         ("总分", "right"),
@@ -290,7 +291,8 @@ def _print_scorecard(console: Console, sc, month_note: str, limit: int = TABLE_R
         ("系数", "right"),
         ("末位连续", "right"),
         ("标记", "left"),
-    ):
+    )
+    for name, justify in headings:
         table.add_column(name, justify=justify)
     shown = shown_rows(sc.branches, limit)
     for b in shown:

@@ -37,12 +37,13 @@ def _os_error(exc: BaseException) -> OSError | None:
     """The OSError behind ``exc``: writers wrap it (xlsxwriter raises FileCreateError(OSError)),
     and a full disk must still be a one-line OutputError, not a traceback."""
     seen: list[BaseException] = []
-    while exc is not None and exc not in seen:
-        if isinstance(exc, OSError):
-            return exc
-        seen.append(exc)
-        wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
-        exc = wrapped or exc.__cause__  # not __context__: an unrelated bug stays a bug
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        if isinstance(current, OSError):
+            return current
+        seen.append(current)
+        wrapped = current.args[0] if current.args and isinstance(current.args[0], OSError) else None
+        current = wrapped or current.__cause__  # not __context__: an unrelated bug stays a bug
     return None
 
 

@@ -90,6 +90,8 @@ def locked_folder(folder: Path, timeout: float = 60.0) -> Iterator[None]:
 def _load_rubric(rubric: object):
     from svcqa.rubric import Rubric, load_rubric
 
+    # run_score accepts any rubric reference (id, path, Path-like) typed as object; load_rubric
+    # reads it through str(), so only its declared str | Path is narrower than what it handles.
     return rubric if isinstance(rubric, Rubric) else load_rubric(rubric)  # type: ignore[arg-type]
 
 

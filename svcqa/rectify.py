@@ -15,7 +15,7 @@ measures, month-over-month drops and the seeded plan rows. The renderers in
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ from svcqa.render.report import (
     ReportContext,
     better_direction,
     build_branch_view,
+    figure,
     is_missing,
     report_labels,
     report_stems,
@@ -333,16 +334,18 @@ def kpi_improved(
     if direction is None:
         before, after = points_before, points_after
         direction = "higher"
-    if is_missing(before) or is_missing(after):
+    before, after = figure(before), figure(after)
+    if before is None or after is None:
         return None
-    return float(after) < float(before) if direction == "lower" else float(after) > float(before)
+    return after < before if direction == "lower" else after > before
 
 
 def _reached(curve: Mapping[str, Any], value: float | None, target: float | None) -> bool | None:
-    if is_missing(value) or target is None:
+    value = figure(value)
+    if value is None or target is None:
         return None
     direction = better_direction(curve) or "higher"
-    return float(value) <= target if direction == "lower" else float(value) >= target
+    return value <= target if direction == "lower" else value >= target
 
 
 def follow_ups(
@@ -354,15 +357,14 @@ def follow_ups(
     then = {k.id: k for k in before.kpis} if before is not None else {}
     current = {k.id: k for k in now.kpis}
     out = []
+    r: Any  # an itertuples row: a namedtuple built at run time, its fields untyped
     for r in rows.itertuples(index=False):  # a handful of rows per branch
         kpi_id = str(r.kpi_id)
         old, new = then.get(kpi_id), current.get(kpi_id)
         kpi = new or old
         unit = kpi.unit if kpi else ""
-        prev_value = (
-            None if old is None or old.no_data or is_missing(old.value) else float(old.value)
-        )
-        value = None if new is None or new.no_data or is_missing(new.value) else float(new.value)
+        prev_value = None if old is None or old.no_data else figure(old.value)
+        value = None if new is None or new.no_data else figure(new.value)
         target = None if is_missing(r.target) else float(r.target)
         improved = (
             kpi_improved(
@@ -488,10 +490,9 @@ def build_form(
         for k in view.kpis:
             old = then.get(k.id)
             if old is not None and round(k.points - old.points, 2) < 0:
+                old_value = None if old.no_data else figure(old.value)
                 old_text = (
-                    t["no_data"]
-                    if old.no_data or is_missing(old.value)
-                    else target_text(float(old.value), old.unit, lang)
+                    t["no_data"] if old_value is None else target_text(old_value, old.unit, lang)
                 )
                 drops.append(Drop(k.label, old_text, k.value_text, round(old.points, 2), k.points))
         drops.sort(key=lambda d: d.delta)
@@ -715,6 +716,8 @@ def form_status(
     for f in forms:
         returned = back.get((f.month, f.branch_key))
         rows = frame[(frame["month"] == f.month) & (frame["branch_key"] == f.branch_key)]
+        # itertuples rows are namedtuples built at run time: their fields are untyped.
+        measures: Iterable[Any] = rows.itertuples(index=False)
         overdue = [
             {
                 "row": int(r.row),
@@ -724,7 +727,7 @@ def form_status(
                 "owner": r.owner,
                 "deadline": r.deadline,
             }
-            for r in rows.itertuples(index=False)
+            for r in measures
             if r.deadline and date.fromisoformat(r.deadline) < today
         ]
         records.append(

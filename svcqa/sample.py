@@ -345,7 +345,9 @@ def _ordinal(month: Month) -> int:
 
 
 def _minutes(ts: pd.Timestamp | datetime) -> int:
-    return int((np.datetime64(pd.Timestamp(ts).to_datetime64(), "m") - _EPOCH_MIN).astype(np.int64))
+    return int(
+        (pd.Timestamp(ts).to_datetime64().astype("datetime64[m]") - _EPOCH_MIN).astype(np.int64)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -804,9 +806,9 @@ def _complaints(plan: _Plan, tickets: pd.DataFrame, rate: float) -> pd.DataFrame
     received = _minutes(plan.month.start) + day * 1440 + rng.integers(8 * 60, 21 * 60, n)
     valid_share = 0.55 + 0.2 * (1.0 - q[branch])
     valid = rng.random(n) < valid_share
-    weak = np.flatnonzero(branch == plan.roster.weak)
-    valid[weak] = np.arange(len(weak)) < round(
-        len(weak) * (0.55 + 0.2 * (1.0 - q[plan.roster.weak]))
+    weak_rows = np.flatnonzero(branch == plan.roster.weak)
+    valid[weak_rows] = np.arange(len(weak_rows)) < round(
+        len(weak_rows) * (0.55 + 0.2 * (1.0 - q[plan.roster.weak]))
     )
     cat_weights = np.ones((len(q), len(_COMPLAINT_CATEGORIES)))
     cat_weights[:, [0, 2, 10]] += (
@@ -900,13 +902,13 @@ def _attendance(plan: _Plan) -> tuple[pd.DataFrame, list[PlannedDefect]]:
         status_text[pos] = text
         status_code[pos] = None
         defects.append(PlannedDefect("出勤", pos + 2, "出勤状态", text, "unknown-status"))
-    b = att["b"].to_numpy()
+    row_branch = att["b"].to_numpy()
     return (
         pd.DataFrame(
             {
                 "date": dates,
-                "branch": plan.names[b],
-                "branch_written": _spellings(plan.names, b, rng),
+                "branch": plan.names[row_branch],
+                "branch_written": _spellings(plan.names, row_branch, rng),
                 "staff": att["staff"].to_numpy(),
                 "status": status_code,
                 "status_written": status_text,

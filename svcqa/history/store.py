@@ -384,7 +384,8 @@ class HistoryStore:
             f"INSERT INTO runs (status, {columns}) VALUES ('active', {marks})",
             tuple(values.values()),
         )
-        return int(cursor.lastrowid)  # type: ignore[arg-type]
+        assert cursor.lastrowid is not None  # set by the INSERT just run
+        return int(cursor.lastrowid)
 
     def _insert_branches(self, run_id: int, rows: list[tuple[Any, ...]]) -> None:
         self._conn.executemany(
@@ -920,7 +921,7 @@ def _decode_column(values: Sequence[Any], dtype: str) -> pd.Series:
     if dtype == "object":
         return raw
     try:
-        return raw.astype(dtype)
+        return raw.astype(pd.api.types.pandas_dtype(dtype))
     except (TypeError, ValueError):  # a dtype pandas cannot rebuild from plain values: keep them
         return raw
 
@@ -1150,7 +1151,7 @@ def _evidence_series(array: pa.Array, dtype: str) -> pd.Series:
     if pa.types.is_dictionary(
         array.type
     ):  # text: one Python string per distinct value, null -> None
-        lookup = np.append(array.dictionary.to_numpy(zero_copy_only=False), None)
+        lookup = np.append(array.dictionary.to_numpy(zero_copy_only=False), [None])
         raw = pd.Series(lookup[array.indices.fill_null(-1).to_numpy()], dtype=object)
     elif pa.types.is_union(array.type):
         values = np.full(len(array), None, dtype=object)
@@ -1175,7 +1176,7 @@ def _evidence_series(array: pa.Array, dtype: str) -> pd.Series:
     if str(raw.dtype) == dtype:
         return raw
     try:
-        return raw.astype(dtype)
+        return raw.astype(pd.api.types.pandas_dtype(dtype))
     except (TypeError, ValueError):  # a dtype pandas cannot rebuild from plain values: keep them
         return raw
 

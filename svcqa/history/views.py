@@ -118,7 +118,10 @@ def trend_grid(
             index=False, name=None
         )
     }
-    cells = {(r.month, r.branch_key): r for r in shown.itertuples(index=False)}
+    # itertuples rows are namedtuples built at run time: their fields are untyped.
+    cells: dict[tuple[Any, Any], Any] = {
+        (r.month, r.branch_key): r for r in shown.itertuples(index=False)
+    }
     latest = shown[shown["month"] == month_list[-1]]
     ranked = latest.sort_values(
         ["rank", "total", "branch"], ascending=[True, False, True], na_position="last"
@@ -154,8 +157,8 @@ def _branch_grid(store: HistoryStore, key: str, months: int | None) -> Grid:
     if frame.empty:
         grid.note = "no stored months in range for this branch"
         return grid
-    ranks = store.trend(months=months)
-    ranks = ranks[ranks["branch_key"] == key].set_index("month")["rank"].to_dict()
+    trend = store.trend(months=months)
+    ranks = trend[trend["branch_key"] == key].set_index("month")["rank"].to_dict()
     kpi_order = list(
         dict.fromkeys(
             frame.loc[frame["kpi_id"] != TOTAL_KPI_ID].sort_values(
@@ -163,7 +166,9 @@ def _branch_grid(store: HistoryStore, key: str, months: int | None) -> Grid:
             )["kpi_id"]
         )
     )
-    points = {(r.month, r.kpi_id): r for r in frame.itertuples(index=False)}
+    points: dict[tuple[Any, Any], Any] = {
+        (r.month, r.kpi_id): r for r in frame.itertuples(index=False)
+    }
     for kpi_id in [*kpi_order, TOTAL_KPI_ID]:
         latest = next(points[(m, kpi_id)] for m in reversed(month_list) if (m, kpi_id) in points)
         row = [latest.label, f"{latest.max:g}"]

@@ -26,7 +26,7 @@ def check_document(data: MonthData, rejects_paths: Sequence[str | Path] = ()) ->
                 .size()
                 .sort_values(ascending=False, kind="stable")
             )
-            examples = rejects.drop_duplicates("code").set_index("code")["reason"]
+            examples = rejects.drop_duplicates("code").set_index("code")["reason"].to_dict()
             top = [
                 {"code": str(code), "rows": int(count), "example": str(examples[code])}
                 for code, count in counts.head(5).items()

@@ -281,6 +281,7 @@ def _recognise(
     if by_name.sheet_match(name) > 0:
         return Candidate(raw, by_name, find_header(head, by_name), "name")
     best: Candidate | None = None
+    best_score = 0  # best's header score, read only once best is set
     for spec in specs.values():
         match = find_header(head, spec)
         if match is None:
@@ -289,8 +290,8 @@ def _recognise(
         needed = needs.get(spec.name) or list(spec.table.required)
         if candidate.missing(needed) or match.score < 2:
             continue
-        if best is None or match.score > best.match.score:  # type: ignore[union-attr]
-            best = candidate
+        if best is None or match.score > best_score:
+            best, best_score = candidate, match.score
     if best is None:
         notes.append(
             Finding(
@@ -445,8 +446,7 @@ class _Parsed:
         if not hit.any():
             return
         self.taken |= hit
-        if callable(reason):
-            reason = np.asarray(reason(hit), dtype=object)
+        reasons = np.asarray(reason(hit), dtype=object) if callable(reason) else reason
         rows = self.frame.loc[hit]
         if value is None:
             value = self.raw_text[column][hit].fillna("") if column else ""
@@ -464,7 +464,9 @@ class _Parsed:
                     if isinstance(value, pd.Series)
                     else value,
                     "code": code,
-                    "reason": reason[hit].to_numpy() if isinstance(reason, pd.Series) else reason,
+                    "reason": reasons[hit].to_numpy()
+                    if isinstance(reasons, pd.Series)
+                    else reasons,
                 }
             )
         )
@@ -572,7 +574,9 @@ def _blank_rows(data: pa.Table) -> np.ndarray:
 def _constant(text: str, count: int) -> pd.Series:
     """One text repeated ``count`` times, as a categorical: a byte per row instead of an object
     pointer, so labelling every row of a million-row column costs nothing."""
-    return pd.Series(pd.Categorical.from_codes(np.zeros(count, dtype=np.int8), categories=[text]))
+    return pd.Series(
+        pd.Categorical.from_codes(np.zeros(count, dtype=np.int8), categories=pd.Index([text]))
+    )
 
 
 def _concat(parts: list[pd.Series]) -> pd.Series:
@@ -654,7 +658,7 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
     raw_text = {name: _concat(parts) for name, parts in texts.items()}
     display = {name: _concat(parts) for name, parts in displays.items()}
     counts = [len(source) for source in sources]
-    cell_errors = {name: _error_column(parts, counts) for name, parts in errors.items()}
+    error_cells = {name: _error_column(parts, counts) for name, parts in errors.items()}
     is1904 = np.concatenate(date1904) if date1904 else np.zeros(0, dtype=bool)
     table = _Parsed(spec, frame, raw_text, display)
     required = set(spec.table.required)
@@ -671,9 +675,10 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
 
     # 1. Excel error cells (#DIV/0!, #N/A ...) in a mapped column.
     for name in mapped:
-        if cell_errors[name] is None:
+        error_texts = error_cells[name]
+        if error_texts is None:
             continue
-        hit = np.not_equal(cell_errors[name], None)
+        hit = np.not_equal(error_texts, np.array(None, dtype=object))  # elementwise "is not None"
         if hit.any():
             label = spec.column(name).label or name
             table.reject(
@@ -681,12 +686,13 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
                 "error-cell",
                 name,
                 f"{label} holds an Excel error value; fix the formula or the cell",
-                pd.Series(cell_errors[name]).fillna(""),
+                pd.Series(error_texts).fillna(""),
             )
     # 2. Required values missing.
     needed = [c for c in spec.table.required if c in mapped]
     for name in needed:
         hit = parsed[name].blank
+        assert hit is not None  # _parse_column marks the blanks of every required column
         label = spec.column(name).label or name
         table.reject(hit, "missing-value", name, f"{label} is empty; it is required", "")
     # 3. Values that cannot be read.
@@ -730,7 +736,9 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
         table.reject(hit, "unknown-branch", "branch", reason)
     # 6. Duplicate ids: the first valid row is kept, later ones rejected.
     if id_column and id_column in parsed:
-        codes = np.where(table.taken, -1, parsed[id_column].id_codes)
+        ids = parsed[id_column].id_codes
+        assert ids is not None  # _parse_column numbers the values of the id column
+        codes = np.where(table.taken, -1, ids)
         repeated = pd.Series(codes).duplicated(keep="first").to_numpy()
         dup = repeated & (codes >= 0)
         if dup.any():
@@ -750,15 +758,15 @@ def _parse_table(cands: list[Candidate], spec: TableSpec, roster_keys: set[str] 
                 + kept["_row"].astype(str).to_numpy(dtype=object)
             )
             label = spec.column(id_column).label or id_column
-            reason = pd.Series("", index=frame.index, dtype=object)
-            reason[dup] = (
+            dup_reason = pd.Series("", index=frame.index, dtype=object)
+            dup_reason[dup] = (
                 f"duplicate {label} "
                 + raw_text[id_column][dup].fillna("").str.strip().to_numpy(dtype=object)
                 + ": first seen in "
                 + where
                 + " (kept)"
             )
-            table.reject(dup, "duplicate-id", id_column, reason)
+            table.reject(dup, "duplicate-id", id_column, dup_reason)
 
     out = pd.DataFrame(index=frame.index)
     for column in spec.columns:
@@ -907,18 +915,14 @@ def _branch_names(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
             }
         ).dropna()
         if not both.empty:
-            counts = both.sort_values(["branch_key", "n", "branch"], ascending=[True, False, True])
-            names.update(
-                counts.drop_duplicates("branch_key").set_index("branch_key")["branch"].to_dict()
-            )
+            best = both.sort_values(
+                ["branch_key", "n", "branch"], ascending=[True, False, True]
+            ).drop_duplicates("branch_key")
+            names.update(zip(best["branch_key"], best["branch"]))
     roster = tables.get("branches")
     if roster is not None and "branch_key" in roster:
-        names.update(
-            roster.dropna(subset=["branch_key"])
-            .drop_duplicates("branch_key")
-            .set_index("branch_key")["branch"]
-            .to_dict()
-        )
+        listed = roster.dropna(subset=["branch_key"]).drop_duplicates("branch_key")
+        names.update(zip(listed["branch_key"], listed["branch"]))
     return names
 
 

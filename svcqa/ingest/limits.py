@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from svcqa.errors import InputError, LimitExceeded
 from svcqa.ingest.inflate import member_chunks
@@ -48,7 +49,7 @@ class Limits:
     def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
         """Defaults overridden by ``SVCQA_MAX_FILE_BYTES`` and friends (the CLI uses this)."""
         env = os.environ if environ is None else environ
-        values: dict[str, float | int] = {}
+        values: dict[str, Any] = {}  # int or float, per field: keyword arguments for cls
         for f in fields(cls):
             raw = env.get(_ENV_PREFIX + f.name.upper())
             if raw is None or not raw.strip():

@@ -134,7 +134,7 @@ def _by_distinct(
 def _text_by_codes(texts: np.ndarray, codes: np.ndarray, index: pd.Index) -> pd.Series:
     """``texts[codes]`` as a ``str`` Series (-1 and None -> NA), gathered by Arrow: a million
     rows of a few hundred distinct texts without a Python object per row."""
-    dictionary = pa.array(np.append(texts, None), type=pa.large_string(), from_pandas=True)
+    dictionary = pa.array(np.append(texts, [None]), type=pa.large_string(), from_pandas=True)
     gathered = pc.take(dictionary, pa.array(np.where(codes < 0, len(texts), codes)))
     return pd.Series(pd.arrays.ArrowStringArray(gathered), index=index, dtype="str")
 

@@ -572,14 +572,13 @@ class Workbook:
         for outcome in parsed:
             if isinstance(outcome, BaseException):
                 raise outcome
-        cells = (
-            join_parts(parsed[0].cells, second.cells, split.first_row)
-            if second and parsed
-            else None
-        )
-        if cells is None:  # not split, or rows out of order: read the sheet whole
+        sheets = [outcome for outcome in parsed if isinstance(outcome, RawSheet)]
+        if second is None or not sheets:  # not split: read the sheet whole
             return self._read(self.path, name)
-        errors = sorted(parsed[0].errors + second.errors)
+        cells = join_parts(sheets[0].cells, second.cells, split.first_row)
+        if cells is None:  # rows out of order: read the sheet whole
+            return self._read(self.path, name)
+        errors = sorted(sheets[0].errors + second.errors)
         return RawSheet(self.path.name, self.path, name, cells, errors, self.date1904)
 
     def _read(self, reader: Any, name: str) -> RawSheet:

@@ -149,7 +149,8 @@ class _PartWriter:
         if self.second is not None:
             self.second.stream.write(chunk)
             return
-        assert self.first is not None
+        # Both set by _take_head before it hands back the first rows.
+        assert self.first is not None and self.prefix is not None
         start = self.target - self.seen
         self.seen += len(chunk)
         boundary = self._boundary(chunk, max(0, start)) if self.seen >= self.target else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -485,6 +485,13 @@ def is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def figure(value: float | None) -> float | None:
+    """A KPI value as a float, or None when it is missing (``is_missing``: None or NaN)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
+
+
 def better_direction(curve: Mapping[str, Any]) -> str | None:
     """ "lower" or "higher" is better for the metric value; None when only the points tell."""
     kind = curve.get("kind")
@@ -539,7 +546,7 @@ class ReportContext:
             (
                 b.branch_key,
                 k.id,
-                np.nan if is_missing(k.value) else float(k.value),
+                np.nan if k.value is None else float(k.value),  # NaN stays NaN
                 k.points,
                 k.no_data or k.excluded,
             )
@@ -552,12 +559,17 @@ class ReportContext:
         )
         frame = frame[~frame["no_data"] & frame["value"].notna()]
         self.median: dict[str, float] = (
-            frame.groupby("kpi_id")["value"].median().to_dict() if len(frame) else {}
+            {
+                str(kpi_id): v
+                for kpi_id, v in frame.groupby("kpi_id")["value"].median().to_dict().items()
+            }
+            if len(frame)
+            else {}
         )
         self.best: dict[str, tuple[float, str]] = {}
         curves = {k.id: k.curve for b in self.scorecard.branches[:1] for k in b.kpis}
         for kpi_id, part in frame.groupby("kpi_id", sort=False):
-            direction = better_direction(curves.get(kpi_id, {}))
+            direction = better_direction(curves.get(str(kpi_id), {}))
             # Best value first; among equal values the one with more points, then by name.
             key = (
                 part["value"]
@@ -624,7 +636,9 @@ class ReportContext:
         )
         counts = categories.value_counts()
         self.all_complaint_share: dict[str, float] = (
-            (counts / counts.sum()).to_dict() if len(counts) else {}
+            {str(category): share for category, share in (counts / counts.sum()).to_dict().items()}
+            if len(counts)
+            else {}
         )
 
     @property
@@ -636,7 +650,7 @@ class ReportContext:
         self.trend_rows: dict[str, np.ndarray] = {}
         # The trend as plain records, converted once: 500 branches each slicing the frame
         # (iloc, filter, to_dict) cost seconds in ``report --all``; indexing a list costs nothing.
-        self.trend_records: list[dict[str, Any]] = []
+        self.trend_records: list[dict[Hashable, Any]] = []
         self.trend_rank_count = self.rank_count
         if self.trend is None:
             return
@@ -644,7 +658,12 @@ class ReportContext:
         frame["month"] = frame["month"].astype(str)
         frame = frame.sort_values("month", kind="stable").reset_index(drop=True)
         self.trend = frame
-        self.trend_rows = frame.groupby(frame["branch_key"].astype(str), sort=False).indices
+        self.trend_rows = {
+            str(key): np.asarray(rows)
+            for key, rows in frame.groupby(
+                frame["branch_key"].astype(str), sort=False
+            ).indices.items()
+        }
         self.trend_records = frame.to_dict("records")
         if "rank" in frame:
             ranked = pd.to_numeric(frame["rank"], errors="coerce")
@@ -855,7 +874,7 @@ def _thresholds(kpi: KpiResult, t: Mapping[str, str]) -> tuple[str, str]:
 def _kpi_row(kpi: KpiResult, ctx: ReportContext) -> KpiRow:
     t = ctx.t
     full_text, zero_text = _thresholds(kpi, t)
-    value = None if is_missing(kpi.value) else float(kpi.value)
+    value = figure(kpi.value)
     median = ctx.median.get(kpi.id)
     best = ctx.best.get(kpi.id)
     suffix = unit_suffix(kpi.unit, t)

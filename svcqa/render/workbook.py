@@ -100,7 +100,9 @@ class Sheet:
         self._rows.append(f'<row r="{r}">{"".join(cells)}</row>' if cells else "")
         return r - 1
 
-    def columns(self, columns: Sequence[Sequence[Any]], styles: Sequence[str | None]) -> None:
+    def columns(
+        self, columns: Sequence[Sequence[Any] | np.ndarray], styles: Sequence[str | None]
+    ) -> None:
         """Append one row per position across aligned ``columns`` (the hot path for long lists).
 
         Built column by column with list comprehensions; cells carry no ``r`` reference (the
@@ -144,7 +146,7 @@ class Sheet:
             view += f'<pane{split} topLeftCell="{column_letter(cols)}{rows + 1}" activePane="{pane}" state="frozen"/>'
             view += f'<selection pane="{pane}"/>'
         view += "</sheetView>"
-        cols = "".join(
+        col_widths = "".join(
             f'<col min="{i + 1}" max="{i + 1}" width="{w:g}" customWidth="1"/>'
             for i, w in enumerate(self.widths)
         )
@@ -155,7 +157,7 @@ class Sheet:
             f'<dimension ref="A1:{column_letter(max(self.max_col - 1, 0))}{max(len(self._rows), 1)}"/>',
             f"<sheetViews>{view}</sheetViews>",
             '<sheetFormatPr defaultRowHeight="15"/>',
-            f"<cols>{cols}</cols>" if cols else "",
+            f"<cols>{col_widths}</cols>" if col_widths else "",
             "<sheetData>",
             "".join(self._rows),
             "</sheetData>",

@@ -27,7 +27,7 @@ import re
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from svcqa.errors import RubricError
 from svcqa.rubric.model import (
@@ -163,7 +163,7 @@ class _Problems:
         self.items.append(f"{where}: {message}")
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -69,8 +69,8 @@ class MetricContext:
         self._codes: dict[str, np.ndarray] = {}
         for name, df in tables.items():
             if name in factorised:
-                row_codes, uniques = factorised[name]
-                mapping = self.branches.get_indexer(pd.Index(uniques.astype(str), dtype=object))
+                row_codes, table_keys = factorised[name]
+                mapping = self.branches.get_indexer(pd.Index(table_keys.astype(str), dtype=object))
                 self._codes[name] = np.where(
                     row_codes >= 0, mapping[np.maximum(row_codes, 0)], -1
                 ).astype(np.int64)
@@ -168,7 +168,7 @@ def _unavailable(ctx: MetricContext, note: str) -> MetricResult:
     return MetricResult(np.full(ctx.n, np.nan), np.zeros(ctx.n), note=note)
 
 
-def iso_text(values: pd.Series | np.ndarray, unit: str = "m") -> np.ndarray:
+def iso_text(values: pd.Series | np.ndarray, unit: Literal["m", "D"] = "m") -> np.ndarray:
     """ISO 8601 text (``2026-10-03T14:22`` or ``2026-10-03``), "" for NaT.
 
     Formats each distinct instant once: a month has at most ~45,000 distinct minutes, however
@@ -315,7 +315,7 @@ def short_of_full(curve: Curve, values: np.ndarray) -> np.ndarray:
     x = np.asarray(values, dtype="float64")
     with np.errstate(invalid="ignore"):
         if curve.kind == "linear":
-            return x > curve.full if curve.better == "lower" else x < curve.full  # type: ignore[operator]
+            return x > curve.full if curve.better == "lower" else x < curve.full
         if curve.kind == "bands":
             best = curve.bands[0][0]
             return x > best if curve.better == "lower" else x < best
@@ -405,7 +405,7 @@ def overdue_share(kpi: Kpi, ctx: MetricContext) -> MetricResult:
     limit = float(kpi.metric.days or 0)
     completed = rows.datetimes("completed_at")
     open_ = np.isnat(completed)
-    end_ns = np.datetime64(ctx.month.end.to_datetime64(), "ns").astype("int64")
+    end_ns = ctx.month.end.to_datetime64().astype("datetime64[ns]").astype("int64")
     days = (
         np.where(open_, end_ns, completed.view("int64"))
         - rows.datetimes("accepted_at").view("int64")
@@ -546,6 +546,7 @@ def derive_reworks(
     c_time = [completed]
     c_ref = [tickets["ticket_id"] if "ticket_id" in tickets.columns else pd.Series([""] * n)]
     if hist is not None:
+        assert dev_hist is not None  # _device_codes gives history codes when given a history
         c_dev.append(dev_hist)
         c_time.append(hist["completed_at"].to_numpy(dtype="datetime64[ns]"))
         c_ref.append(
