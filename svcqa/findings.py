@@ -1,0 +1,563 @@
+"""Every finding code svcqa emits: a registry of finding types (code, kind, title, description).
+
+A *finding* is anything svcqa reports with a stable code: a row it rejects or excludes, a note
+on the run, a problem in a returned rectification form, or the error that stops a run (the
+``code`` of ``SvcqaError``). Codes are still written as literals where they are emitted; this
+registry is the one place that says what each means and what to do about it, and
+``docs/FINDINGS.md`` is generated from it (``python -m svcqa.findings --markdown``). A test
+walks the source and fails on any code emitted but not registered here, or registered but no
+longer emitted.
+
+Standard library only: importable without pandas.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["reject", "exclude", "note", "error"]
+Severity = Literal["error", "warning", "info"]
+
+KINDS: dict[str, str] = {
+    "reject": "an input row that is not used (listed in rejects.xlsx/csv), or a returned "
+    "rectification form that is not recorded (`svcqa rectify collect`)",
+    "exclude": "an input row that is valid but outside the assessed month (listed in the "
+    "rejects file, not counted as rejected)",
+    "note": "a finding on the run, not on a row: shown by `svcqa check`/`score` and stored "
+    "with the run; the run goes on",
+    "error": "stops the run (exit 1; `usage` exits 2); the message names the file, sheet "
+    "or column and the fix",
+}
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class FindingType:
+    """One finding code: what it is (``kind``), how bad (``severity``), and what to do.
+
+    ``pattern`` is set on codes that are built at run time from a name rather than written out
+    (``"unknown-" + column``): every concrete code the pattern yields today is registered.
+    """
+
+    code: str
+    kind: Kind
+    title: str
+    description: str
+    severity: Severity
+    pattern: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"finding {self.code}: kind {self.kind!r} is not one of {list(KINDS)}")
+        if self.severity not in SEVERITIES:
+            raise ValueError(
+                f"finding {self.code}: severity {self.severity!r} is not one of {SEVERITIES}"
+            )
+
+
+def _types(*items: FindingType) -> dict[str, FindingType]:
+    registry: dict[str, FindingType] = {}
+    for item in items:
+        if item.code in registry:
+            raise ValueError(f"finding code {item.code!r} is registered twice")
+        registry[item.code] = item
+    return registry
+
+
+def _reject(code: str, title: str, description: str, pattern: str = "") -> FindingType:
+    return FindingType(code, "reject", title, description, "warning", pattern)
+
+
+def _form(code: str, title: str, description: str, pattern: str = "") -> FindingType:
+    return FindingType(
+        code,
+        "reject",
+        title,
+        description
+        + " A form with any problem records nothing; fix it and run `svcqa rectify collect` again.",
+        "error",
+        pattern,
+    )
+
+
+def _note(code: str, title: str, description: str, severity: Severity = "info") -> FindingType:
+    return FindingType(code, "note", title, description, severity)
+
+
+def _error(code: str, title: str, description: str) -> FindingType:
+    return FindingType(code, "error", title, description, "error")
+
+
+_ROW = "The row is not used for scoring and is listed in the rejects file with its file, sheet, row number and reason."
+
+FINDING_TYPES: dict[str, FindingType] = _types(
+    # ------------------------------------------------------------ rows: ingest rejects
+    _reject(
+        "error-cell",
+        "Excel error value in a cell",
+        "A mapped column holds an Excel error (#DIV/0!, #N/A, #REF!, #VALUE! ...), usually a "
+        f"broken formula in the export. {_ROW} Fix the formula or type the value, then rerun.",
+    ),
+    _reject(
+        "missing-value",
+        "Required value is empty",
+        "A column the table needs (for tickets: 工单号, 网点, 受理时间) is blank in this row. "
+        f"{_ROW} Fill in the value in the source system or the export and rerun.",
+    ),
+    _reject(
+        "bad-date",
+        "Date cannot be read",
+        "A date or date/time cell holds text svcqa cannot read as a date (for example 2026-13-05 "
+        "or 'pending'). Also a problem in a returned rectification form: a fill or sign date "
+        f"that is not a date. {_ROW} Correct the cell to a real date such as 2026-10-05 14:30.",
+    ),
+    _reject(
+        "bad-number",
+        "Number cannot be read",
+        "A number or duration cell (such as 客户评分) holds text that is not a number. "
+        f"{_ROW} Correct the cell or leave it blank if the value is optional.",
+    ),
+    _reject(
+        "bad-flag",
+        "Yes/no flag cannot be read",
+        "A yes/no column (是否返修, 是否有效) holds something other than 是/否, Y/N, 1/0 or "
+        f"true/false. {_ROW} Correct the cell to one of the accepted spellings.",
+    ),
+    _reject(
+        "bad-value",
+        "Value cannot be read",
+        "Fallback for a column type that has no more specific code above; the built-in columns "
+        f"never produce it today. {_ROW} Correct the cell to the column's expected type.",
+    ),
+    _reject(
+        "unknown-service-type",
+        "Unknown service type (服务类型)",
+        "The ticket's 服务类型 is not one of the known spellings of exchange (换机), warranty "
+        "(保修) or non-warranty (非保修/保外). The code is built from the column name "
+        f"(unknown-<column>). {_ROW} Correct the cell, or add the spelling to the schema if it is "
+        "a genuine new name for a known type.",
+        pattern="unknown-<column>",
+    ),
+    _reject(
+        "unknown-status",
+        "Unknown attendance status (出勤状态)",
+        "The attendance row's 出勤状态 is not a known spelling of present, absent, late or early "
+        f"leave. The code is built from the column name (unknown-<column>). {_ROW} Correct the "
+        "cell to a known status.",
+        pattern="unknown-<column>",
+    ),
+    _reject(
+        "completed-before-accepted",
+        "Ticket completed before it was accepted",
+        "The ticket's 完成时间 is earlier than its 受理时间, so its handling time would be "
+        f"negative. {_ROW} Check both timestamps in the source system (often swapped or mistyped).",
+    ),
+    _reject(
+        "unknown-branch",
+        "Branch not in the roster",
+        "A branch roster (网点名单) was given and this row's 网点 matches no branch in it (after "
+        f"ignoring spaces, width and case). {_ROW} Fix the branch name, or add the branch to the "
+        "roster if it is new.",
+    ),
+    _reject(
+        "duplicate-id",
+        "Duplicate id",
+        "The row repeats the id (工单号, 投诉单号) of an earlier valid row; the first one is kept "
+        f"and the reason names where it is. {_ROW} Remove the duplicate from the export, or fix "
+        "the id if the two are different tickets.",
+    ),
+    # ------------------------------------------------------------ rows: excluded
+    FindingType(
+        "outside-month",
+        "exclude",
+        "Row outside the assessed month",
+        "The row's month date (tickets: 受理时间) falls outside the month being scored. The row "
+        "is valid but not counted; it is listed in the rejects file as excluded, not rejected. "
+        "Nothing to fix unless the month is wrong: then pass --month YYYY-MM.",
+        "info",
+    ),
+    # ------------------------------------------------------------ notes on the run
+    _note(
+        "month-inferred",
+        "Month inferred from the data",
+        "No --month was given, so the month is the one most ticket acceptances fall in. Check "
+        "that it is the month you meant; pass --month YYYY-MM to set it (as cron jobs should).",
+    ),
+    _note(
+        "hidden-sheet",
+        "Hidden sheet skipped",
+        "A hidden sheet of the workbook was not read. If it holds data to score, unhide it in "
+        "Excel/WPS and save the workbook.",
+    ),
+    _note(
+        "sheet-ignored",
+        "Sheet not used",
+        "A sheet's name and headers match no table, or it lacks a required column of the table "
+        "it resembles (the note names the columns). Ignore it if it is not data; otherwise rename "
+        "the sheet or its headers, or add a spelling with --aliases.",
+    ),
+    _note(
+        "table-by-headers",
+        "Table recognised by its headers",
+        "A sheet was read as a table because its headers match, not its name. Check the note "
+        "names the right table; rename the sheet to the table's name to make it explicit.",
+    ),
+    _note(
+        "table-merged",
+        "Table read from several sheets",
+        "More than one sheet (or file) carries the same table; their rows were combined. Make "
+        "sure the sheets do not overlap: repeated ids are rejected as duplicate-id.",
+    ),
+    _note(
+        "duplicate-header",
+        "Two columns map to the same field",
+        "Two headers of a sheet are spellings of the same column; the first matching column is "
+        "used and the other ignored. Rename or remove the extra column if the wrong one was used.",
+        "warning",
+    ),
+    _note(
+        "formulas-not-calculated",
+        "Formula values not calculated",
+        "The workbook was saved by a library without calculated formula values, so formula cells "
+        "read as blank. Open it in Excel/WPS and save it, then rerun.",
+        "warning",
+    ),
+    _note(
+        "date-1904",
+        "1904 date system",
+        "The workbook uses the Mac 1904 date system; serial dates were read accordingly. Nothing "
+        "to do; noted so the dates can be checked if they look four years off.",
+    ),
+    _note(
+        "kpi-no-data",
+        "KPI has no data",
+        "A KPI had no rows to measure for a branch or the month (for example no tickets of the "
+        "service type it counts); it is scored as the rubric's when_empty says. Check the input "
+        "has the table and columns the KPI needs.",
+        "warning",
+    ),
+    _note(
+        "partial_quarter",
+        "Quarter-to-date KPI with missing months",
+        "A KPI scored quarter to date lacks the quarter's earlier months in the history store, "
+        "so this month alone was used. Score the earlier months of the quarter into the same "
+        "--db, in order, to get the full quarter.",
+        "warning",
+    ),
+    # ------------------------------------------------------------ notes that can also stop a run
+    FindingType(
+        "empty-sheet",
+        "error",
+        "Empty sheet or table",
+        "As a note: an empty sheet was skipped. As an error: a required table's sheet has a "
+        "header but no data rows, a CSV file has no rows, or every visible sheet of the workbook "
+        "is empty. Export the data again; check the right file and sheet were given.",
+        "error",
+    ),
+    FindingType(
+        "lock-file",
+        "error",
+        "Excel/WPS lock file",
+        "A ~$ or .~ file, left by Excel/WPS while a workbook is open, is not data. In a folder "
+        "it is skipped with a note; given alone it stops the run. Pass the workbook itself "
+        "(close it in Excel first when copying a folder).",
+        "error",
+    ),
+    # ------------------------------------------------------------ errors: generic (class defaults)
+    _error(
+        "error",
+        "Error",
+        "The default code of a run-stopping error without a more specific one. Read the message; "
+        "it names what was wrong and the fix.",
+    ),
+    _error(
+        "input",
+        "Input cannot be used",
+        "An input file, sheet or column cannot be used and no more specific code applies. The "
+        "message names file, sheet and column; fix the input as it says.",
+    ),
+    _error(
+        "too-large",
+        "Input over a safety limit",
+        "The file is larger than a safety limit (bytes, sheets, rows, cells, zip ratio). If the "
+        "file is genuine, raise the limit with the SVCQA_MAX_... environment variable the "
+        "message names.",
+    ),
+    _error(
+        "rubric",
+        "Invalid rubric",
+        "The rubric file has problems; every problem is listed, not only the first. Fix them "
+        "(svcqa rubric check shows them) and rerun.",
+    ),
+    _error(
+        "history",
+        "History store cannot be used",
+        "The history store cannot be opened or written: not an SQLite database, a newer schema, "
+        "or an SQLite error. Point --db at the right store or follow the message.",
+    ),
+    _error(
+        "history-busy",
+        "History store busy",
+        "Another svcqa run held the history store's lock for longer than --lock-timeout. Try "
+        "again when it has finished, or raise --lock-timeout.",
+    ),
+    _error(
+        "output",
+        "Output cannot be written",
+        "An output file or folder cannot be written (read-only folder, disk full, file open in "
+        "Excel). Close the file or choose another --out.",
+    ),
+    _error(
+        "not-found",
+        "Not found",
+        "A file, alias file, month, branch or form asked for does not exist. Check the path, or "
+        "list what the history store holds with svcqa history.",
+    ),
+    _error(
+        "usage",
+        "Impossible request",
+        "The command line or environment asks for something impossible (an option value, an "
+        "unknown table in --aliases, a non-numeric limit variable). Exit code 2. Fix the command "
+        "as the message says.",
+    ),
+    # ------------------------------------------------------------ errors: reading the files
+    _error(
+        "empty-file",
+        "Empty file",
+        "The file is 0 bytes, usually an interrupted export or copy. Export it again.",
+    ),
+    _error(
+        "not-a-workbook",
+        "Not a workbook",
+        "The file is not a spreadsheet svcqa can read (not xlsx/xlsm/xls/ods, an empty zip, a "
+        "binary file named .csv, or a CSV in neither UTF-8 nor GB18030). Export it again as "
+        "xlsx, or save the CSV as 'CSV UTF-8'.",
+    ),
+    _error(
+        "wrong-extension",
+        "Wrong file extension",
+        "The file's content is one spreadsheet format but its name ends in another's extension. "
+        "Rename it to the extension the message gives, or open and save it again.",
+    ),
+    _error(
+        "encrypted",
+        "Password-protected workbook",
+        "The workbook is encrypted. Open it in Excel/WPS, remove the password (File > Info > "
+        "Protect Workbook) and save a copy.",
+    ),
+    _error(
+        "corrupt",
+        "Corrupt or truncated workbook",
+        "The workbook's zip package is truncated, damaged or forged, or the reader failed on it. "
+        "Export or copy it again; if it opens in Excel/WPS, save a copy there.",
+    ),
+    _error(
+        "unsafe-xml",
+        "Unsafe XML in the workbook",
+        "A part of the workbook declares a DTD or XML entities, which spreadsheet programs never "
+        "write; refused as a possible entity-expansion attack. Open it in Excel/WPS and save a copy.",
+    ),
+    _error(
+        "reader-died",
+        "Spreadsheet reader crashed",
+        "The separate process that reads the workbook died (out of memory or a crash in the "
+        "reader). Check the file opens in Excel/WPS and save a copy; on a small machine, free "
+        "memory or lower the limits.",
+    ),
+    _error(
+        "bad-aliases",
+        "Alias file has problems",
+        "The --aliases TOML file cannot be read or its entries are not lists of strings; every "
+        "problem is listed. Fix the file as the README's example shows.",
+    ),
+    _error(
+        "missing-table",
+        "Required table not found",
+        "No sheet or file holds a table the rubric needs (tickets, complaints, attendance ...), "
+        "by name or by headers; or no workbook/CSV was found at the paths given. The message "
+        "lists the sheets found; rename the sheet or pass the missing file.",
+    ),
+    _error(
+        "missing-column",
+        "Required column not found",
+        "A table's sheet lacks a column the rubric needs; the message lists the accepted header "
+        "spellings and the headers found. Rename the header or add a spelling with --aliases.",
+    ),
+    _error(
+        "no-month",
+        "Month cannot be inferred",
+        "No --month was given and no dated row was read to infer it from. Pass --month YYYY-MM.",
+    ),
+    _error(
+        "no-rows-in-month",
+        "No rows in the month",
+        "None of the dated rows falls in the month asked for (usually a wrong --month); scoring "
+        "would give every branch full marks for no data. The message says which months the rows "
+        "fall in; pass the right --month.",
+    ),
+    _error(
+        "rejected-rows",
+        "Rejected rows under --strict",
+        "--strict was given and some rows were rejected; the outputs were written, the run exits "
+        "1. Fix the rows listed in the rejects file, or run without --strict.",
+    ),
+    # ------------------------------------------------------------ returned rectification forms
+    _form(
+        "missing-file",
+        "Form file not found",
+        "A path given to svcqa rectify collect is not a file. Give the path of a filled-in .xlsx form.",
+    ),
+    _form(
+        "not-a-form",
+        "Not an svcqa form",
+        "The file cannot be read as an XLSX workbook, or has no svcqa metadata sheet. Collect the "
+        ".xlsx forms written by svcqa rectify, not copies re-saved in another format.",
+    ),
+    _form(
+        "unsafe-file",
+        "Form fails the safety checks",
+        "The returned file fails the size, zip or XML guards applied to all untrusted input. "
+        "Open it in Excel/WPS and save a copy, or issue the form again.",
+    ),
+    _form(
+        "unknown-form",
+        "Form was not issued from this store",
+        "The form's id was not issued from the history store given. Collect it with the --db it "
+        "was issued from, or issue the form again with svcqa rectify.",
+    ),
+    _form(
+        "bad-metadata",
+        "Form metadata changed",
+        "The form's branch or month does not match the issued form. Use the file as issued.",
+    ),
+    _form(
+        "missing-sheet",
+        "Form sheet missing",
+        "The form's main sheet was renamed or deleted. Use the file as issued.",
+    ),
+    _form(
+        "locked-cell-edited",
+        "Cell outside the input cells changed",
+        "A cell other than the yellow input cells differs from the issued form (rows inserted or "
+        "deleted, or a locked value overwritten). Fill in only the yellow cells of the form as issued.",
+    ),
+    _form(
+        "missing-problem",
+        "Problem (问题) empty",
+        "A measure row in section 4 has no 问题 (problem). The code is built from the field name "
+        "(missing-<field>). Fill it in.",
+        pattern="missing-<field>",
+    ),
+    _form(
+        "missing-measure",
+        "Measure (整改措施) empty",
+        "A row in section 4 has no 整改措施 (measure). The code is built from the field name "
+        "(missing-<field>). Fill it in.",
+        pattern="missing-<field>",
+    ),
+    _form(
+        "missing-owner",
+        "Owner (责任人) empty",
+        "A row in section 4 has no 责任人 (owner). The code is built from the field name "
+        "(missing-<field>). Fill it in.",
+        pattern="missing-<field>",
+    ),
+    _form(
+        "missing-deadline",
+        "Deadline (完成时限) empty",
+        "A row in section 4 has no 完成时限 (deadline). The code is built from the field name "
+        "(missing-<field>). Fill it in.",
+        pattern="missing-<field>",
+    ),
+    _form(
+        "bad-deadline",
+        "Deadline is not a date",
+        "A 完成时限 cell is not a date. Enter a date after the assessed month.",
+    ),
+    _form(
+        "early-deadline",
+        "Deadline within the assessed month",
+        "A 完成时限 is not after the end of the assessed month. Give a later date.",
+    ),
+    _form(
+        "bad-target",
+        "Target value is not a number",
+        "A target value is not a number. Enter a number such as 0.03, 3% or 4.5.",
+    ),
+)
+
+
+def finding_type(code: str) -> FindingType:
+    """The registered type of ``code``; KeyError naming the code and where codes are listed."""
+    try:
+        return FINDING_TYPES[code]
+    except KeyError:
+        raise KeyError(
+            f"unknown finding code {code!r}: every code svcqa emits is registered in "
+            "svcqa.findings.FINDING_TYPES and listed in docs/FINDINGS.md"
+        ) from None
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown() -> str:
+    """docs/FINDINGS.md: one table per kind, codes in registry order."""
+    lines = [
+        "# Finding codes",
+        "",
+        "<!-- Generated by `python -m svcqa.findings --markdown` (make docs) from",
+        "     svcqa/findings.py; edit the registry, not this file. A test fails when they differ. -->",
+        "",
+        "Every code svcqa emits: in the rejects file's `code` column, in the notes of "
+        "`svcqa check`/`score`, in the problems of `svcqa rectify collect`, and as the `code` of "
+        "the error that stops a run. Codes are stable; "
+        f"{len(FINDING_TYPES)} are registered.",
+        "",
+        "Kinds:",
+        "",
+    ]
+    lines += [f"- **{kind}**: {meaning}." for kind, meaning in KINDS.items()]
+    lines += [
+        "",
+        "A code marked with a pattern is built from a name at run time (for example "
+        "`unknown-<column>` from an enum column's name); every code it yields today is listed.",
+    ]
+    for kind in KINDS:
+        types = [t for t in FINDING_TYPES.values() if t.kind == kind]
+        lines += [
+            "",
+            f"## {kind} ({len(types)})",
+            "",
+            "| code | severity | title | what it means and what to do |",
+            "|---|---|---|---|",
+        ]
+        for t in types:
+            name = f"`{t.code}`" + (f" (pattern `{t.pattern}`)" if t.pattern else "")
+            lines.append(f"| {name} | {t.severity} | {_cell(t.title)} | {_cell(t.description)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m svcqa.findings", description="List svcqa's finding codes."
+    )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print docs/FINDINGS.md (a table per kind)"
+    )
+    args = parser.parse_args(argv)
+    if args.markdown:
+        sys.stdout.write(markdown())
+    else:
+        for t in FINDING_TYPES.values():
+            sys.stdout.write(f"{t.code}\t{t.kind}\t{t.severity}\t{t.title}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
