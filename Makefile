@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT := demo-out
 
-.PHONY: install demo test test-perf lint bench bench-quick screenshot clean
+.PHONY: install demo test test-perf lint bench bench-quick screenshot docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench-quick: $(STAMP)
 # Regenerate the report screenshot shown in the README (needs chromium).
 screenshot: $(STAMP)
 	$(BIN)/python docs/make_screenshot.py
+
+# Regenerate docs/FINDINGS.md from the finding-code registry (svcqa/findings.py); a test checks it.
+docs: $(STAMP)
+	$(BIN)/python -m svcqa.findings --markdown > docs/FINDINGS.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check svcqa tests bench docs
