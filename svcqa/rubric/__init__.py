@@ -4,13 +4,13 @@
     rubric = load_rubric("gd-mobile-aftersales")      # a preset id, or a path to a .toml file
 
 Presets live in ``svcqa/rubric/presets/``; ``svcqa rubric show ID --format toml`` prints one so
-a user can copy and edit it. Loading never executes code: ``tomllib`` only.
+a user can copy and edit it. Loading never executes code: ``tomllib`` only. A rubric says what
+to measure and how it scores; ``svcqa.scoring`` computes it (and never the other way round).
 """
 
 from __future__ import annotations
 
 from svcqa.errors import RubricError
-from svcqa.rubric.curves import apply_curve, round_half_up, round_points
 from svcqa.rubric.loader import (
     DEFAULT_RUBRIC,
     check_document,
@@ -45,7 +45,6 @@ __all__ = [
     "Rubric",
     "RubricError",
     "VetoRule",
-    "apply_curve",
     "check_document",
     "check_rubric_file",
     "list_presets",
@@ -53,6 +52,4 @@ __all__ = [
     "load_rubric_text",
     "preset_ids",
     "presets_document",
-    "round_half_up",
-    "round_points",
 ]

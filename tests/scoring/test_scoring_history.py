@@ -169,21 +169,21 @@ def test_reworks_are_derived_once_on_a_second_thread(monkeypatch: pytest.MonkeyP
     rework KPI last), once, with the scorecard it gets when they are derived inline."""
     import threading
 
-    import svcqa.rubric.metrics as metrics
+    import svcqa.scoring.context as context
 
-    original = metrics.derive_reworks
+    original = context.derive_reworks
     threads: list[threading.Thread] = []
 
     def recording(*args: object):
         threads.append(threading.current_thread())
         return original(*args)
 
-    monkeypatch.setattr(metrics, "derive_reworks", recording)
+    monkeypatch.setattr(context, "derive_reworks", recording)
     data = month_data_from_tables("2026-10", {"tickets": device_tickets()})
     ahead = score_month(data, GD, device_history())
     assert len(threads) == 1 and threads[0] is not threading.main_thread()
     monkeypatch.setattr(
-        metrics.MetricContext, "derive_reworks_ahead", lambda self, metrics, pool: None
+        context.MetricContext, "derive_reworks_ahead", lambda self, metrics, pool: None
     )
     inline = score_month(data, GD, device_history())
     assert threads[1] is threading.main_thread()
@@ -235,7 +235,7 @@ def test_device_codes_equal_exactly_when_ids_are(ids: list, as_numbers: bool) ->
     code of the same id this month, or -1 when this month has none (it can precede no ticket)."""
     import pyarrow as pa
 
-    from svcqa.rubric.metrics import _as_numbers, _device_codes
+    from svcqa.scoring.reworks import _as_numbers, _device_codes
 
     assert (
         _as_numbers(pa.chunked_array([pa.array(ids, pa.large_string())])) is not None

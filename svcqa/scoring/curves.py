@@ -1,7 +1,8 @@
-"""Scoring curves (metric value -> points) and the rounding every point goes through.
+"""Scoring curves (metric value -> points), their direction, and the rounding every point goes through.
 
-All functions take numpy arrays (one value per branch) so a month of 500 branches is scored
-in one call per KPI. NaN values (no data) give NaN points; the caller applies ``when_empty``.
+The rubric describes a curve (``svcqa.rubric.model.Curve``); this module applies it. All
+functions take numpy arrays (one value per branch) so a month of 500 branches is scored in one
+call per KPI. NaN values (no data) give NaN points; the caller applies ``when_empty``.
 """
 
 from __future__ import annotations
@@ -66,3 +67,30 @@ def round_points(values: np.ndarray) -> np.ndarray:
     rounded = np.sign(hundredths) * np.floor(np.abs(hundredths) + 0.5)
     out = rounded / 100.0
     return out + 0.0  # turn -0.0 into 0.0
+
+
+def higher_is_better(curve: Curve) -> bool:
+    """Whether a higher metric value earns more points under ``curve``."""
+    if curve.kind in {"linear", "bands"}:
+        return curve.better == "higher"
+    if curve.kind == "rating":
+        return True
+    if curve.kind == "ratio":
+        return not curve.invert
+    return False  # deduct: every unit costs points
+
+
+def short_of_full(curve: Curve, values: np.ndarray) -> np.ndarray:
+    """Rows whose own value would not earn full marks (the rows behind a lost point)."""
+    x = np.asarray(values, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        if curve.kind == "linear":
+            return x > curve.full if curve.better == "lower" else x < curve.full
+        if curve.kind == "bands":
+            best = curve.bands[0][0]
+            return x > best if curve.better == "lower" else x < best
+        if curve.kind == "rating":
+            return x < (curve.scale_max or 0)
+        if curve.kind == "ratio":
+            return x > 0 if curve.invert else x < 1
+        return x > 0

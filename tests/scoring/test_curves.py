@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from svcqa.rubric import Curve, apply_curve, round_half_up, round_points
-from svcqa.rubric.metrics import higher_is_better
+from svcqa.rubric import Curve
+from svcqa.scoring import apply_curve, higher_is_better, round_half_up, round_points
 
 
 def points(curve: Curve, value: float, maximum: float) -> float:
