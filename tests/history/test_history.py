@@ -625,6 +625,7 @@ def test_version_2_store_upgrades_evidence_rows_to_blobs(
     """A version-2 store's evidence rows become one blob per active run that loads the same frame; a failed upgrade keeps version 2."""
     from svcqa.history import migrations
     from svcqa.history import store as store_module
+    from svcqa.history.migrations import m003_evidence_blobs
 
     path = tmp_path / "h.db"
     cards = {
@@ -685,7 +686,7 @@ def test_version_2_store_upgrades_evidence_rows_to_blobs(
 
     assert version_2_rows() == ((2,), [(2, 25), (3, 4)], ["evidence", "evidence_by_branch"])
     with monkeypatch.context() as patch:
-        patch.setattr(store_module, "encode_evidence", explode)
+        patch.setattr(m003_evidence_blobs, "encode_evidence", explode)
         with pytest.raises(RuntimeError, match="disk on fire"):
             open_store(path)
     assert version_2_rows() == ((2,), [(2, 25), (3, 4)], ["evidence", "evidence_by_branch"])
@@ -707,6 +708,39 @@ def test_version_2_store_upgrades_evidence_rows_to_blobs(
     ).fetchone() == (0,)
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
+
+
+def test_migrations_import_nothing_of_the_live_store() -> None:
+    """Every migration module is self-contained: it imports no svcqa module outside the migrations package (not the store, codecs or queries)."""
+    import ast
+
+    from svcqa.history import migrations
+
+    folder = Path(migrations.__file__).parent
+    modules = sorted(folder.glob("*.py"))
+    assert {p.stem for p in modules} >= {
+        "m001_initial_schema",
+        "m002_rectification_forms",
+        "m003_evidence_blobs",
+    }
+    reached: dict[str, list[str]] = {}
+    for path in modules:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                assert node.level == 0, f"{path.name}: relative import"
+                names = [node.module or ""]
+            else:
+                continue
+            reached.setdefault(path.stem, []).extend(
+                n
+                for n in names
+                if n.split(".")[0] == "svcqa" and not n.startswith("svcqa.history.migrations")
+            )
+    assert {stem: names for stem, names in reached.items() if names} == {}
+    for banned in ("store", "codecs", "queries"):
+        assert all(f"svcqa.history.{banned}" not in n for names in reached.values() for n in names)
 
 
 def test_superseded_run_loses_its_evidence_blob(tmp_path: Path) -> None:
