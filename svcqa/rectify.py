@@ -601,7 +601,7 @@ def issue_forms(
     """
     from svcqa.history import HistoryStore, file_sha256, resolve_db_path
     from svcqa.history import rectify as forms_db
-    from svcqa.history.views import find_branch
+    from svcqa.history.queries import find_branch
     from svcqa.output import write_text_atomic
     from svcqa.render.rectify import render_form_html, write_form_docx
     from svcqa.render.rectify_xlsx import FORM_VERSION, write_form_xlsx

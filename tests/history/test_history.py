@@ -623,8 +623,7 @@ def test_version_2_store_upgrades_evidence_rows_to_blobs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A version-2 store's evidence rows become one blob per active run that loads the same frame; a failed upgrade keeps version 2."""
-    from svcqa.history import migrations
-    from svcqa.history import store as store_module
+    from svcqa.history import codecs, migrations
     from svcqa.history.migrations import m003_evidence_blobs
 
     path = tmp_path / "h.db"
@@ -638,7 +637,7 @@ def test_version_2_store_upgrades_evidence_rows_to_blobs(
         month = Month.parse(
             self._conn.execute("SELECT month FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
         )
-        _dtypes, columns = store_module._encode_frame(cards[month].evidence, EVIDENCE_COLUMNS)
+        _dtypes, columns = codecs.encode_frame(cards[month].evidence, EVIDENCE_COLUMNS)
         self._conn.executemany(
             f"INSERT INTO evidence (run_id, seq, {', '.join(EVIDENCE_COLUMNS)}) VALUES (?, ?, {', '.join('?' * len(EVIDENCE_COLUMNS))})",
             zip([run_id] * count, range(count), *columns),
@@ -765,7 +764,7 @@ def test_superseded_run_loses_its_evidence_blob(tmp_path: Path) -> None:
 
 def test_evidence_blob_keeps_every_dtype() -> None:
     """encode_evidence/decode_evidence restore text, nullable, tz-aware, categorical, boolean and mixed columns (missing as None)."""
-    from svcqa.history.store import decode_evidence, encode_evidence
+    from svcqa.history.codecs import decode_evidence, encode_evidence
 
     frame = pd.DataFrame(
         {
