@@ -1,4 +1,4 @@
-"""A scored month's parts as the store's SQL rows, and back: branch and KPI results, run summaries, JSON.
+"""A scored month's parts as the store's SQL rows, and back: the run, branch and KPI results, JSON.
 
 The column order of every tuple here matches the INSERT and SELECT statements in ``store.py``
 (``BRANCH_SELECT`` / ``KPI_SELECT`` name the columns read back). Missing numbers become NULL,
@@ -10,13 +10,22 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from svcqa.models import BranchResult, KpiResult, Month
+from svcqa.history.codecs import encode_evidence, encode_frame, encode_tickets
+from svcqa.models import EVIDENCE_COLUMNS, BranchResult, KpiResult, Month, MonthData, Scorecard
+
+if TYPE_CHECKING:
+    from svcqa.rubric import Rubric
+
+PERIOD_COUNT_COLUMNS = ["kpi_id", "branch_key", "numerator", "basis"]
+TicketChunks = list[tuple[str | None, int, bytes]]  # (completion day, rows, Arrow IPC blob)
 
 # The columns ``kpi_result`` / ``branch_result`` read, in their order.
 KPI_SELECT = (
@@ -170,4 +179,76 @@ def branch_result(r: Sequence[Any], kpis: dict[str, list[KpiResult]]) -> BranchR
         prev_total=r[12],
         prev_rank=r[13],
         last_place_streak=r[14],
+    )
+
+
+@dataclass
+class EncodedRun:
+    """A scored month encoded for the store, ready to insert: built before the lock is taken,
+    so the write lock is held only for SQL."""
+
+    month: str
+    run_values: dict[str, Any]
+    branch_rows: list[tuple[Any, ...]]
+    kpi_rows: list[tuple[Any, ...]]
+    period_values: list[list[Any]] | None
+    evidence_count: int
+    evidence_blob: bytes
+    ticket_chunks: TicketChunks
+
+
+def encode_run(
+    scorecard: Scorecard,
+    data: MonthData,
+    rubric: Rubric,
+    tool_version: str,
+    now: datetime,
+    encoded_tickets: Future[TicketChunks] | None,
+) -> EncodedRun:
+    """Everything ``save`` inserts, encoded (``encoded_tickets``: see ``HistoryStore.save``)."""
+    branch_rows = [branch_row(i, b) for i, b in enumerate(scorecard.branches)]
+    kpi_rows = [
+        kpi_row(b.branch_key, i, k) for b in scorecard.branches for i, k in enumerate(b.kpis)
+    ]
+    frames: dict[str, dict[str, str]] = {}
+    evidence = (
+        scorecard.evidence
+        if scorecard.evidence is not None
+        else pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    )
+    frames["evidence"], evidence_blob = encode_evidence(evidence)
+    period_values: list[list[Any]] | None = None
+    if scorecard.period_counts is not None:
+        frames["period_counts"], period_values = encode_frame(
+            scorecard.period_counts, PERIOD_COUNT_COLUMNS
+        )
+    ticket_chunks = (
+        encoded_tickets.result() if encoded_tickets is not None else encode_tickets(data)
+    )
+    run_values = {
+        "month": str(scorecard.month),
+        "created_at": now.isoformat(),
+        "tool_version": tool_version,
+        "rubric_id": rubric.id,
+        "rubric_name": scorecard.rubric_name,
+        "rubric_max": float(scorecard.rubric_max),
+        "rubric_sha256": rubric.sha256,
+        "month_source": data.month_source,
+        "inputs": dumps([asdict(s) for s in data.sources]),
+        "stats": dumps({name: s.as_dict() for name, s in data.stats.items()}),
+        "scorecard_inputs": dumps({name: s.as_dict() for name, s in scorecard.inputs.items()}),
+        "notes": dumps([n.as_dict() for n in scorecard.notes]),
+        "generated_at": scorecard.generated_at.isoformat() if scorecard.generated_at else None,
+        "frames": dumps(frames),
+        "ticket_count": sum(rows for _day, rows, _blob in ticket_chunks),
+    }
+    return EncodedRun(
+        month=str(scorecard.month),
+        run_values=run_values,
+        branch_rows=branch_rows,
+        kpi_rows=kpi_rows,
+        period_values=period_values,
+        evidence_count=len(evidence),
+        evidence_blob=evidence_blob,
+        ticket_chunks=ticket_chunks,
     )

@@ -26,7 +26,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from itertools import repeat
 from pathlib import Path
@@ -36,28 +35,21 @@ import pandas as pd
 
 from svcqa.errors import HistoryError, NotFound
 from svcqa.history import queries
-from svcqa.history.codecs import (
-    decode_evidence,
-    decode_frame,
-    encode_evidence,
-    encode_frame,
-    encode_tickets,
-)
+from svcqa.history.codecs import decode_evidence, decode_frame
 from svcqa.history.migrations import latest_version, migrate
 from svcqa.history.records import (
     BRANCH_SELECT,
     KPI_SELECT,
+    PERIOD_COUNT_COLUMNS,
     RUN_SUMMARY_COLUMNS,
+    TicketChunks,
     branch_result,
-    branch_row,
-    dumps,
+    encode_run,
     kpi_result,
-    kpi_row,
     row_dict,
     run_summary,
 )
 from svcqa.models import (
-    EVIDENCE_COLUMNS,
     Finding,
     HistoryContext,
     KpiResult,
@@ -73,8 +65,6 @@ if TYPE_CHECKING:
 
 DEFAULT_DB_NAME = "svcqa.db"
 ENV_DB = "SVCQA_DB"
-PERIOD_COUNT_COLUMNS = ["kpi_id", "branch_key", "numerator", "basis"]
-TicketChunks = list[tuple[str | None, int, bytes]]  # (completion day, rows, Arrow IPC blob)
 
 log = logging.getLogger(__name__)
 
@@ -96,21 +86,6 @@ def file_sha256(path: str | Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-@dataclass
-class _EncodedRun:
-    """A scored month encoded for the store, ready to insert: built before the lock is taken,
-    so the write lock is held only for SQL."""
-
-    month: str
-    run_values: dict[str, Any]
-    branch_rows: list[tuple[Any, ...]]
-    kpi_rows: list[tuple[Any, ...]]
-    period_values: list[list[Any]] | None
-    evidence_count: int
-    evidence_blob: bytes
-    ticket_chunks: TicketChunks
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -317,7 +292,7 @@ class HistoryStore:
             raise HistoryError(
                 f"cannot save: the scorecard is for {scorecard.month} but the month data is for {data.month}"
             )
-        encoded = _encode_run(scorecard, data, rubric, tool_version, now, encoded_tickets)
+        encoded = encode_run(scorecard, data, rubric, tool_version, now, encoded_tickets)
         with self.writing() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO rubrics (sha256, rubric_id, source) VALUES (?, ?, ?)",
@@ -534,63 +509,6 @@ class HistoryStore:
     def trend(self, *, branch_key: str | None = None, months: int | None = None) -> pd.DataFrame:
         """Results across the stored months (the last ``months`` of them): see ``queries.trend``."""
         return queries.trend(self, branch_key=branch_key, months=months)
-
-
-def _encode_run(
-    scorecard: Scorecard,
-    data: MonthData,
-    rubric: Rubric,
-    tool_version: str,
-    now: datetime,
-    encoded_tickets: Future[TicketChunks] | None,
-) -> _EncodedRun:
-    """Everything ``save`` inserts, encoded (``encoded_tickets``: see ``save``)."""
-    branch_rows = [branch_row(i, b) for i, b in enumerate(scorecard.branches)]
-    kpi_rows = [
-        kpi_row(b.branch_key, i, k) for b in scorecard.branches for i, k in enumerate(b.kpis)
-    ]
-    frames: dict[str, dict[str, str]] = {}
-    evidence = (
-        scorecard.evidence
-        if scorecard.evidence is not None
-        else pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    )
-    frames["evidence"], evidence_blob = encode_evidence(evidence)
-    period_values: list[list[Any]] | None = None
-    if scorecard.period_counts is not None:
-        frames["period_counts"], period_values = encode_frame(
-            scorecard.period_counts, PERIOD_COUNT_COLUMNS
-        )
-    ticket_chunks = (
-        encoded_tickets.result() if encoded_tickets is not None else encode_tickets(data)
-    )
-    run_values = {
-        "month": str(scorecard.month),
-        "created_at": now.isoformat(),
-        "tool_version": tool_version,
-        "rubric_id": rubric.id,
-        "rubric_name": scorecard.rubric_name,
-        "rubric_max": float(scorecard.rubric_max),
-        "rubric_sha256": rubric.sha256,
-        "month_source": data.month_source,
-        "inputs": dumps([asdict(s) for s in data.sources]),
-        "stats": dumps({name: s.as_dict() for name, s in data.stats.items()}),
-        "scorecard_inputs": dumps({name: s.as_dict() for name, s in scorecard.inputs.items()}),
-        "notes": dumps([n.as_dict() for n in scorecard.notes]),
-        "generated_at": scorecard.generated_at.isoformat() if scorecard.generated_at else None,
-        "frames": dumps(frames),
-        "ticket_count": sum(rows for _day, rows, _blob in ticket_chunks),
-    }
-    return _EncodedRun(
-        month=str(scorecard.month),
-        run_values=run_values,
-        branch_rows=branch_rows,
-        kpi_rows=kpi_rows,
-        period_values=period_values,
-        evidence_count=len(evidence),
-        evidence_blob=evidence_blob,
-        ticket_chunks=ticket_chunks,
-    )
 
 
 __all__ = ["DEFAULT_DB_NAME", "HistoryStore", "file_sha256", "resolve_db_path"]

@@ -742,6 +742,26 @@ def test_migrations_import_nothing_of_the_live_store() -> None:
         assert all(f"svcqa.history.{banned}" not in n for names in reached.values() for n in names)
 
 
+def test_public_transactions_commit_roll_back_and_read_a_snapshot(tmp_path: Path) -> None:
+    """store.writing() commits when its block ends and rolls back when it raises; store.reading() reads what was committed."""
+    with open_store(tmp_path / "h.db") as store:
+        with store.writing() as conn:
+            conn.execute("CREATE TABLE notes (text TEXT)")
+            conn.execute("INSERT INTO notes VALUES ('kept')")
+        with pytest.raises(RuntimeError, match="changed my mind"):
+            with store.writing() as conn:
+                conn.execute("INSERT INTO notes VALUES ('dropped')")
+                raise RuntimeError("changed my mind")
+        with store.reading() as conn:
+            assert conn.execute("SELECT text FROM notes").fetchall() == [("kept",)]
+        with pytest.raises(HistoryError, match="cannot write to history store"):
+            with store.writing() as conn:
+                conn.execute("INSERT INTO no_such_table VALUES (1)")
+        with store.writing() as conn:  # the failed transaction left nothing open
+            conn.execute("INSERT INTO notes VALUES ('again')")
+        assert store.months() == []
+
+
 def test_superseded_run_loses_its_evidence_blob(tmp_path: Path) -> None:
     """Re-saving a month deletes the superseded run's evidence blob and loads only the new run's evidence."""
     path = tmp_path / "h.db"
