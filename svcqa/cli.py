@@ -506,7 +506,7 @@ def history_command(
     if ctx.invoked_subcommand is not None:
         return
     from svcqa.history import HistoryStore, resolve_db_path
-    from svcqa.history.views import trend_grid, trend_records
+    from svcqa.history.queries import trend_grid, trend_records
 
     fmt = _history_format(fmt)
     if months < 0:
@@ -554,7 +554,7 @@ def history_runs_command(
     Example:  svcqa history runs --month 2026-10 --db svcqa.db
     """
     from svcqa.history import HistoryStore, resolve_db_path
-    from svcqa.history.views import runs_records
+    from svcqa.history.queries import runs_records
     from svcqa.models import Month
 
     fmt = _history_format(fmt)

@@ -203,7 +203,7 @@ def run_score(
                 db_path=db_path,
             )
         else:
-            from svcqa.history.store import encode_tickets
+            from svcqa.history.codecs import encode_tickets
 
             # Three things at once: the outputs written and the month saved, which take turns
             # at the GIL, and the tickets encoded for the store (an Arrow sort and zstd, outside

@@ -600,8 +600,8 @@ def issue_forms(
     recorded in one transaction (with the XLSX's locked cells, so ``collect`` can check them).
     """
     from svcqa.history import HistoryStore, file_sha256, resolve_db_path
-    from svcqa.history import rectify as forms_db
-    from svcqa.history.views import find_branch
+    from svcqa.history import forms as forms_db
+    from svcqa.history.queries import find_branch
     from svcqa.output import write_text_atomic
     from svcqa.render.rectify import render_form_html, write_form_docx
     from svcqa.render.rectify_xlsx import FORM_VERSION, write_form_xlsx
@@ -705,7 +705,7 @@ def form_status(
     before ``today`` (default: the real today; inject it in tests).
     """
     from svcqa.history import HistoryStore, resolve_db_path
-    from svcqa.history import rectify as forms_db
+    from svcqa.history import forms as forms_db
 
     today = today or clock.today()
     with HistoryStore(resolve_db_path(db), create=False) as store:
@@ -758,7 +758,7 @@ def report_follow_ups(
 ) -> dict[str, tuple[FollowUp, ...]]:
     """branch_key -> last period's collected measures beside the KPI's value then and now, for the
     branch reports of ``stored`` (a ``StoredMonth``); empty when nothing was collected."""
-    from svcqa.history import rectify as forms_db
+    from svcqa.history import forms as forms_db
 
     frame = forms_db.measures(store, stored.month.prev(), keys)
     out: dict[str, tuple[FollowUp, ...]] = {}

@@ -115,7 +115,7 @@ def _cell_order(ref: str) -> tuple[int, int]:
 def check_form(store: Any, path: Path, *, now: datetime) -> tuple[list[Finding], Any]:
     """Validate one filled-in form against its issued record; (problems, CollectedForm or None)."""
     from svcqa.history import file_sha256
-    from svcqa.history import rectify as forms_db
+    from svcqa.history import forms as forms_db
     from svcqa.render.rectify_xlsx import META_SHEET, NotAForm, normalise, read_filled_form
 
     problems = _Problems(path.name)
@@ -294,7 +294,7 @@ def collect_forms(
     file, sheet, cell and the reason.
     """
     from svcqa.history import HistoryStore, resolve_db_path
-    from svcqa.history import rectify as forms_db
+    from svcqa.history import forms as forms_db
 
     if not paths:
         raise UsageError("give one or more filled-in form files (.xlsx)")

@@ -3,7 +3,8 @@
 The pipeline opens the store, asks ``context(month, qtd_kpis=...)`` for what scoring needs from
 earlier months, scores, then calls ``save(...)``, which replaces any earlier run of that month in one
 transaction. Reports and forms read months back with ``load_scorecard`` and
-``trend``; ``svcqa history`` shows the trend. Schema changes go in ``migrations.py``.
+``trend``; ``svcqa history`` shows the trend (``queries``). Rectification forms live in ``forms``.
+Schema changes go in ``migrations/``, one self-contained module each.
 """
 
 from __future__ import annotations

@@ -1568,7 +1568,7 @@ def reports_from_store(
     after NFKC and whitespace removal; an unknown name raises NotFound naming the closest ones.
     """
     from svcqa.history import HistoryStore, resolve_db_path
-    from svcqa.history.views import find_branch
+    from svcqa.history.queries import find_branch
     from svcqa.rectify import report_follow_ups
 
     report_labels(lang)

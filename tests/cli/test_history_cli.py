@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from svcqa.cli import app
 from svcqa.history import HistoryStore
-from svcqa.history.views import trend_records
+from svcqa.history.queries import trend_records
 
 from history_fixtures import JUL, SEP, save, three_months
 

@@ -623,8 +623,8 @@ def test_version_2_store_upgrades_evidence_rows_to_blobs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A version-2 store's evidence rows become one blob per active run that loads the same frame; a failed upgrade keeps version 2."""
-    from svcqa.history import migrations
-    from svcqa.history import store as store_module
+    from svcqa.history import codecs, migrations
+    from svcqa.history.migrations import m003_evidence_blobs
 
     path = tmp_path / "h.db"
     cards = {
@@ -637,7 +637,7 @@ def test_version_2_store_upgrades_evidence_rows_to_blobs(
         month = Month.parse(
             self._conn.execute("SELECT month FROM runs WHERE id = ?", (run_id,)).fetchone()[0]
         )
-        _dtypes, columns = store_module._encode_frame(cards[month].evidence, EVIDENCE_COLUMNS)
+        _dtypes, columns = codecs.encode_frame(cards[month].evidence, EVIDENCE_COLUMNS)
         self._conn.executemany(
             f"INSERT INTO evidence (run_id, seq, {', '.join(EVIDENCE_COLUMNS)}) VALUES (?, ?, {', '.join('?' * len(EVIDENCE_COLUMNS))})",
             zip([run_id] * count, range(count), *columns),
@@ -685,7 +685,7 @@ def test_version_2_store_upgrades_evidence_rows_to_blobs(
 
     assert version_2_rows() == ((2,), [(2, 25), (3, 4)], ["evidence", "evidence_by_branch"])
     with monkeypatch.context() as patch:
-        patch.setattr(store_module, "encode_evidence", explode)
+        patch.setattr(m003_evidence_blobs, "encode_evidence", explode)
         with pytest.raises(RuntimeError, match="disk on fire"):
             open_store(path)
     assert version_2_rows() == ((2,), [(2, 25), (3, 4)], ["evidence", "evidence_by_branch"])
@@ -707,6 +707,59 @@ def test_version_2_store_upgrades_evidence_rows_to_blobs(
     ).fetchone() == (0,)
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
+
+
+def test_migrations_import_nothing_of_the_live_store() -> None:
+    """Every migration module is self-contained: it imports no svcqa module outside the migrations package (not the store, codecs or queries)."""
+    import ast
+
+    from svcqa.history import migrations
+
+    folder = Path(migrations.__file__).parent
+    modules = sorted(folder.glob("*.py"))
+    assert {p.stem for p in modules} >= {
+        "m001_initial_schema",
+        "m002_rectification_forms",
+        "m003_evidence_blobs",
+    }
+    reached: dict[str, list[str]] = {}
+    for path in modules:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                assert node.level == 0, f"{path.name}: relative import"
+                names = [node.module or ""]
+            else:
+                continue
+            reached.setdefault(path.stem, []).extend(
+                n
+                for n in names
+                if n.split(".")[0] == "svcqa" and not n.startswith("svcqa.history.migrations")
+            )
+    assert {stem: names for stem, names in reached.items() if names} == {}
+    for banned in ("store", "codecs", "queries"):
+        assert all(f"svcqa.history.{banned}" not in n for names in reached.values() for n in names)
+
+
+def test_public_transactions_commit_roll_back_and_read_a_snapshot(tmp_path: Path) -> None:
+    """store.writing() commits when its block ends and rolls back when it raises; store.reading() reads what was committed."""
+    with open_store(tmp_path / "h.db") as store:
+        with store.writing() as conn:
+            conn.execute("CREATE TABLE notes (text TEXT)")
+            conn.execute("INSERT INTO notes VALUES ('kept')")
+        with pytest.raises(RuntimeError, match="changed my mind"):
+            with store.writing() as conn:
+                conn.execute("INSERT INTO notes VALUES ('dropped')")
+                raise RuntimeError("changed my mind")
+        with store.reading() as conn:
+            assert conn.execute("SELECT text FROM notes").fetchall() == [("kept",)]
+        with pytest.raises(HistoryError, match="cannot write to history store"):
+            with store.writing() as conn:
+                conn.execute("INSERT INTO no_such_table VALUES (1)")
+        with store.writing() as conn:  # the failed transaction left nothing open
+            conn.execute("INSERT INTO notes VALUES ('again')")
+        assert store.months() == []
 
 
 def test_superseded_run_loses_its_evidence_blob(tmp_path: Path) -> None:
@@ -731,7 +784,7 @@ def test_superseded_run_loses_its_evidence_blob(tmp_path: Path) -> None:
 
 def test_evidence_blob_keeps_every_dtype() -> None:
     """encode_evidence/decode_evidence restore text, nullable, tz-aware, categorical, boolean and mixed columns (missing as None)."""
-    from svcqa.history.store import decode_evidence, encode_evidence
+    from svcqa.history.codecs import decode_evidence, encode_evidence
 
     frame = pd.DataFrame(
         {

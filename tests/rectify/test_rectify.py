@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from svcqa.history import HistoryStore
-from svcqa.history import rectify as forms_db
+from svcqa.history import forms as forms_db
 from svcqa.history.migrations import MIGRATIONS, latest_version
 from svcqa.models import Month
 from svcqa.pipeline import run_score

@@ -1,7 +1,7 @@
 """Rectification forms in the history store: what was issued, what came back, which measures.
 
-Functions over an open ``HistoryStore`` using its ``_write`` / ``_read`` transactions, so every
-change is one transaction: issuing a batch of forms records all of them or none, and collecting
+Functions over an open ``HistoryStore`` using only its public ``writing()`` / ``reading()``
+transactions, so every change is one transaction: issuing a batch of forms records all of them or none, and collecting
 a form replaces the branch-month's earlier return and measures in one step (never half-written).
 Tables: ``rectify_forms``, ``rectify_returns``, ``rectify_measures`` (migration 2).
 """
@@ -111,7 +111,7 @@ def record_issued(store: HistoryStore, forms: Sequence[IssuedForm]) -> None:
         )
         for f in forms
     ]
-    with store._write() as conn:
+    with store.writing() as conn:
         conn.executemany(
             f"INSERT OR REPLACE INTO rectify_forms ({_FORM_COLUMNS}) VALUES ({', '.join('?' * 13)})",
             rows,
@@ -120,7 +120,7 @@ def record_issued(store: HistoryStore, forms: Sequence[IssuedForm]) -> None:
 
 def issued_form(store: HistoryStore, form_id: str) -> IssuedForm | None:
     """The issued form with this id, or None when this store never issued it."""
-    with store._read() as conn:
+    with store.reading() as conn:
         row = conn.execute(
             f"SELECT {_FORM_COLUMNS} FROM rectify_forms WHERE form_id = ?", (form_id,)
         ).fetchone()
@@ -130,7 +130,7 @@ def issued_form(store: HistoryStore, form_id: str) -> IssuedForm | None:
 def issued_forms(store: HistoryStore, month: Month | None = None) -> list[IssuedForm]:
     """The latest issued form per branch and month (optionally one month), by month then branch."""
     where, params = ("WHERE month = ?", (str(month),)) if month is not None else ("", ())
-    with store._read() as conn:
+    with store.reading() as conn:
         rows = conn.execute(
             f"SELECT {_FORM_COLUMNS} FROM rectify_forms {where} ORDER BY month, branch_key, issued_at, form_id",
             params,
@@ -144,7 +144,7 @@ def issued_forms(store: HistoryStore, month: Month | None = None) -> list[Issued
 
 def record_collected(store: HistoryStore, forms: Sequence[CollectedForm]) -> None:
     """Record valid collected forms in one transaction, replacing each branch-month's earlier return."""
-    with store._write() as conn:
+    with store.writing() as conn:
         for f in forms:
             conn.execute(
                 "DELETE FROM rectify_measures WHERE branch_key = ? AND month = ?",
@@ -190,7 +190,7 @@ def returns(
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """(month, branch_key) -> the collected return (form id, when, source file, texts)."""
     where, params = ("WHERE month = ?", (str(month),)) if month is not None else ("", ())
-    with store._read() as conn:
+    with store.reading() as conn:
         rows = conn.execute(
             f"SELECT month, branch_key, form_id, collected_at, source_file, source_sha256, texts FROM rectify_returns {where}",
             params,
@@ -221,7 +221,7 @@ def measures(
         )
         params.extend(branch_keys)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    with store._read() as conn:
+    with store.reading() as conn:
         rows = conn.execute(
             f"SELECT {', '.join(MEASURE_COLUMNS)} FROM rectify_measures {where} ORDER BY month, branch_key, row",
             params,
