@@ -846,8 +846,9 @@ def rectify_command(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from svcqa.jobs.rectify import issue_forms
     from svcqa.models import Month
-    from svcqa.rectify import issue_forms, parse_form_formats
+    from svcqa.rectify import parse_form_formats
 
     if branch is not None and all_required:
         raise UsageError("give either --branch NAME or --all-required, not both")
@@ -900,11 +901,12 @@ def rectify_collect_command(
 
     Example:  svcqa rectify collect returned/*.xlsx --db svcqa.db
     """
-    from svcqa.rectify import collect_forms
+    from svcqa.ingest.limits import Limits
+    from svcqa.jobs.rectify import collect_forms
 
     if fmt not in ("table", "json"):
         raise UsageError(f"--format {fmt!r} is not one of: table, json")
-    run = collect_forms(db, paths)
+    run = collect_forms(db, paths, limits=Limits.from_env())
     if fmt == "json":
         print_json(
             {
@@ -955,8 +957,8 @@ def rectify_status_command(
     """
     from rich.table import Table as RichTable
 
+    from svcqa.jobs.rectify import form_status
     from svcqa.models import Month
-    from svcqa.rectify import form_status
 
     if fmt not in ("table", "json"):
         raise UsageError(f"--format {fmt!r} is not one of: table, json")

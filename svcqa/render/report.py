@@ -1569,7 +1569,7 @@ def reports_from_store(
     """
     from svcqa.history import HistoryStore, resolve_db_path
     from svcqa.history.queries import find_branch
-    from svcqa.rectify import report_follow_ups
+    from svcqa.jobs.rectify import report_follow_ups
 
     report_labels(lang)
     with HistoryStore(resolve_db_path(db), create=False) as store:

@@ -150,3 +150,35 @@ def test_collect_and_status_round_trip(store, tmp_path):
     assert records[fx.WEAK]["returned"] and records[fx.WEAK]["measures"] == 10
     table = runner.invoke(app, ["rectify", "status", "--db", str(store)])
     assert table.exit_code == 0 and fx.WEAK in table.output
+
+
+def test_collect_applies_the_input_limits_from_the_environment(store, tmp_path, monkeypatch):
+    """`rectify collect` bounds returned files by $SVCQA_MAX_... as `score` bounds exports."""
+    import hostile_files as hf
+
+    issued = runner.invoke(
+        app,
+        [
+            "rectify",
+            "--db",
+            str(store),
+            "--branch",
+            fx.WEAK,
+            "--format",
+            "xlsx",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert issued.exit_code == 0, issued.output
+    padded = hf.with_extra_members(
+        next(tmp_path.glob("*-rectify.xlsx")), tmp_path / "padded.xlsx", 50
+    )
+    monkeypatch.setenv("SVCQA_MAX_ZIP_MEMBERS", "40")
+    result = runner.invoke(
+        app, ["rectify", "collect", str(padded), "--db", str(store), "--format", "json"]
+    )
+    assert result.exit_code == 1
+    problems = json.loads(result.stdout)["problems"]
+    assert [p["code"] for p in problems] == ["unsafe-file"]
+    assert "max_zip_members = 40" in problems[0]["message"]

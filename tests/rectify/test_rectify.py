@@ -15,10 +15,12 @@ import pytest
 from svcqa.history import HistoryStore
 from svcqa.history import forms as forms_db
 from svcqa.history.migrations import MIGRATIONS, latest_version
+from svcqa.ingest.limits import Limits
+from svcqa.jobs.rectify import collect_forms, form_status, issue_forms
 from svcqa.models import Month
 from svcqa.pipeline import run_score
-from svcqa.rectify import build_form, collect_forms, form_status, issue_forms, kpi_target
-from svcqa.render.rectify_xlsx import write_form_xlsx
+from svcqa.rectify import build_form, kpi_target
+from svcqa.rectify.xlsx import write_form_xlsx
 from svcqa.render.report import ReportContext, reports_from_store
 
 import rectify_fixtures as fx
@@ -450,16 +452,13 @@ def test_a_returned_file_declaring_xml_entities_is_refused_before_parsing(issued
     )
 
 
-def test_a_returned_file_of_too_many_zip_members_is_refused_before_it_is_opened(
-    issued, tmp_path, monkeypatch
-):
+def test_a_returned_file_of_too_many_zip_members_is_refused_before_it_is_opened(issued, tmp_path):
     """A form padded with junk zip members past max_zip_members is refused like an export."""
     import hostile_files as hf
 
     db, form, _root = issued
     padded = hf.with_extra_members(form, tmp_path / "padded.xlsx", 50)
-    monkeypatch.setenv("SVCQA_MAX_ZIP_MEMBERS", "40")
-    run = collect_forms(db, [padded], now=NOW)
+    run = collect_forms(db, [padded], now=NOW, limits=Limits(max_zip_members=40))
     assert [p.code for p in run.problems] == ["unsafe-file"] and run.recorded == []
     assert (
         "the zip package lists" in run.problems[0].message

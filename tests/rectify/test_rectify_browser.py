@@ -9,7 +9,7 @@ import pytest
 
 from svcqa.output import write_text_atomic
 from svcqa.rectify import build_form
-from svcqa.render.rectify import render_form_html
+from svcqa.rectify.document import render_form_html
 from svcqa.render.report import ReportContext
 
 import browser

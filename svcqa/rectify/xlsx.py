@@ -15,10 +15,10 @@ cells. All branch-derived text is written with ``write_string``, never as a form
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,231 +26,26 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from svcqa.errors import InputError
+from svcqa.ingest.limits import (
+    Limits,
+    check_file_size,
+    check_xml_prologs,
+    check_zip,
+    check_zip_members,
+)
 from svcqa.output import atomic_target
+from svcqa.rectify.form import RectifyForm
+from svcqa.rectify.sheet import LAST_COL, WIDTHS, FormLayout, FormSheet
 from svcqa.render.environment import pts2
 
 META_SHEET = "_svcqa_form"
 FORM_VERSION = 1  # bump when the layout changes in a way collect must know about
-INPUT_FILL = "#FFF2CC"  # light yellow: "write here"
-NUMBER_FORMATS = {
-    "rate": "0.0%",
-    "days": "0.00",
-    "count": "0",
-    "rating": "0.0",
-    "points": "0.00",
-    "number": "0.00",
-    "": "0.00",
-}
-WIDTHS = [9, 16, 18, 16, 14, 13, 13, 12]
-LAST_COL = len(WIDTHS) - 1
 
 
-@dataclass
-class FormLayout:
-    """Where the form's input cells are, and every locked cell's value as issued."""
-
-    sheet: str
-    inputs: dict[str, str] = field(default_factory=dict)  # role -> cell, e.g. "cause" -> "A40"
-    rows: list[dict[str, Any]] = field(
-        default_factory=list
-    )  # section-4 rows: no, kpi_id, seeded, cells
-    locked: dict[str, Any] = field(default_factory=dict)  # cell -> value written (text or number)
-    month_end: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "sheet": self.sheet,
-            "inputs": self.inputs,
-            "rows": self.rows,
-            "month_end": self.month_end,
-        }
-
-    @property
-    def locked_sha256(self) -> str:
-        return locked_hash(self.locked)
-
-
-def normalise(value: Any) -> Any:
-    """A cell value as compared between issue and collection: numbers to 9 decimals, text as is."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return round(float(value), 9)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
-def locked_hash(cells: dict[str, Any]) -> str:
-    text = json.dumps(
-        {k: normalise(v) for k, v in sorted(cells.items())}, ensure_ascii=False, sort_keys=True
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-class _Sheet:
-    """The form sheet: every write goes through here so locked values are recorded as written."""
-
-    def __init__(self, wb: xlsxwriter.Workbook, ws: Any, layout: FormLayout):
-        self.wb, self.ws, self.layout = wb, ws, layout
-        self.row = 0
-        base = {
-            "font_size": 10,
-            "valign": "top",
-            "text_wrap": True,
-            "border": 1,
-            "border_color": "#A6A6A6",
-        }
-        self.f = {
-            "title": wb.add_format(
-                {"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"}
-            ),
-            "sub": wb.add_format(
-                {"font_size": 9, "font_color": "#5F6B7A", "align": "center", "text_wrap": True}
-            ),
-            "section": wb.add_format(
-                {
-                    "bold": True,
-                    "font_size": 12,
-                    "font_color": "#1F4E79",
-                    "bottom": 2,
-                    "bottom_color": "#1F4E79",
-                }
-            ),
-            "label": wb.add_format({**base, "bold": True, "bg_color": "#F3F6FA"}),
-            "head": wb.add_format(
-                {
-                    **base,
-                    "bold": True,
-                    "font_color": "#FFFFFF",
-                    "bg_color": "#1F4E79",
-                    "align": "center",
-                }
-            ),
-            "text": wb.add_format(base),
-            "bold": wb.add_format({**base, "bold": True}),
-            "num": wb.add_format({**base, "num_format": "0.00"}),
-            "lost": wb.add_format(
-                {**base, "num_format": "0.00", "font_color": "#C0504D", "bold": True}
-            ),
-            "pct": wb.add_format({**base, "num_format": "0.0%"}),
-            "int": wb.add_format({**base, "num_format": "0"}),
-            "note": wb.add_format(
-                {
-                    "font_size": 9,
-                    "italic": True,
-                    "font_color": "#5F6B7A",
-                    "text_wrap": True,
-                    "valign": "top",
-                }
-            ),
-            "sign": wb.add_format({"bottom": 1, "valign": "bottom"}),
-            "input": wb.add_format({**base, "bg_color": INPUT_FILL, "locked": False}),
-            "input_date": wb.add_format(
-                {**base, "bg_color": INPUT_FILL, "locked": False, "num_format": "yyyy-mm-dd"}
-            ),
-        }
-        self._input_numbers: dict[str, Any] = {}
-
-    def input_number_format(self, unit: str) -> Any:
-        if unit not in self._input_numbers:
-            self._input_numbers[unit] = self.wb.add_format(
-                {
-                    "font_size": 10,
-                    "valign": "top",
-                    "border": 1,
-                    "border_color": "#A6A6A6",
-                    "bg_color": INPUT_FILL,
-                    "locked": False,
-                    "num_format": NUMBER_FORMATS.get(unit, "0.00"),
-                }
-            )
-        return self._input_numbers[unit]
-
-    # -- locked cells -------------------------------------------------------------------------
-
-    def put(
-        self,
-        col: int,
-        value: Any,
-        fmt: str = "text",
-        *,
-        to_col: int | None = None,
-        row: int | None = None,
-    ) -> None:
-        """A locked cell (merged to ``to_col`` when given): text via write_string, numbers as numbers."""
-        r = self.row if row is None else row
-        style = self.f[fmt]
-        if to_col is not None and to_col > col:
-            self.ws.merge_range(r, col, r, to_col, "", style)
-        if value is None or value == "":
-            if to_col is None or to_col == col:
-                self.ws.write_blank(r, col, None, style)
-            return
-        ref = xl_rowcol_to_cell(r, col)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            self.ws.write_number(r, col, float(value), style)
-            self.layout.locked[ref] = float(value)
-        else:
-            self.ws.write_string(r, col, str(value), style)
-            self.layout.locked[ref] = str(value)
-
-    def line(self, cells: list[tuple[int, int, Any, str]]) -> None:
-        """One row of (first col, last col, value, style) cells, then move down."""
-        for first, last, value, fmt in cells:
-            self.put(first, value, fmt, to_col=last)
-        self.row += 1
-
-    # -- input cells --------------------------------------------------------------------------
-
-    def input(
-        self,
-        col: int,
-        role: str | None,
-        *,
-        kind: str = "text",
-        to_col: int | None = None,
-        rows: int = 1,
-        value: float | None = None,
-        unit: str = "",
-        validation: dict[str, Any] | None = None,
-        row: int | None = None,
-    ) -> str:
-        """An unlocked, yellow input cell (merged over ``to_col`` x ``rows`` when given); returns its ref."""
-        r = self.row if row is None else row
-        style = (
-            self.f["input_date"]
-            if kind == "date"
-            else self.input_number_format(unit)
-            if kind == "number"
-            else self.f["input"]
-        )
-        last_col, last_row = (to_col if to_col is not None else col), r + rows - 1
-        if (last_col, last_row) != (col, r):
-            self.ws.merge_range(r, col, last_row, last_col, "", style)
-        for tall in range(r, last_row + 1) if rows > 1 else ():
-            self.ws.set_row(tall, 24)  # a writing box: several lines of text
-        if value is not None:
-            self.ws.write_number(r, col, float(value), style)
-        elif (last_col, last_row) == (col, r):
-            self.ws.write_blank(r, col, None, style)
-        if validation:
-            self.ws.data_validation(r, col, r, col, validation)
-        ref = xl_rowcol_to_cell(r, col)
-        if role:
-            self.layout.inputs[role] = ref
-        return ref
-
-    def section(self, title: str) -> None:
-        self.row += 1
-        self.put(0, title, "section", to_col=LAST_COL)
-        self.ws.set_row(self.row, 20)
-        self.row += 1
-
-
-def _validations(form: Any, t: Any) -> dict[str, dict[str, Any]]:
+def _validations(form: RectifyForm, t: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """Excel's checks on the deadline, target and date input cells, so a wrong entry is refused
+    as it is typed (collect checks the returned values again: validation is easy to bypass)."""
     month_end = datetime.combine(form.month_end, datetime.min.time())
     zh = form.view.lang == "zh"
     return {
@@ -289,8 +84,8 @@ def _validations(form: Any, t: Any) -> dict[str, dict[str, Any]]:
     }
 
 
-def write_form_xlsx(form: Any, path: Path, *, now: datetime | None = None) -> FormLayout:
-    """Write ``form`` (a ``svcqa.rectify.RectifyForm``) to ``path`` atomically; return its layout."""
+def write_form_xlsx(form: RectifyForm, path: Path, *, now: datetime | None = None) -> FormLayout:
+    """Write ``form`` to ``path`` atomically; return its layout (input cells, locked values)."""
     t, v = form.t, form.view
     layout = FormLayout(sheet=t["sheet"], month_end=form.month_end.isoformat())
     with atomic_target(path) as tmp:
@@ -306,7 +101,7 @@ def write_form_xlsx(form: Any, path: Path, *, now: datetime | None = None) -> Fo
             }
         )
         ws = wb.add_worksheet(t["sheet"])
-        _layout_sheet(_Sheet(wb, ws, layout), form, t, _validations(form, t))
+        _layout_sheet(FormSheet(wb, ws, layout), form, t, _validations(form, t))
         _page_setup(ws)
         ws.protect(
             "",
@@ -335,10 +130,26 @@ def _page_setup(ws: Any) -> None:
         ws.set_column(col, col, width)
 
 
-def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]) -> None:
+def _layout_sheet(
+    s: FormSheet, form: RectifyForm, t: Mapping[str, str], valid: dict[str, dict[str, Any]]
+) -> None:
+    """The form sheet top to bottom: header, the five sections of SPEC 5, the signatures."""
+    _header(s, form, t, valid)
+    _overview(s, form, t)
+    _last_period(s, form, t)
+    _top_lost(s, form, t)
+    _hot_spots(s, form, t)
+    _drops(s, form, t)
+    _plan(s, form, t, valid)
+    _coordination_and_signatures(s, form, t, valid)
+
+
+def _header(
+    s: FormSheet, form: RectifyForm, t: Mapping[str, str], valid: dict[str, dict[str, Any]]
+) -> None:
+    """The title, the subtitle (why and by when) and the overview of score, rank and grade."""
     v = form.view
     ws = s.ws
-    # Header
     s.put(0, f"{v.branch} · {v.month} {t['title']}", "title", to_col=LAST_COL)
     ws.set_row(0, 28)
     s.row = 1
@@ -376,7 +187,10 @@ def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]
         ]
     )
 
-    # 1. Overview
+
+def _overview(s: FormSheet, form: RectifyForm, t: Mapping[str, str]) -> None:
+    """Section 1: each KPI's points and lost points, with group subtotals and the sum."""
+    v = form.view
     s.section(t["s1"])
     s.line(
         [
@@ -420,7 +234,10 @@ def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]
         ]
     )
 
-    # 2. Last period's measures
+
+def _last_period(s: FormSheet, form: RectifyForm, t: Mapping[str, str]) -> None:
+    """Section 2: last period's measures and whether each KPI moved, and the branch's account."""
+    v = form.view
     s.section(t["s2"])
     if form.follow_ups:
         s.line(
@@ -464,7 +281,9 @@ def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]
     s.input(0, "effect", to_col=LAST_COL, rows=3)
     s.row += 3
 
-    # 3. Main problems
+
+def _top_lost(s: FormSheet, form: RectifyForm, t: Mapping[str, str]) -> None:
+    """Section 3 opens with the KPIs that lost most and their share of the lost points."""
     s.section(t["s3"])
     s.line([(0, LAST_COL, t["top_lost"], "label")])
     if form.top_lost:
@@ -491,6 +310,10 @@ def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]
             )
     else:
         s.line([(0, LAST_COL, t["no_lost"], "note")])
+
+
+def _hot_spots(s: FormSheet, form: RectifyForm, t: Mapping[str, str]) -> None:
+    """Section 3's complaint hot spots: this branch's share beside all branches'."""
     s.line([(0, LAST_COL, t["hot_spots"], "label")])
     if form.hot_spots:
         s.line(
@@ -514,6 +337,10 @@ def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]
             )
     else:
         s.line([(0, LAST_COL, t["no_complaints"], "note")])
+
+
+def _drops(s: FormSheet, form: RectifyForm, t: Mapping[str, str]) -> None:
+    """Section 3 ends with the month-over-month drops and the branch's cause analysis."""
     s.line([(0, LAST_COL, t["drops"].format(month=form.previous_month), "label")])
     if form.drops:
         s.line(
@@ -554,7 +381,12 @@ def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]
     s.input(0, "cause", to_col=LAST_COL, rows=4)
     s.row += 4
 
-    # 4. Measures and plan
+
+def _plan(
+    s: FormSheet, form: RectifyForm, t: Mapping[str, str], valid: dict[str, dict[str, Any]]
+) -> None:
+    """Section 4: one row per plan entry; the branch writes measure, owner, deadline and target."""
+    ws = s.ws
     s.section(t["s4"])
     s.line([(0, LAST_COL, t["plan_note"].format(month_end=form.month_end.isoformat()), "note")])
     ws.set_row(s.row - 1, 26)
@@ -590,13 +422,18 @@ def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]
         ws.set_row(s.row, 45)
         s.row += 1
 
-    # 5. Coordination
+
+def _coordination_and_signatures(
+    s: FormSheet, form: RectifyForm, t: Mapping[str, str], valid: dict[str, dict[str, Any]]
+) -> None:
+    """Section 5, the signature line and the footer naming the rubric and the month."""
+    v = form.view
+    ws = s.ws
     s.section(t["s5"])
     s.line([(0, LAST_COL, t["coordination"], "label")])
     s.input(0, "coordination", to_col=LAST_COL, rows=3)
     s.row += 4
 
-    # Signatures
     s.put(0, t["signer"], "bold", to_col=1)
     s.input(2, "signer", to_col=3)
     s.put(4, t["fill_date"], "bold")
@@ -615,7 +452,7 @@ def _layout_sheet(s: _Sheet, form: Any, t: Any, valid: dict[str, dict[str, Any]]
 
 
 def _meta_sheet(
-    wb: xlsxwriter.Workbook, form: Any, layout: FormLayout, now: datetime | None
+    wb: xlsxwriter.Workbook, form: RectifyForm, layout: FormLayout, now: datetime | None
 ) -> None:
     """Very hidden, protected: what ``collect`` needs to find the issued record and read the rows."""
     ws = wb.add_worksheet(META_SHEET)
@@ -664,22 +501,15 @@ class FilledForm:
     cells: dict[str, dict[str, Any]]  # sheet -> cell -> value (non-empty cells only)
 
 
-def read_filled_form(path: Path) -> FilledForm:
-    """Every non-empty cell of a filled-in form (values, not formulas) and its metadata sheet."""
+def read_filled_form(path: Path, limits: Limits) -> FilledForm:
+    """Every non-empty cell of a filled-in form (values, not formulas) and its metadata sheet.
+
+    A returned file is untrusted input: ``limits`` (the caller's, as for exports) bound its size
+    and zip package, and XML entity declarations are refused, before openpyxl opens it.
+    """
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
-    from svcqa.errors import InputError
-    from svcqa.ingest.limits import (
-        Limits,
-        check_file_size,
-        check_xml_prologs,
-        check_zip,
-        check_zip_members,
-    )
-
-    # A returned file is untrusted input: the same size, zip-bomb and XML-entity guards as exports.
-    limits = Limits.from_env()
     try:
         check_file_size(path, path.stat().st_size, limits)
         if zipfile.is_zipfile(path):
@@ -716,16 +546,3 @@ def read_filled_form(path: Path) -> FilledForm:
         return FilledForm(meta=meta, sheets=list(wb.sheetnames), cells=cells)
     finally:
         wb.close()
-
-
-__all__ = [
-    "FORM_VERSION",
-    "META_SHEET",
-    "FilledForm",
-    "FormLayout",
-    "NotAForm",
-    "locked_hash",
-    "normalise",
-    "read_filled_form",
-    "write_form_xlsx",
-]

@@ -1,6 +1,6 @@
 """The rectification form as HTML (on screen and print) and DOCX (what branches usually fill in Word).
 
-Both lay out the same ``svcqa.rectify.RectifyForm`` as the XLSX (``rectify_xlsx``): header, the
+Both lay out the same ``RectifyForm`` as the XLSX (``svcqa.rectify.xlsx``): header, the
 five sections of SPEC 5 and the signature lines. HTML comes from ``templates/rectify.html.j2``
 with the shared environment (autoescape on, undefined variables fail); DOCX is built with
 python-docx: plain tables, empty cells where the branch writes, nothing that needs macros.
@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from svcqa.output import atomic_target
+from svcqa.rectify.form import RectifyForm
 from svcqa.render.environment import make_environment, pct1, pts2, signed
 
 DOCX_PROPERTY_MAX = 255
 
 
-def render_form_html(form: Any, *, template_dir: Path | None = None) -> str:
+def render_form_html(form: RectifyForm, *, template_dir: Path | None = None) -> str:
     """The self-contained HTML form (inline CSS, no scripts, no network)."""
     env = make_environment(template_dir)
     return env.get_template("rectify.html.j2").render(f=form, v=form.view, t=form.t)
@@ -45,14 +46,28 @@ def _box(doc: Any, label: str, lines: int = 4) -> None:
     table.rows[0].cells[0].text = "\n" * (lines - 1)
 
 
-def write_form_docx(form: Any, path: Path, *, now: datetime | None = None) -> Path:
+def write_form_docx(form: RectifyForm, path: Path, *, now: datetime | None = None) -> Path:
     """Write the form as a Word document, atomically."""
     from docx import Document
+
+    doc = Document()
+    _docx_page(doc, form, now)
+    _docx_header(doc, form)
+    _docx_overview(doc, form)
+    _docx_last_period(doc, form)
+    _docx_main_problems(doc, form)
+    _docx_plan_and_signatures(doc, form)
+    with atomic_target(path) as tmp:
+        doc.save(str(tmp))
+    return path
+
+
+def _docx_page(doc: Any, form: RectifyForm, now: datetime | None) -> None:
+    """A4 portrait, 15 mm margins, 10 pt text; the title and times in the document properties."""
     from docx.enum.section import WD_ORIENT
     from docx.shared import Mm, Pt
 
     t, v = form.t, form.view
-    doc = Document()
     section = doc.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Mm(210), Mm(297)
@@ -68,6 +83,10 @@ def write_form_docx(form: Any, path: Path, *, now: datetime | None = None) -> Pa
         doc.core_properties.created = now
         doc.core_properties.modified = now
 
+
+def _docx_header(doc: Any, form: RectifyForm) -> None:
+    """The title, the subtitle (why and by when) and the overview of score, rank and grade."""
+    t, v = form.t, form.view
     doc.add_heading(f"{v.branch} · {v.month} {t['title']}", level=0)
     doc.add_paragraph(form.subtitle)
     _table(
@@ -81,6 +100,10 @@ def write_form_docx(form: Any, path: Path, *, now: datetime | None = None) -> Pa
         ],
     )
 
+
+def _docx_overview(doc: Any, form: RectifyForm) -> None:
+    """Section 1: each KPI's points and lost points, with group subtotals and the sum."""
+    t, v = form.t, form.view
     doc.add_heading(t["s1"], level=1)
     rows: list[list[Any]] = []
     for g in form.groups:
@@ -106,6 +129,10 @@ def write_form_docx(form: Any, path: Path, *, now: datetime | None = None) -> Pa
         rows,
     )
 
+
+def _docx_last_period(doc: Any, form: RectifyForm) -> None:
+    """Section 2: last period's measures and whether each KPI moved, and the branch's account."""
+    t, v = form.t, form.view
     doc.add_heading(t["s2"], level=1)
     if form.follow_ups:
         doc.add_paragraph(t["previous_form"].format(month=form.previous_month, current=v.month))
@@ -141,6 +168,10 @@ def write_form_docx(form: Any, path: Path, *, now: datetime | None = None) -> Pa
         doc.add_paragraph(t["no_previous_form"].format(month=form.previous_month))
     _box(doc, t["effect"])
 
+
+def _docx_main_problems(doc: Any, form: RectifyForm) -> None:
+    """Section 3: the KPIs that lost most, the complaint hot spots, the drops, the cause box."""
+    t = form.t
     doc.add_heading(t["s3"], level=1)
     doc.add_paragraph().add_run(t["top_lost"]).bold = True
     if form.top_lost:
@@ -173,6 +204,13 @@ def write_form_docx(form: Any, path: Path, *, now: datetime | None = None) -> Pa
         )
     else:
         doc.add_paragraph(t["no_complaints"])
+    _docx_drops(doc, form)
+    _box(doc, t["cause"], 6)
+
+
+def _docx_drops(doc: Any, form: RectifyForm) -> None:
+    """Section 3's KPIs that dropped against the previous month (or why there are none)."""
+    t = form.t
     doc.add_paragraph().add_run(t["drops"].format(month=form.previous_month)).bold = True
     if form.drops:
         _table(
@@ -201,8 +239,11 @@ def write_form_docx(form: Any, path: Path, *, now: datetime | None = None) -> Pa
         )
     else:
         doc.add_paragraph(t["no_drops"] if form.has_previous_month else t["no_previous_month"])
-    _box(doc, t["cause"], 6)
 
+
+def _docx_plan_and_signatures(doc: Any, form: RectifyForm) -> None:
+    """Section 4's plan rows, section 5's coordination box, the signature line and the footer."""
+    t, v = form.t, form.view
     doc.add_heading(t["s4"], level=1)
     doc.add_paragraph(t["plan_note"].format(month_end=form.month_end.isoformat()))
     _table(
@@ -220,9 +261,3 @@ def write_form_docx(form: Any, path: Path, *, now: datetime | None = None) -> Pa
         f"svcqa · {v.rubric_id} · {v.month}"
         + (f" · {t['generated']} {form.generated_at}" if form.generated_at else "")
     )
-    with atomic_target(path) as tmp:
-        doc.save(str(tmp))
-    return path
-
-
-__all__ = ["render_form_html", "write_form_docx"]
