@@ -15,11 +15,12 @@ import pytest
 from svcqa.history import HistoryStore
 from svcqa.history import rectify as forms_db
 from svcqa.history.migrations import MIGRATIONS, latest_version
+from svcqa.jobs.reports import reports_from_store
 from svcqa.models import Month
 from svcqa.pipeline import run_score
 from svcqa.rectify import build_form, collect_forms, form_status, issue_forms, kpi_target
 from svcqa.render.rectify_xlsx import write_form_xlsx
-from svcqa.render.report import ReportContext, reports_from_store
+from svcqa.render.report import ReportContext
 
 import rectify_fixtures as fx
 import report_fixtures as rf
@@ -65,7 +66,7 @@ def loop(tmp_path_factory) -> Loop:
 
 def _oct_form(loop: Loop):
     """The weak branch's 2026-10 form model, rebuilt the way issue_forms builds it."""
-    from svcqa.render.report import load_stored_month
+    from svcqa.jobs.reports import load_stored_month
 
     with HistoryStore(loop.db) as store:
         stored = load_stored_month(store, OCT)
