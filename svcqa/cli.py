@@ -753,8 +753,9 @@ def report_command(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from svcqa.jobs.reports import reports_from_store
     from svcqa.models import Month
-    from svcqa.render.report import parse_formats, reports_from_store
+    from svcqa.render.report import parse_formats
 
     if (branch is None) == (not all_branches):
         raise UsageError("give either --branch NAME or --all")

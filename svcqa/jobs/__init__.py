@@ -1,1 +1,1 @@
-"""Jobs: the only layer that opens the history store and hands what it holds to the renderers."""
+"""Jobs: the only layer that combines ingest, scoring, the history store and the renderers."""

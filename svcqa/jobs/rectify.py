@@ -26,6 +26,7 @@ from svcqa.history import HistoryStore, file_sha256, resolve_db_path
 from svcqa.history import forms as forms_db
 from svcqa.history.queries import find_branch
 from svcqa.ingest.limits import Limits
+from svcqa.jobs.stored import StoredMonth, load_stored_month
 from svcqa.labels import form_labels
 from svcqa.models import Finding, Month
 from svcqa.output import write_text_atomic
@@ -40,14 +41,7 @@ from svcqa.rectify.issue import (
     status_reason_text,
 )
 from svcqa.rectify.xlsx import FORM_VERSION, FormLayout, write_form_xlsx
-
-# StoredMonth and load_stored_month are moving to svcqa.jobs.reports.
-from svcqa.render.report import (
-    ReportContext,
-    StoredMonth,
-    load_stored_month,
-    report_stems,
-)
+from svcqa.render.report import ReportContext, report_stems
 from svcqa.rubric import load_rubric_text
 
 

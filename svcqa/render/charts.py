@@ -8,7 +8,7 @@ finished SVG (our own markup around escaped text) is returned as ``Markup``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -148,33 +148,7 @@ def lost_points_chart(
                 fill=COLOURS["muted"],
             )
         )
-    for i, bar in enumerate(bars):
-        y = top + i * row
-        parts.append(
-            _text(
-                left - 6,
-                y + row / 2 + 4,
-                _clip(bar.label, label_width - 12),
-                anchor="end",
-                size=FONT,
-            )
-        )
-        parts.append(
-            f'<rect x="{left}" y="{_num(y + 5)}" width="{_num(x(bar.of) - left)}" height="{row - 10}" fill="{COLOURS["bar_track"]}"/>'
-        )
-        if bar.value > 0:
-            parts.append(
-                f'<rect class="bar" x="{left}" y="{_num(y + 5)}" width="{_num(max(x(bar.value) - left, 1.5))}" height="{row - 10}" fill="{COLOURS["bar"]}"/>'
-            )
-        parts.append(
-            _text(
-                x(max(bar.value, 0)) + 4,
-                y + row / 2 + 4,
-                f"{bar.value:.2f}",
-                size=11,
-                fill=COLOURS["muted"],
-            )
-        )
+    parts += _bar_rows(bars, left=left, top=top, row=row, label_width=label_width, x=x)
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -236,29 +210,7 @@ def trend_chart(
     parts.append(
         f'<line x1="{left}" y1="{plot_bottom}" x2="{left + plot_w}" y2="{plot_bottom}" stroke="{axis}"/>'
     )
-    parts.append(
-        _text(
-            14,
-            top + plot_h / 2,
-            total_label,
-            anchor="middle",
-            size=11,
-            fill=COLOURS["total"],
-            extra=f' transform="rotate(-90 14 {_num(top + plot_h / 2)})"',
-        )
-    )
-    rx = width - 12
-    parts.append(
-        _text(
-            rx,
-            top + plot_h / 2,
-            rank_label,
-            anchor="middle",
-            size=11,
-            fill=COLOURS["rank"],
-            extra=f' transform="rotate(90 {_num(rx)} {_num(top + plot_h / 2)})"',
-        )
-    )
+    parts += _axis_titles(width, top + plot_h / 2, total_label, rank_label)
     for i, month in enumerate(months):
         parts.append(
             f'<line x1="{_num(x(i))}" y1="{plot_bottom}" x2="{_num(x(i))}" y2="{plot_bottom + 4}" stroke="{axis}"/>'
@@ -276,50 +228,8 @@ def trend_chart(
                 fill=COLOURS["muted"],
             )
         )
-    total_points = [(x(i), y_total(t)) for i, t in enumerate(totals) if t is not None]
-    rank_points = [(x(i), y_rank(r)) for i, r in enumerate(ranks) if r is not None]
-    if len(total_points) > 1:
-        parts.append(
-            f'<polyline class="series-total" fill="none" stroke="{COLOURS["total"]}" stroke-width="2.5" points="{_points(total_points)}"/>'
-        )
-    if len(rank_points) > 1:
-        parts.append(
-            f'<polyline class="series-rank" fill="none" stroke="{COLOURS["rank"]}" stroke-width="2" stroke-dasharray="6 4" points="{_points(rank_points)}"/>'
-        )
-    for i, t in enumerate(totals):
-        if t is not None:
-            parts.append(
-                f'<circle cx="{_num(x(i))}" cy="{_num(y_total(t))}" r="3.5" fill="{COLOURS["total"]}"/>'
-            )
-            parts.append(
-                _text(
-                    x(i),
-                    y_total(t) - 8,
-                    f"{t:.1f}",
-                    anchor="middle",
-                    size=11,
-                    fill=COLOURS["total"],
-                )
-            )
-    for i, r in enumerate(ranks):
-        if r is not None:
-            parts.append(
-                f'<rect x="{_num(x(i) - 3.5)}" y="{_num(y_rank(r) - 3.5)}" width="7" height="7" fill="{COLOURS["rank"]}"/>'
-            )
-            # Label below the marker in the upper half, above it in the lower half (clear of the x axis).
-            dy = 15 if r <= (rank_count + 1) / 2 else -7
-            parts.append(_text(x(i) + 6, y_rank(r) + dy, f"#{r}", size=11, fill=COLOURS["rank"]))
-    # Legend, top-left inside the title band.
-    ly = 30
-    parts.append(
-        f'<line x1="{left}" y1="{ly}" x2="{left + 18}" y2="{ly}" stroke="{COLOURS["total"]}" stroke-width="2.5"/>'
-    )
-    parts.append(_text(left + 22, ly + 4, total_label, size=11))
-    lx = left + 40 + _label_width(total_label)
-    parts.append(
-        f'<line x1="{_num(lx)}" y1="{ly}" x2="{_num(lx + 18)}" y2="{ly}" stroke="{COLOURS["rank"]}" stroke-width="2" stroke-dasharray="6 4"/>'
-    )
-    parts.append(_text(lx + 22, ly + 4, rank_label, size=11))
+    parts += _trend_series(totals, ranks, rank_count, x=x, y_total=y_total, y_rank=y_rank)
+    parts += _trend_legend(left, total_label, rank_label)
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -359,3 +269,136 @@ def _clip(label: str, max_width: float) -> str:
             break
         out += ch
     return out + "…"
+
+
+def _bar_rows(
+    bars: Sequence[Bar],
+    *,
+    left: float,
+    top: float,
+    row: float,
+    label_width: float,
+    x: Callable[[float], float],
+) -> list[str]:
+    """Each bar's label, its track (the KPI's maximum), the lost points bar and its value."""
+    out: list[str] = []
+    for i, bar in enumerate(bars):
+        y = top + i * row
+        out.append(
+            _text(
+                left - 6,
+                y + row / 2 + 4,
+                _clip(bar.label, label_width - 12),
+                anchor="end",
+                size=FONT,
+            )
+        )
+        out.append(
+            f'<rect x="{left}" y="{_num(y + 5)}" width="{_num(x(bar.of) - left)}" height="{row - 10}" fill="{COLOURS["bar_track"]}"/>'
+        )
+        if bar.value > 0:
+            out.append(
+                f'<rect class="bar" x="{left}" y="{_num(y + 5)}" width="{_num(max(x(bar.value) - left, 1.5))}" height="{row - 10}" fill="{COLOURS["bar"]}"/>'
+            )
+        out.append(
+            _text(
+                x(max(bar.value, 0)) + 4,
+                y + row / 2 + 4,
+                f"{bar.value:.2f}",
+                size=11,
+                fill=COLOURS["muted"],
+            )
+        )
+    return out
+
+
+def _trend_series(
+    totals: Sequence[float | None],
+    ranks: Sequence[int | None],
+    rank_count: int,
+    *,
+    x: Callable[[int], float],
+    y_total: Callable[[float], float],
+    y_rank: Callable[[int], float],
+) -> list[str]:
+    """The total line with its labelled points and the dashed rank line with its markers."""
+    parts: list[str] = []
+    total_points = [(x(i), y_total(t)) for i, t in enumerate(totals) if t is not None]
+    rank_points = [(x(i), y_rank(r)) for i, r in enumerate(ranks) if r is not None]
+    if len(total_points) > 1:
+        parts.append(
+            f'<polyline class="series-total" fill="none" stroke="{COLOURS["total"]}" stroke-width="2.5" points="{_points(total_points)}"/>'
+        )
+    if len(rank_points) > 1:
+        parts.append(
+            f'<polyline class="series-rank" fill="none" stroke="{COLOURS["rank"]}" stroke-width="2" stroke-dasharray="6 4" points="{_points(rank_points)}"/>'
+        )
+    for i, t in enumerate(totals):
+        if t is not None:
+            parts.append(
+                f'<circle cx="{_num(x(i))}" cy="{_num(y_total(t))}" r="3.5" fill="{COLOURS["total"]}"/>'
+            )
+            parts.append(
+                _text(
+                    x(i),
+                    y_total(t) - 8,
+                    f"{t:.1f}",
+                    anchor="middle",
+                    size=11,
+                    fill=COLOURS["total"],
+                )
+            )
+    for i, r in enumerate(ranks):
+        if r is not None:
+            parts.append(
+                f'<rect x="{_num(x(i) - 3.5)}" y="{_num(y_rank(r) - 3.5)}" width="7" height="7" fill="{COLOURS["rank"]}"/>'
+            )
+            # Label below the marker in the upper half, above it in the lower half (clear of the x axis).
+            dy = 15 if r <= (rank_count + 1) / 2 else -7
+            parts.append(_text(x(i) + 6, y_rank(r) + dy, f"#{r}", size=11, fill=COLOURS["rank"]))
+    return parts
+
+
+def _trend_legend(left: float, total_label: str, rank_label: str) -> list[str]:
+    """Legend, top-left inside the title band."""
+    parts: list[str] = []
+    ly = 30
+    parts.append(
+        f'<line x1="{left}" y1="{ly}" x2="{left + 18}" y2="{ly}" stroke="{COLOURS["total"]}" stroke-width="2.5"/>'
+    )
+    parts.append(_text(left + 22, ly + 4, total_label, size=11))
+    lx = left + 40 + _label_width(total_label)
+    parts.append(
+        f'<line x1="{_num(lx)}" y1="{ly}" x2="{_num(lx + 18)}" y2="{ly}" stroke="{COLOURS["rank"]}" stroke-width="2" stroke-dasharray="6 4"/>'
+    )
+    parts.append(_text(lx + 22, ly + 4, rank_label, size=11))
+    return parts
+
+
+def _axis_titles(width: float, middle: float, total_label: str, rank_label: str) -> list[str]:
+    """The total's title up the left axis and the rank's title down the right one."""
+    parts: list[str] = []
+    parts.append(
+        _text(
+            14,
+            middle,
+            total_label,
+            anchor="middle",
+            size=11,
+            fill=COLOURS["total"],
+            extra=f' transform="rotate(-90 14 {_num(middle)})"',
+        )
+    )
+    rx = width - 12
+    parts.append(
+        _text(
+            rx,
+            middle,
+            rank_label,
+            anchor="middle",
+            size=11,
+            fill=COLOURS["rank"],
+            extra=f' transform="rotate(90 {_num(rx)} {_num(middle)})"',
+        )
+    )
+    return parts

@@ -9,15 +9,26 @@ printing blank.
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
-DASH = "—"
+from svcqa.render.formats import DASH, days2, metric, pct1, pts2, signed
+
+# DASH and the formatters stay importable from here: the rectification form imports them so.
+__all__ = [
+    "DASH",
+    "FILTERS",
+    "days2",
+    "make_environment",
+    "metric",
+    "packaged_template_dir",
+    "pct1",
+    "pts2",
+    "signed",
+]
 
 
 def packaged_template_dir() -> Path:
@@ -30,47 +41,6 @@ def packaged_template_dir() -> Path:
     except (ModuleNotFoundError, TypeError):  # not packaged yet / a namespace-less zip import
         pass
     return Path(__file__).resolve().parent.parent.parent / "templates"
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def pct1(value: Any) -> str:
-    """A rate fraction as a percentage with one decimal: 0.0345 -> ``3.5%``."""
-    return DASH if _missing(value) else f"{float(value) * 100:.1f}%"
-
-
-def days2(value: Any) -> str:
-    """Days with two decimals: 4 -> ``4.00``."""
-    return DASH if _missing(value) else f"{float(value):.2f}"
-
-
-def pts2(value: Any) -> str:
-    """Points with two decimals; ``-0.00`` never shows."""
-    return DASH if _missing(value) else f"{float(value) + 0.0:.2f}".replace("-0.00", "0.00")
-
-
-def signed(value: Any, digits: int = 2) -> str:
-    """A change with its sign: ``+1.50``, ``-2.00``, ``0.00`` (no sign on zero)."""
-    if _missing(value):
-        return DASH
-    number = round(float(value), digits)
-    if number == 0:
-        return f"{0:.{digits}f}"
-    return f"{number:+.{digits}f}"
-
-
-def metric(value: Any, unit: str = "") -> str:
-    """A KPI metric value in its natural unit: rates as percentages, days and others with 2 decimals."""
-    if _missing(value):
-        return DASH
-    if unit == "rate":
-        return pct1(value)
-    if unit == "count":
-        number = float(value)
-        return f"{number:.0f}" if number.is_integer() else f"{number:.2f}"
-    return days2(value)
 
 
 FILTERS = {"pct1": pct1, "days2": days2, "pts2": pts2, "signed": signed, "metric": metric}

@@ -233,6 +233,28 @@ class Workbook:
                 archive.writestr(info, text.encode("utf-8"), compresslevel=1)
         return Path(path)
 
+    def _workbook_xml(self) -> str:
+        """xl/workbook.xml: the sheets in order and each autofilter's defined name."""
+        sheets = "".join(
+            f'<sheet name="{xml_text(s.name)}" sheetId="{i}" r:id="rId{i}"/>'
+            for i, s in enumerate(self.sheets, start=1)
+        )
+        names = "".join(
+            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">\'{xml_text(s.name)}\'!{s.filter_ref(absolute=True)}</definedName>'
+            for i, s in enumerate(self.sheets)
+            if s.autofilter
+        )
+        workbook = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            '<bookViews><workbookView activeTab="0"/></bookViews>'
+            f"<sheets>{sheets}</sheets>"
+            + (f"<definedNames>{names}</definedNames>" if names else "")
+            + "</workbook>"
+        )
+        return workbook
+
     def _files(self) -> list[tuple[str, str]]:
         n = len(self.sheets)
         sheet_overrides = "".join(
@@ -259,24 +281,7 @@ class Workbook:
             '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/>'
             "</Relationships>"
         )
-        sheets = "".join(
-            f'<sheet name="{xml_text(s.name)}" sheetId="{i}" r:id="rId{i}"/>'
-            for i, s in enumerate(self.sheets, start=1)
-        )
-        names = "".join(
-            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">\'{xml_text(s.name)}\'!{s.filter_ref(absolute=True)}</definedName>'
-            for i, s in enumerate(self.sheets)
-            if s.autofilter
-        )
-        workbook = (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            '<bookViews><workbookView activeTab="0"/></bookViews>'
-            f"<sheets>{sheets}</sheets>"
-            + (f"<definedNames>{names}</definedNames>" if names else "")
-            + "</workbook>"
-        )
+        workbook = self._workbook_xml()
         workbook_rels = (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'

@@ -17,11 +17,12 @@ from svcqa.history import forms as forms_db
 from svcqa.history.migrations import MIGRATIONS, latest_version
 from svcqa.ingest.limits import Limits
 from svcqa.jobs.rectify import collect_forms, form_status, issue_forms
+from svcqa.jobs.reports import reports_from_store
 from svcqa.models import Month
 from svcqa.pipeline import run_score
 from svcqa.rectify import build_form, kpi_target
 from svcqa.rectify.xlsx import write_form_xlsx
-from svcqa.render.report import ReportContext, reports_from_store
+from svcqa.render.report import ReportContext
 
 import rectify_fixtures as fx
 import report_fixtures as rf
@@ -67,7 +68,7 @@ def loop(tmp_path_factory) -> Loop:
 
 def _oct_form(loop: Loop):
     """The weak branch's 2026-10 form model, rebuilt the way issue_forms builds it."""
-    from svcqa.render.report import load_stored_month
+    from svcqa.jobs.stored import load_stored_month
 
     with HistoryStore(loop.db) as store:
         stored = load_stored_month(store, OCT)

@@ -332,3 +332,28 @@ def test_all_500_branches_render(tmp_path):
     scorecard = rf.build_large(500)
     paths = write_branch_reports(scorecard, tmp_path)
     assert len(paths) == 1001 and len(set(paths)) == 1001
+
+
+def test_follow_ups_passed_to_the_view_builder_show_in_the_html(history):
+    """The view builder takes last period's measures as data (the report never reads the store)."""
+    from types import SimpleNamespace
+
+    current, previous, trend = history
+    line = SimpleNamespace(
+        month="2026-09",
+        kpi_id="k",
+        label="投诉率",
+        measure="每日晨会复盘投诉",
+        owner="张三",
+        deadline="2026-10-31",
+        target_text="1.0%",
+        prev_text="2.0%",
+        value_text="1.5%",
+        moved="improved",
+        moved_text="改善",
+    )
+    view = build_branch_view(
+        current, HUIZHOU, trend=trend, previous=previous, now=NOW, follow_ups=[line]
+    )
+    assert view.follow_ups == (line,)
+    assert "每日晨会复盘投诉" in render_branch_html(view)

@@ -1,0 +1,47 @@
+"""A stored month as the report and form jobs read it: its scorecard, the month before, the trend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from svcqa.errors import NotFound
+from svcqa.models import Month, Scorecard
+
+TREND_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class StoredMonth:
+    """A stored month as reports and forms read it: the scorecard, the month before, the trend."""
+
+    month: Month
+    months: list[Month]
+    scorecard: Scorecard
+    previous: Scorecard | None
+    trend: pd.DataFrame | None
+
+
+def load_stored_month(store: Any, month: Month | None = None) -> StoredMonth:
+    """``month`` (default: the latest stored) with its previous month when stored and up to
+    ``TREND_MONTHS`` stored months up to it as the trend."""
+    stored = store.months()
+    if not stored:
+        raise NotFound(
+            f"history store {store.path} holds no scored month yet; score one first with svcqa score"
+        )
+    month = month or stored[-1]
+    scorecard = store.load_scorecard(month)
+    previous = store.load_scorecard(month.prev()) if month.prev() in stored else None
+    trend = store.trend()
+    if trend is not None and len(trend):
+        months = sorted({str(m) for m in trend["month"] if str(m) <= str(month)})[-TREND_MONTHS:]
+        trend = trend[trend["month"].astype(str).isin(months)]
+    return StoredMonth(
+        month=month, months=stored, scorecard=scorecard, previous=previous, trend=trend
+    )
+
+
+__all__ = ["TREND_MONTHS", "StoredMonth", "load_stored_month"]
