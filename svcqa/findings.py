@@ -241,6 +241,29 @@ FINDING_TYPES: dict[str, FindingType] = _types(
         "warning",
     ),
     _note(
+        "no-table",
+        "KPI's table is missing",
+        "The reason a KPI had no data: the rubric measures it on a table the month's exports do "
+        "not have. The KPI is scored as its when_empty says; add the sheet to the exports or "
+        "teach svcqa its name with --aliases.",
+        "warning",
+    ),
+    _note(
+        "no-column",
+        "KPI's column is missing",
+        "The reason a KPI had no data: its table lacks a column the metric or its filter needs. "
+        "The KPI is scored as its when_empty says; add the column or map its header with "
+        "--aliases.",
+        "warning",
+    ),
+    _note(
+        "no-rework-source",
+        "No way to tell reworks",
+        "The reason a rework KPI had no data: the tickets have neither a rework flag (是否返修) "
+        "nor a device id (IMEI) to derive reworks from. Export one of the two columns.",
+        "warning",
+    ),
+    _note(
         "partial_quarter",
         "Quarter-to-date KPI with missing months",
         "A KPI scored quarter to date lacks the quarter's earlier months in the history store, "
