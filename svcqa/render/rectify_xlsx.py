@@ -670,13 +670,8 @@ def read_filled_form(path: Path) -> FilledForm:
     from openpyxl.utils.exceptions import InvalidFileException
 
     from svcqa.errors import InputError
-    from svcqa.ingest.limits import (
-        Limits,
-        check_file_size,
-        check_xml_prologs,
-        check_zip,
-        check_zip_members,
-    )
+    from svcqa.ingest.safety.limits import Limits, check_file_size
+    from svcqa.ingest.safety.package import check_xml_prologs, check_zip, check_zip_members
 
     # A returned file is untrusted input: the same size, zip-bomb and XML-entity guards as exports.
     limits = Limits.from_env()

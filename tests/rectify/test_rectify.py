@@ -15,8 +15,8 @@ import pytest
 from svcqa.history import HistoryStore
 from svcqa.history import rectify as forms_db
 from svcqa.history.migrations import MIGRATIONS, latest_version
+from svcqa.jobs.score import run_score
 from svcqa.models import Month
-from svcqa.pipeline import run_score
 from svcqa.rectify import build_form, collect_forms, form_status, issue_forms, kpi_target
 from svcqa.render.rectify_xlsx import write_form_xlsx
 from svcqa.render.report import ReportContext, reports_from_store

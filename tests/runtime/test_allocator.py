@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 PROBE = (
-    "from svcqa.allocator import reuse_freed_memory\n"
+    "from svcqa.runtime.allocator import reuse_freed_memory\n"
     "reuse_freed_memory()\n"
     "import pyarrow as pa\n"
     "print(pa.default_memory_pool().backend_name)\n"
