@@ -147,7 +147,7 @@ class Workbook:
         # Worksheet parts read on two cores (``split``): the reader checks them, the scan skips them.
         self.split: dict[str, zipfile.ZipInfo] = {}
         # Set once a reader child started by ``start`` has handed over its sheets or stopped (at
-        # once when ``start`` starts none): its cores are free (``ReadAhead.wait_for_reads``).
+        # once when ``start`` starts none): its cores are free (``MonthFiles.wait_for_reads``).
         self.read_done = threading.Event()
         # Known once load_many has scanned the package (formula cells saved without values).
         self.uncalculated = False
