@@ -7,6 +7,7 @@ No pandas and no scoring here. Exit codes: 0 success, 1 data or input the run ca
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -172,9 +173,9 @@ def score(
 
     Example:  svcqa score sample_data/2026-10.xlsx --db svcqa.db
     """
-    from svcqa.ingest.limits import Limits
+    from svcqa.ingest import Limits
+    from svcqa.jobs.score import run_score
     from svcqa.models import Month
-    from svcqa.pipeline import run_score
 
     if output_format not in ("table", "json", "csv"):
         raise UsageError(f"--format must be table, json or csv, not {output_format!r}")
@@ -201,6 +202,8 @@ def score(
             limits=Limits.from_env(),
             lock_timeout=lock_timeout,
             progress=progress,
+            spool_dir=os.environ.get("SVCQA_SPOOL_DIR"),
+            reader=os.environ.get("SVCQA_READER") or None,
         )
     sc = run.scorecard
     from svcqa.render.scorecard import scorecard_document, scorecard_rows
@@ -352,11 +355,20 @@ def check(
 
     Example:  svcqa check exports/2026-10.xlsx --month 2026-10 --strict
     """
-    from svcqa.ingest import run_check
+    from svcqa.ingest import Limits
+    from svcqa.jobs.check import run_check
 
     if fmt not in ("table", "json"):
         raise UsageError(f"--format {fmt!r} is not one of: table, json")
-    _data, document = run_check(paths, month=month, out_dir=out, aliases_file=aliases)
+    _data, document = run_check(
+        paths,
+        month=month,
+        out_dir=out,
+        aliases_file=aliases,
+        limits=Limits.from_env(),
+        spool_dir=os.environ.get("SVCQA_SPOOL_DIR"),
+        reader=os.environ.get("SVCQA_READER") or None,
+    )
     if fmt == "json":
         print_json(document)
     else:
@@ -902,7 +914,7 @@ def rectify_collect_command(
 
     Example:  svcqa rectify collect returned/*.xlsx --db svcqa.db
     """
-    from svcqa.ingest.limits import Limits
+    from svcqa.ingest import Limits
     from svcqa.jobs.rectify import collect_forms
 
     if fmt not in ("table", "json"):
@@ -1000,7 +1012,7 @@ def rectify_status_command(
 
 
 def main() -> None:
-    from svcqa.allocator import reuse_freed_memory
+    from svcqa.runtime.allocator import reuse_freed_memory
 
     reuse_freed_memory()
     app()

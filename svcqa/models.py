@@ -1,8 +1,8 @@
 """The data contracts shared by ingest, scoring, history and rendering.
 
 Tables travel as pandas DataFrames with the canonical columns listed in ``svcqa.schema``;
-everything else is a small frozen dataclass. Importing this module does not import pandas, so
-a workbook's reader can start while pandas loads (``svcqa.ingest.reader.read_ahead``).
+everything else is a small frozen dataclass. Imports no pandas (the import rule in
+``svcqa.ingest``).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from pathlib import Path
 
 from svcqa.errors import OutputError
-from svcqa.testhooks import pause_point
+from svcqa.runtime.testhooks import pause_point
 
 
 def _umask_mode() -> int:

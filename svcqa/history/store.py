@@ -58,7 +58,7 @@ from svcqa.models import (
     Scorecard,
     TableStats,
 )
-from svcqa.testhooks import pause_point
+from svcqa.runtime.testhooks import pause_point
 
 if TYPE_CHECKING:
     from svcqa.rubric import Rubric

@@ -1,4 +1,4 @@
-"""``svcqa check``: read the month's files, write the rejects file, summarise the accounting."""
+"""The ``svcqa check`` document: a read month's accounting summarised (pure; ``jobs.check`` runs it)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from svcqa.ingest.aliases import load_alias_file
-from svcqa.ingest.core import ingest
-from svcqa.ingest.limits import Limits
-from svcqa.models import Month, MonthData
+from svcqa.models import MonthData
 
 CHECK_SCHEMA = "svcqa.check/1"
 
@@ -52,23 +49,3 @@ def check_document(data: MonthData, rejects_paths: Sequence[str | Path] = ()) ->
         "notes": [n.as_dict() for n in data.notes],
         "rejects_files": [str(p) for p in rejects_paths],
     }
-
-
-def run_check(
-    paths: Sequence[str | Path],
-    *,
-    month: str | Month | None = None,
-    out_dir: str | Path | None = None,
-    aliases_file: str | Path | None = None,
-    limits: Limits | None = None,
-) -> tuple[MonthData, dict[str, Any]]:
-    """Ingest ``paths``, write rejects.xlsx/csv (default ``./svcqa-out/YYYY-MM/``), build the summary."""
-    from svcqa.render.rejects import write_rejects
-
-    if isinstance(month, str):
-        month = Month.parse(month)
-    extra = load_alias_file(aliases_file) if aliases_file else None
-    data = ingest(paths, month=month, extra_aliases=extra, limits=limits or Limits.from_env())
-    target = Path(out_dir) if out_dir else Path("svcqa-out") / str(data.month)
-    written = write_rejects(data, target)
-    return data, check_document(data, written)

@@ -25,7 +25,7 @@ from svcqa.errors import NotFound, UsageError
 from svcqa.history import HistoryStore, file_sha256, resolve_db_path
 from svcqa.history import forms as forms_db
 from svcqa.history.queries import find_branch
-from svcqa.ingest.limits import Limits
+from svcqa.ingest import Limits
 from svcqa.jobs.stored import StoredMonth, load_stored_month
 from svcqa.labels import form_labels
 from svcqa.models import Finding, Month

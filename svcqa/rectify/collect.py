@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-from svcqa.ingest.limits import Limits
+from svcqa.ingest import Limits
 from svcqa.models import Finding
 from svcqa.rectify.sheet import normalise
 from svcqa.rectify.xlsx import META_SHEET, FilledForm, NotAForm, read_filled_form

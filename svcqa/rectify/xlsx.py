@@ -27,13 +27,8 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from svcqa.errors import InputError
-from svcqa.ingest.limits import (
-    Limits,
-    check_file_size,
-    check_xml_prologs,
-    check_zip,
-    check_zip_members,
-)
+from svcqa.ingest.safety.limits import Limits, check_file_size
+from svcqa.ingest.safety.package import check_xml_prologs, check_zip, check_zip_members
 from svcqa.output import atomic_target
 from svcqa.rectify.form import RectifyForm
 from svcqa.rectify.sheet import LAST_COL, WIDTHS, FormLayout, FormSheet

@@ -1,7 +1,7 @@
 """Nothing lost: real ``svcqa score`` processes killed mid-write, run concurrently, or refused output.
 
 Processes are stopped at named points with the test-only hook ``SVCQA_TEST_PAUSE_AT``
-(svcqa/testhooks.py). Afterwards the previous outputs must be byte-identical or wholly replaced,
+(svcqa/runtime/testhooks.py). Afterwards the previous outputs must be byte-identical or wholly replaced,
 and the history store must pass ``PRAGMA integrity_check`` and hold the previous month.
 What is simulated and how is said in each test.
 """
@@ -114,7 +114,7 @@ def assert_outputs_complete(folder: Path) -> None:
 
 def test_pause_hook_is_inert_without_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     """pause_point sleeps only when SVCQA_TEST_PAUSE_AT names its stage."""
-    from svcqa import testhooks
+    from svcqa.runtime import testhooks
 
     slept: list[float] = []
     monkeypatch.setattr(testhooks.time, "sleep", slept.append)
@@ -407,9 +407,10 @@ def _children(pid: int) -> list[int]:
 
 
 def _spools(owner: int) -> list[Path]:
-    from svcqa.ingest import reader
+    from svcqa.ingest.fast import spool
 
-    return sorted(Path(reader._spool_root()).glob(f"{reader._SPOOL_PREFIX}{owner}-*"))
+    root = spool.spool_root(os.environ.get(spool.SPOOL_ENV))  # as the command line chooses it
+    return sorted(Path(root).glob(f"{spool.SPOOL_PREFIX}{owner}-*"))
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
@@ -434,9 +435,9 @@ def test_a_killed_run_takes_its_reader_along_and_the_next_run_frees_its_spool(
 
 
 def test_a_live_process_keeps_its_spool(tmp_path: Path) -> None:
-    from svcqa.ingest import reader
+    from svcqa.ingest.fast import spool
 
-    live = tmp_path / f"{reader._SPOOL_PREFIX}{os.getpid()}-x"
+    live = tmp_path / f"{spool.SPOOL_PREFIX}{os.getpid()}-x"
     live.mkdir()
     dead_pid = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
@@ -444,10 +445,10 @@ def test_a_live_process_keeps_its_spool(tmp_path: Path) -> None:
         text=True,
         check=True,
     ).stdout.strip()
-    dead = tmp_path / f"{reader._SPOOL_PREFIX}{dead_pid}-y"
+    dead = tmp_path / f"{spool.SPOOL_PREFIX}{dead_pid}-y"
     dead.mkdir()
     (dead / "0.arrow").write_bytes(b"sheet")
     unrelated = tmp_path / "svcqa-readme"
     unrelated.mkdir()
-    reader._remove_orphaned_spools(str(tmp_path))
+    spool.remove_orphaned_spools(str(tmp_path))
     assert live.exists() and unrelated.exists() and not dead.exists()

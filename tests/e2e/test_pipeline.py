@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from svcqa.cli import app
 from svcqa.history import HistoryStore
+from svcqa.jobs.score import run_score
 from svcqa.models import Month
-from svcqa.pipeline import run_score
 from svcqa.render.scorecard import scorecard_document
 
 from conftest import SAMPLE_DATA

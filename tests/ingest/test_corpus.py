@@ -11,25 +11,20 @@ place and never copied into the repository.
 
 from __future__ import annotations
 
-import json
-import resource
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from corpus_reader import corpus_files as _corpus_files
+from corpus_reader import read_in_children
 
 from conftest import CORPUS, requires_corpus
-
-CHILD_MEMORY = 3 * 1024**3  # address space for the reading process; a bomb would hit it
-CHILD_TIMEOUT = 300
 
 CHILD = r"""
 import json, sys
 from pathlib import Path
 from svcqa.errors import SvcqaError
 from svcqa.ingest import ingest
-from svcqa.ingest.core import read_sheets
+from svcqa.ingest.reading import read_sheets
 from svcqa.models import Month
 
 for name in sys.argv[2:]:
@@ -208,57 +203,10 @@ EXPECTED: dict[str, tuple] = {
 }
 
 
-def _corpus_files() -> list[str]:
-    if not (CORPUS / "MANIFEST.md").is_file():
-        return []
-    return sorted(
-        str(p.relative_to(CORPUS))
-        for p in CORPUS.rglob("*")
-        if p.is_file() and p.name != "MANIFEST.md"
-    )
-
-
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY, CHILD_MEMORY))
-
-
-def read_in_children(root: Path, files: list[str], script: str = CHILD) -> dict[str, dict]:
-    """Run ``script`` over ``files`` in a memory-limited child; when it dies on a file, record that
-    file as aborted and start a new child at the next one."""
-    todo = list(files)
-    results: dict[str, dict] = {}
-    while todo:
-        proc = subprocess.run(
-            [sys.executable, "-c", script, str(root), *todo],
-            capture_output=True,
-            text=True,
-            timeout=CHILD_TIMEOUT,
-            preexec_fn=_limit_memory,
-            check=False,
-        )
-        started = None
-        for line in proc.stdout.splitlines():
-            item = json.loads(line)
-            if item.pop("started", False):
-                started = item["file"]
-            else:
-                results[item["file"]] = item
-                started = None
-        if started is None:
-            break
-        results[started] = {
-            "file": started,
-            "aborted": proc.returncode,
-            "stderr": proc.stderr[-2000:],
-        }
-        todo = todo[todo.index(started) + 1 :]
-    return results
-
-
 @pytest.fixture(scope="module")
 def outcomes() -> dict[str, dict]:
     """Each corpus file's result from the child reader; a file that kills the child is recorded as aborted."""
-    return read_in_children(CORPUS, _corpus_files())
+    return read_in_children(CORPUS, _corpus_files(), CHILD)
 
 
 def test_a_file_that_aborts_the_reader_is_contained(tmp_path: Path) -> None:
@@ -308,7 +256,7 @@ def test_corpus_file_outcome(name: str, outcomes: dict[str, dict]) -> None:
 @requires_corpus
 def test_corpus_cells_that_carry_the_quirk() -> None:
     """The quirk each manifest line names is handled: 1904 dates unshifted, CR kept, header row 9, D1 stays D."""
-    from svcqa.ingest.core import read_sheets
+    from svcqa.ingest.reading import read_sheets
 
     def first_sheet(name: str, index: int = 0) -> list[list[str | None]]:
         sheets, _ = read_sheets(CORPUS / name)

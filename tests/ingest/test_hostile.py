@@ -27,8 +27,8 @@ from typer.testing import CliRunner
 from svcqa.cli import app
 from svcqa.errors import InputError
 from svcqa.ingest import ingest
-from svcqa.ingest import reader as reader_module
-from svcqa.ingest.limits import _central_directory, zip_member_count
+from svcqa.ingest.safety import package as package_module
+from svcqa.ingest.safety.package import _central_directory, zip_member_count
 from svcqa.output import safe_filename
 
 import hostile_files as hf
@@ -139,7 +139,10 @@ def _encrypted_forged(tmp_path: Path) -> Path:
     """An OLE2 container holding an EncryptionInfo stream name: what a password-saved xlsx is."""
     path = tmp_path / "locked.xlsx"
     path.write_bytes(
-        reader_module.OLE2_MAGIC + b"\0" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\0" * 1024
+        package_module.OLE2_MAGIC
+        + b"\0" * 504
+        + "EncryptionInfo".encode("utf-16-le")
+        + b"\0" * 1024
     )
     return path
 

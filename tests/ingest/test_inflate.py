@@ -1,4 +1,4 @@
-"""The fast zip-member inflate (``svcqa.ingest.inflate``) gives zipfile's bytes and refuses what
+"""The fast zip-member inflate (``svcqa.ingest.fast.inflate``) gives zipfile's bytes and refuses what
 zipfile refuses: forged sizes, CRCs and overlapping members."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from svcqa.ingest.inflate import member_chunks
+from svcqa.ingest.fast.inflate import member_chunks
 
 from conftest import CORPUS, requires_corpus
 

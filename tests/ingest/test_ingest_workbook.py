@@ -11,7 +11,7 @@ import xlsxwriter
 
 from svcqa.errors import InputError, LimitExceeded
 from svcqa.ingest import Limits, ingest
-from svcqa.ingest.reader import decode_text
+from svcqa.ingest.csv_reader import decode_text
 from svcqa.models import Month
 
 from conftest import CORPUS, requires_corpus
@@ -282,7 +282,7 @@ def test_header_only_optional_table_is_zero_rows(make_workbook) -> None:
 @requires_corpus
 def test_date_1904_workbook() -> None:
     """Dates in a 1904-system workbook are not shifted."""
-    from svcqa.ingest.reader import Workbook
+    from svcqa.ingest.fast.workbook import Workbook
 
     book = Workbook(CORPUS / "calamine" / "date_1904.xlsx", Limits())
     assert book.date1904

@@ -1,5 +1,5 @@
 """The head start of ``score``: the workbook's reader child starts before pandas and the rubric
-load (svcqa.ingest.reader.read_ahead), and nothing about the result or the errors changes."""
+load (svcqa.ingest.open_month), and nothing about the result or the errors changes."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from svcqa.errors import InputError, RubricError
-from svcqa.ingest import Limits, ingest
-from svcqa.ingest.reader import read_ahead
+from svcqa.ingest import Limits, ingest, open_month, read_month
+from svcqa.jobs.score import run_score
 from svcqa.models import Month
-from svcqa.pipeline import run_score
 
 from conftest import SAMPLE_DATA
 
@@ -24,9 +23,9 @@ MONTH = SAMPLE_DATA / "2026-10.xlsx"
 def test_the_reader_starts_before_pandas_is_imported() -> None:
     probe = (
         "import sys\n"
-        "from svcqa.ingest.reader import read_ahead\n"
-        "from svcqa.ingest.limits import Limits\n"
-        f"with read_ahead([{str(MONTH)!r}], Limits()) as ahead:\n"
+        "from svcqa.ingest.reading import open_month\n"
+        "from svcqa.ingest.safety.limits import Limits\n"
+        f"with open_month([{str(MONTH)!r}], Limits()) as ahead:\n"
         "    assert 'pandas' not in sys.modules\n"
         f"    book = ahead.take(__import__('pathlib').Path({str(MONTH)!r}))\n"
         "    assert book is not None and book._child is not None and book._child.process.is_alive()\n"
@@ -41,8 +40,8 @@ def test_the_reader_starts_before_pandas_is_imported() -> None:
 def test_a_head_start_gives_the_same_month() -> None:
     limits = Limits()
     plain = ingest([MONTH], limits=limits)
-    with read_ahead([MONTH], limits) as ahead:
-        early = ingest([MONTH], limits=limits, ahead=ahead)
+    with open_month([MONTH], limits) as ahead:
+        early = read_month(ahead)
     assert early.stats == plain.stats
     for name, frame in plain.tables.items():
         assert early.tables[name].equals(frame), name
@@ -85,7 +84,7 @@ def test_a_given_month_loads_its_history_while_the_workbook_is_read(
 ) -> None:
     """With --month and a store on disk the context is read ahead on a thread; the scorecard is
     the one the month gets when its context is read after ingest."""
-    import svcqa.pipeline as pipeline
+    import svcqa.jobs.score as pipeline
 
     db = tmp_path / "svcqa.db"
     for month in ("2026-08", "2026-09"):
@@ -113,7 +112,7 @@ def test_the_reader_is_done_once_its_last_sheet_is_handed_over() -> None:
     """``wait_for_reads`` (the history read ahead waits on it) returns only once the reader
     child has handed over every sheet, and at once for a workbook that was closed instead."""
     limits = Limits()
-    with read_ahead([MONTH], limits) as ahead:
+    with open_month([MONTH], limits) as ahead:
         book = ahead.take(MONTH)
         assert book is not None and not book.read_done.is_set()
         names = book.visible_names
@@ -124,7 +123,7 @@ def test_the_reader_is_done_once_its_last_sheet_is_handed_over() -> None:
         next(sheets)
         assert ahead.wait_for_reads(timeout=0)
         sheets.close()
-    with read_ahead([MONTH], limits) as ahead:
+    with open_month([MONTH], limits) as ahead:
         pass  # the run failed before it took the workbook: leaving the block stops the reader
     assert ahead.wait_for_reads(timeout=0)
 

@@ -1,4 +1,4 @@
-"""A large worksheet read in two parts on two cores (svcqa/ingest/split.py) gives exactly the
+"""A large worksheet read in two parts on two cores (svcqa/ingest/fast/split.py) gives exactly the
 table of a whole-sheet read, or falls back to one."""
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import pytest
 import xlsxwriter
 
 from svcqa.errors import LimitExceeded
-from svcqa.ingest import split
-from svcqa.ingest.limits import Limits
-from svcqa.ingest.reader import RawSheet, Workbook
+from svcqa.ingest.fast import split
+from svcqa.ingest.fast.workbook import Workbook
+from svcqa.ingest.raw import RawSheet
+from svcqa.ingest.safety.limits import Limits
 
 import hostile_files as hf
 from conftest import CORPUS, requires_corpus

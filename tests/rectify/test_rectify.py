@@ -15,11 +15,11 @@ import pytest
 from svcqa.history import HistoryStore
 from svcqa.history import forms as forms_db
 from svcqa.history.migrations import MIGRATIONS, latest_version
-from svcqa.ingest.limits import Limits
+from svcqa.ingest import Limits
 from svcqa.jobs.rectify import collect_forms, form_status, issue_forms
 from svcqa.jobs.reports import reports_from_store
+from svcqa.jobs.score import run_score
 from svcqa.models import Month
-from svcqa.pipeline import run_score
 from svcqa.rectify import build_form, kpi_target
 from svcqa.rectify.xlsx import write_form_xlsx
 from svcqa.render.report import ReportContext

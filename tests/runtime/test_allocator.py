@@ -1,4 +1,4 @@
-"""The command line's allocator settings (svcqa/allocator.py)."""
+"""The command line's allocator settings (svcqa/runtime/allocator.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 PROBE = (
-    "from svcqa.allocator import reuse_freed_memory\n"
+    "from svcqa.runtime.allocator import reuse_freed_memory\n"
     "reuse_freed_memory()\n"
     "import pyarrow as pa\n"
     "print(pa.default_memory_pool().backend_name)\n"

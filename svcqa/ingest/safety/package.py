@@ -1,8 +1,6 @@
-"""Safety limits for untrusted input files, checked before a reader touches the content.
-
-A monthly export is a few megabytes; a zip bomb, a 17-billion-cell ODS or a workbook with a
-thousand sheets is not an export. Each limit can be raised through ``Limits(...)`` in code or an
-environment variable on the command line, and the error message says which.
+"""Checks of a workbook's package before and beside the reader: the zip directory (member count,
+declared sizes, compression ratio), the XML parts' prologs (no DTD or entities), a full inflate of
+every XML part (understated sizes, cell extents), OLE2 encryption, formulas saved without values.
 """
 
 from __future__ import annotations
@@ -12,74 +10,19 @@ import re
 import struct
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
 
-from svcqa.errors import InputError, LimitExceeded
-from svcqa.ingest.inflate import member_chunks
+from svcqa.errors import InputError
+from svcqa.ingest.fast.inflate import member_chunks
+from svcqa.ingest.safety.limits import Limits
 
-_ENV_PREFIX = "SVCQA_"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Upper bounds applied to every input file (sizes in bytes)."""
-
-    max_file_bytes: int = 512 * 1024**2
-    max_uncompressed_bytes: int = 4 * 1024**3  # sum of a zip package's declared member sizes
-    max_compression_ratio: float = 200.0  # per member; real xlsx sheets compress ~10-30x
-    max_rows_per_sheet: int = 2_000_000
-    max_sheets: int = 64  # non-empty visible sheets read per workbook
-    max_total_sheets: int = 4096  # all sheets, empty and hidden included (checked before reading)
-    # Members of a zip package: a workbook at max_total_sheets has 10-25 thousand parts. Every
-    # zip reader builds its member list first (Python's zipfile: ~25 us and ~1.5 kB a member; a
-    # 93 MB file of a million empty members took 28 s and 1.6 GB before this limit).
-    max_zip_members: int = 100_000
-    # Rows x columns spanned by a sheet's cells: the reader allocates the whole rectangle at once
-    # (~32 bytes a cell), so cells at A1 and XFD1048576 in a 1 kB file would ask for 549 GB and
-    # abort the process. 100 million is python-calamine's own cap.
-    max_cells: int = 100_000_000
-    # Address space of the child process that runs the spreadsheet reader (0: unlimited). A sheet
-    # of 1,048,576 rows x 8 columns needs about 2 GiB; a hostile file that gets past the checks
-    # ends the child at this bound, never the machine's memory or the svcqa process.
-    max_reader_bytes: int = 8 * 1024**3
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
-        """Defaults overridden by ``SVCQA_MAX_FILE_BYTES`` and friends (the CLI uses this)."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}  # int or float, per field: keyword arguments for cls
-        for f in fields(cls):
-            raw = env.get(_ENV_PREFIX + f.name.upper())
-            if raw is None or not raw.strip():
-                continue
-            try:
-                values[f.name] = float(raw) if f.type == "float" else int(raw)
-            except ValueError:
-                raise InputError(
-                    f"environment variable {_ENV_PREFIX + f.name.upper()}={raw!r} is not a number",
-                    code="usage",
-                ) from None
-        return cls(**values)
-
-    def exceeded(
-        self, name: str, found: str, *, file: str, sheet: str | None = None
-    ) -> LimitExceeded:
-        """The error for limit ``name``: what was found, the limit, and how to raise it."""
-        limit = getattr(self, name)
-        return LimitExceeded(
-            f"{found}, over the limit {name} = {limit:,}. If the file is genuine, raise the limit "
-            f"with the environment variable {_ENV_PREFIX + name.upper()} (or Limits({name}=...) in code).",
-            file=file,
-            sheet=sheet,
-        )
-
-
-def check_file_size(path: Path, size: int, limits: Limits) -> None:
-    if size > limits.max_file_bytes:
-        raise limits.exceeded("max_file_bytes", f"the file is {size:,} bytes", file=path.name)
-
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
+# A formula followed by an empty or missing value: </f></c>, </f><v></v>, </f><v/>, <f .../></c>.
+# Two patterns with literal prefixes (fast to scan for); namespace-prefixed <x:f> is not looked for.
+_EMPTY_VALUE = rb"\s*(?:</c>|<v\s*/>|<v>\s*</v>)"
+_UNCACHED_FORMULA = (re.compile(rb"</f>" + _EMPTY_VALUE), re.compile(rb"<f [^>]*/>" + _EMPTY_VALUE))
 
 # End of central directory record (22 bytes, then a comment of up to 65,535 bytes) and, for
 # ZIP64 archives, the locator (20 bytes) and the ZIP64 record (56 bytes) just before it.
@@ -334,3 +277,69 @@ class WorksheetScan:
                 f"columns = {self.max_row * self.max_column:,} cells",
                 file=path.name,
             )
+
+
+def ole_encrypted(path: Path) -> bool:
+    """An OOXML file saved with a password is an OLE2 container holding an EncryptionInfo stream."""
+    tail = b""
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            if _ENCRYPTION_STREAM in tail + chunk:
+                return True
+            tail = chunk[-len(_ENCRYPTION_STREAM) :]
+    return False
+
+
+def package_kind(path: Path, archive: zipfile.ZipFile, limits: Limits) -> str:
+    """``"ooxml"`` or ``"ods"`` from the zip directory, after its size checks; refuses an empty
+    archive and a zip that is neither package."""
+    names = archive.namelist()
+    if not names:
+        raise InputError(
+            "an empty zip archive, not a workbook", file=path.name, code="not-a-workbook"
+        )
+    check_zip(path, archive, limits)
+    if "[Content_Types].xml" not in names and "mimetype" not in names:
+        raise InputError(
+            "a zip archive but not an Excel or ODS package (no [Content_Types].xml)",
+            file=path.name,
+            code="not-a-workbook",
+        )
+    return "ooxml" if "[Content_Types].xml" in names else "ods"
+
+
+def truncated(path: Path, exc: zipfile.BadZipFile) -> InputError:
+    return InputError(
+        f"the workbook is corrupt or truncated ({exc}); export or copy it again",
+        file=path.name,
+        code="corrupt",
+    )
+
+
+def scan_package(path: Path, limits: Limits, skip: frozenset[str] = frozenset()) -> bool:
+    """Inflate every XML part once (``scan_xml_parts``: understated sizes, cell extents) and
+    return True when a worksheet holds a formula cell without a cached value (it reads as blank).
+
+    Libraries such as openpyxl write formulas with no value; xlsxwriter sets ``fullCalcOnLoad``
+    on every workbook, formulas or not, so that flag proves nothing: the answer is a formula
+    whose ``<v>`` is missing or empty, learnt in the same pass.
+    """
+    found: list[bool] = []
+
+    def inspect(window: bytes) -> None:
+        if not found and uncached_formula_in(window):
+            found.append(True)
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            scan_xml_parts(path, archive, limits, inspect, skip)
+    except zipfile.BadZipFile as exc:
+        raise truncated(path, exc) from None
+    return bool(found)
+
+
+def uncached_formula_in(window: bytes) -> bool:
+    """A formula cell without a cached value somewhere in ``window`` of worksheet XML."""
+    # b"f" first: a one-byte search runs at memchr speed, and sheets without formulas rarely
+    # hold an "f" at all (tags are c, r, s, t, v, is; text is mostly digits and CJK).
+    return b"f" in window and b"<f" in window and any(p.search(window) for p in _UNCACHED_FORMULA)

@@ -2,7 +2,7 @@
 
 Usable without the CLI::
 
-    from svcqa.pipeline import run_score
+    from svcqa.jobs.score import run_score
     result = run_score(["sample_data/2026-10.xlsx"], db="svcqa.db")
     print(result.scorecard.branches[0].branch)
 """
@@ -25,7 +25,8 @@ from svcqa.errors import InputError, OutputError
 from svcqa.models import HistoryContext, Month, MonthData, Scorecard
 
 if TYPE_CHECKING:
-    from svcqa.ingest.reader import ReadAhead
+    from svcqa.history import HistoryStore
+    from svcqa.ingest import MonthFiles
 
 DEFAULT_OUT = Path("svcqa-out")
 log = logging.getLogger(__name__)
@@ -96,16 +97,14 @@ def _load_rubric(rubric: object):
 
 
 def ingest_for_rubric(
-    paths: Sequence[str | Path],
+    files: MonthFiles,
     rubric,
     *,
     month: Month | None = None,
     aliases_file: Path | None = None,
-    limits=None,
-    ahead=None,
 ) -> MonthData:
-    """Read the inputs with the columns and aliases the rubric asks for (``ahead``: see ``ingest``)."""
-    from svcqa.ingest import ingest, load_alias_file
+    """Read the opened files (``open_month``) with the columns and aliases the rubric asks for."""
+    from svcqa.ingest import load_alias_file, read_month
 
     aliases: dict[str, dict[str, list[str]]] = {
         t: {c: list(a) for c, a in cols.items()} for t, cols in rubric.aliases.items()
@@ -114,14 +113,12 @@ def ingest_for_rubric(
         for table, columns in load_alias_file(aliases_file).items():
             for column, names in columns.items():
                 aliases.setdefault(table, {}).setdefault(column, []).extend(names)
-    return ingest(
-        paths,
+    return read_month(
+        files,
         month=month,
         required=rubric.required_columns(),
         extra_columns=rubric.extra_columns,
         extra_aliases=aliases,
-        limits=limits,
-        ahead=ahead,
     )
 
 
@@ -140,96 +137,58 @@ def run_score(
     rescore_stale: bool = True,
     lock_timeout: float = 30.0,
     progress: Callable[[str], None] | None = None,
+    spool_dir: str | None = None,
+    reader: str | None = None,
 ) -> ScoreRun:
     """Score one month and write ``scorecard.xlsx/json/csv`` and the rejects into ``out_dir``.
 
     With history (the default), the month's earlier quarter months, stored tickets and ranks
     feed the scoring, the result replaces the month in the store in one transaction, and any
     later stored months whose inputs are still on disk unchanged are re-scored in order.
+    ``spool_dir`` and ``reader`` choose how workbooks are read (``svcqa.ingest.open_month``).
     """
-    from svcqa.allocator import limit_arenas
-    from svcqa.ingest.limits import Limits
-    from svcqa.ingest.reader import read_ahead
+    from svcqa.ingest import Limits, open_month
 
     step = progress or (lambda _message: None)
     now = now or clock.now()
     step("reading inputs")
     limits = limits or Limits()
     store = None
-    db_path = None
     background = ThreadPoolExecutor(2)
     try:
         # The workbook's reader child starts first, so that it works while pandas, the rubric and
         # the ingest code load (a third of a second).
-        with read_ahead(paths, limits) as ahead:
-            limit_arenas()  # only now that the reader child has forked (see the allocator)
+        with open_month(paths, limits, spool_dir=spool_dir, reader=reader) as files:
             from svcqa.rubric import DEFAULT_RUBRIC
 
             rubric_obj = _load_rubric(rubric or DEFAULT_RUBRIC)
             early_context = (
-                _context_ahead(background, ahead, db, month, rubric_obj, lock_timeout)
+                _context_ahead(background, files, db, month, rubric_obj, lock_timeout)
                 if use_history
                 else None
             )
-            data = ingest_for_rubric(
-                paths,
-                rubric_obj,
-                month=month,
-                aliases_file=aliases_file,
-                limits=limits,
-                ahead=ahead,
-            )
-        from svcqa.scoring import score_month
-
+            data = ingest_for_rubric(files, rubric_obj, month=month, aliases_file=aliases_file)
         target = out_dir or default_out_dir(data.month)
+        db_path = None
         if use_history:
             from svcqa.history import HistoryStore, resolve_db_path
 
             db_path = resolve_db_path(db)
             store = HistoryStore(db_path, lock_timeout=lock_timeout)
-        context = None
-        if store is not None:
-            context = _taken_context(early_context)
-            if context is None:
-                context = store.context(data.month, qtd_kpis=rubric_obj.qtd_kpi_ids)
-        step("scoring")
-        scorecard = score_month(data, rubric_obj, context, now=now)
-        if store is None:
-            step("writing outputs")
-            run = ScoreRun(
-                scorecard,
-                data,
-                write_outputs(scorecard, data, target, lock_timeout=lock_timeout),
-                db_path=db_path,
-            )
-        else:
-            from svcqa.history.codecs import encode_tickets
-
-            # Three things at once: the outputs written and the month saved, which take turns
-            # at the GIL, and the tickets encoded for the store (an Arrow sort and zstd, outside
-            # the GIL), which uses the core they leave; not during scoring, where the rework
-            # derivation has the second core. The save commits only once the outputs are
-            # written, as when they ran one after the other: an output error still leaves the
-            # store untouched.
-            step("writing outputs and saving history")
-            chunks = background.submit(encode_tickets, data)
-            written = background.submit(
-                write_outputs, scorecard, data, target, lock_timeout=lock_timeout
-            )
-            run_id = store.save(
-                scorecard,
-                data,
-                rubric=rubric_obj,
-                tool_version=__version__,
+        run = _score_and_write(
+            data, rubric_obj, store, early_context, target, now, lock_timeout, step, background
+        )
+        run.db_path = db_path
+        if store is not None and rescore_stale:
+            run.rescored, run.stale = _rescore_later_months(
+                store,
+                data.month,
                 now=now,
-                before_commit=written.result,
-                encoded_tickets=chunks,
+                limits=limits,
+                step=step,
+                spool_dir=spool_dir,
+                reader=reader,
             )
-            run = ScoreRun(scorecard, data, written.result(), db_path=db_path, run_id=run_id)
-            if rescore_stale:
-                run.rescored, run.stale = _rescore_later_months(
-                    store, data.month, now=now, limits=limits, step=step
-                )
     finally:
         background.shutdown(wait=True, cancel_futures=True)
         if store is not None:
@@ -243,9 +202,59 @@ def run_score(
     return run
 
 
+def _score_and_write(
+    data: MonthData,
+    rubric,
+    store: HistoryStore | None,
+    early_context: Future | None,
+    target: Path,
+    now: datetime,
+    lock_timeout: float,
+    step: Callable[[str], None],
+    background: ThreadPoolExecutor,
+) -> ScoreRun:
+    """Score the month (with the store's context, when there is a store), write the outputs and
+    save the month in the store."""
+    from svcqa.scoring import score_month
+
+    context = None
+    if store is not None:
+        context = _taken_context(early_context)
+        if context is None:
+            context = store.context(data.month, qtd_kpis=rubric.qtd_kpi_ids)
+    step("scoring")
+    scorecard = score_month(data, rubric, context, now=now)
+    if store is None:
+        step("writing outputs")
+        return ScoreRun(
+            scorecard, data, write_outputs(scorecard, data, target, lock_timeout=lock_timeout)
+        )
+    from svcqa.history.codecs import encode_tickets
+
+    # Three things at once: the outputs written and the month saved, which take turns
+    # at the GIL, and the tickets encoded for the store (an Arrow sort and zstd, outside
+    # the GIL), which uses the core they leave; not during scoring, where the rework
+    # derivation has the second core. The save commits only once the outputs are
+    # written, as when they ran one after the other: an output error still leaves the
+    # store untouched.
+    step("writing outputs and saving history")
+    chunks = background.submit(encode_tickets, data)
+    written = background.submit(write_outputs, scorecard, data, target, lock_timeout=lock_timeout)
+    run_id = store.save(
+        scorecard,
+        data,
+        rubric=rubric,
+        tool_version=__version__,
+        now=now,
+        before_commit=written.result,
+        encoded_tickets=chunks,
+    )
+    return ScoreRun(scorecard, data, written.result(), run_id=run_id)
+
+
 def _context_ahead(
     pool: ThreadPoolExecutor,
-    ahead: ReadAhead,
+    files: MonthFiles,
     db: str | Path | None,
     month: Month | None,
     rubric,
@@ -264,8 +273,8 @@ def _context_ahead(
         return None
 
     def load() -> HistoryContext | None:
-        ahead.wait_for_reads()
-        if ahead.closed:  # the run failed before its workbook was read: nothing to score
+        files.wait_for_reads()
+        if files.closed:  # the run failed before its workbook was read: nothing to score
             return None
         with HistoryStore(path, lock_timeout=lock_timeout) as store:
             return store.context(month, qtd_kpis=rubric.qtd_kpi_ids)
@@ -315,7 +324,14 @@ def write_outputs(
 
 
 def _rescore_later_months(
-    store, month: Month, *, now: datetime, limits, step
+    store,
+    month: Month,
+    *,
+    now: datetime,
+    limits,
+    step,
+    spool_dir: str | None = None,
+    reader: str | None = None,
 ) -> tuple[list[Month], list[Month]]:
     """Re-score later stored months that depend on ``month``, from their recorded inputs.
 
@@ -323,6 +339,7 @@ def _rescore_later_months(
     same content hash; otherwise it is reported as stale so the analyst can re-score it.
     """
     from svcqa.history import file_sha256
+    from svcqa.ingest import open_month
     from svcqa.rubric import load_rubric_text
     from svcqa.scoring import score_month
 
@@ -339,7 +356,8 @@ def _rescore_later_months(
             continue
         step(f"re-scoring {later}")
         rubric_obj = load_rubric_text(info["rubric_source"])
-        data = ingest_for_rubric(paths, rubric_obj, month=later, limits=limits)
+        with open_month(paths, limits, spool_dir=spool_dir, reader=reader) as files:
+            data = ingest_for_rubric(files, rubric_obj, month=later)
         context = store.context(later, qtd_kpis=rubric_obj.qtd_kpi_ids)
         scorecard = score_month(data, rubric_obj, context, now=now)
         store.save(

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 from xml.etree import ElementTree
 
-from svcqa.ingest.limits import Limits, WorksheetScan, inflated_chunks, xml_parts
+from svcqa.ingest.safety.limits import Limits
+from svcqa.ingest.safety.package import WorksheetScan, inflated_chunks, xml_parts
 
 if TYPE_CHECKING:
     import pyarrow as pa

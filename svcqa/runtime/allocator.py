@@ -53,7 +53,7 @@ def limit_arenas() -> None:
 
     glibc fixes the arena limit process-wide the first time a thread needs an arena, and a
     forked child inherits it. The reader child parses a large sheet on two threads at once
-    (``ingest.split``), and on one arena they queue on its lock (a 1M-row sheet: 5.9 s instead
+    (``ingest.fast.split``), and on one arena they queue on its lock (a 1M-row sheet: 5.9 s instead
     of 3.8 s), so this process takes the limit only after the child has forked.
     """
     global _limit_wanted

@@ -1,0 +1,122 @@
+"""CSV and TSV files as one sheet of text cells: UTF-8 or GB18030, ragged rows, quoted line breaks."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from svcqa.errors import InputError
+from svcqa.ingest.raw import RawSheet
+from svcqa.ingest.safety.limits import Limits
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes: UTF-8 (BOM stripped) first, then GB18030 (Chinese Windows "Save as CSV")."""
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"cannot decode the CSV as UTF-8 or GB18030 (byte {exc.start}); save it as 'CSV UTF-8'",
+            code="not-a-workbook",
+        ) from None
+
+
+def read_csv(path: Path, limits: Limits) -> RawSheet:
+    """A CSV file as one sheet of text cells; row i is line i + 1."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        text, _ = decode_text(data)
+    except InputError as exc:
+        raise InputError(str(exc), file=path.name, code=exc.code) from None
+    if "\x00" in text[:4096]:
+        raise InputError(
+            "not a CSV text file (binary content)", file=path.name, code="not-a-workbook"
+        )
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    table, row_numbers = _csv_table(text, delimiter)
+    if table.num_rows > limits.max_rows_per_sheet:
+        raise limits.exceeded(
+            "max_rows_per_sheet", f"the file has {table.num_rows:,} lines", file=path.name
+        )
+    return RawSheet(path.name, path, "", table, row_numbers=row_numbers)
+
+
+def _csv_table(text: str, delimiter: str) -> tuple[pa.Table, np.ndarray | None]:
+    """Records in file order as string columns ("" -> null); blank lines stay (as all-null rows)
+    so that record i is line i + 1, except when quoted fields span lines: then the second value
+    gives each record's first line number."""
+    # Not at the top: the workbook reader child starts before numpy, pyarrow and pandas load.
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    row_numbers: np.ndarray | None = None
+    try:
+        # Fast path: the C parser with enough positional columns for the widest of the first lines.
+        head = list(
+            csv.reader(io.StringIO("\n".join(text.splitlines()[:200])), delimiter=delimiter)
+        )
+        width = max((len(r) for r in head), default=0)
+        frame = (
+            pd.read_csv(
+                io.StringIO(text),
+                header=None,
+                names=range(width),
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                sep=delimiter,
+                engine="c",
+            )
+            if width
+            else None
+        )
+    except (pd.errors.ParserError, ValueError):
+        frame = None
+    if frame is not None and _no_multiline(text, len(frame)):
+        columns = {
+            str(i): pa.array(frame[i].to_numpy(dtype=object), type=pa.string())
+            for i in range(frame.shape[1])
+        }
+    else:  # ragged rows or quoted line breaks: the csv module copes with both
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        rows, starts, line = [], [], 0
+        for record in reader:  # rare path; line_num tells where each record ends
+            rows.append(record)
+            starts.append(line + 1)
+            line = reader.line_num
+        width = max((len(r) for r in rows), default=0)
+        if starts != list(range(1, len(starts) + 1)):
+            row_numbers = np.asarray(starts, dtype=np.int64)
+        columns = {
+            str(i): pa.array([r[i] if i < len(r) else None for r in rows], type=pa.string())
+            for i in range(width)
+        }
+    if not columns:
+        return pa.table({}), None
+    import pyarrow.compute as pc
+
+    return pa.table(
+        {
+            name: pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+            for name, col in columns.items()
+        }
+    ), row_numbers
+
+
+def _no_multiline(text: str, records: int) -> bool:
+    """Record index == line index only when no quoted field spans lines."""
+    lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    return lines == records
