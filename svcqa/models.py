@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from svcqa.errors import UsageError
-
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -41,7 +39,7 @@ class Month:
         """Parse ``2026-10`` (also ``2026/10``, ``202610``, ``2026年10月``)."""
         match = _MONTH_RE.match(str(text))
         if not match or not 1 <= int(match.group(2)) <= 12:
-            raise UsageError(f"month {text!r} is not of the form YYYY-MM (for example 2026-10)")
+            raise ValueError(f"month {text!r} is not of the form YYYY-MM (for example 2026-10)")
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod

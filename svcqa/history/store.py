@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -59,24 +58,21 @@ from svcqa.models import (
     TableStats,
 )
 from svcqa.runtime.testhooks import pause_point
+from svcqa.settings import DB_PATH, LOCK_TIMEOUT
 
 if TYPE_CHECKING:
     from svcqa.rubric import Rubric
 
-DEFAULT_DB_NAME = "svcqa.db"
-ENV_DB = "SVCQA_DB"
 
 log = logging.getLogger(__name__)
 
 
 def resolve_db_path(db: str | Path | None) -> Path:
-    """The store to use: ``--db``, else ``$SVCQA_DB``, else ``./svcqa.db``."""
+    """The store to use: the given path, else ``./svcqa.db`` (the command line passes ``--db``
+    or ``$SVCQA_DB``)."""
     if db is not None and str(db) != "":
         return Path(db).expanduser()
-    env = os.environ.get(ENV_DB, "").strip()
-    if env:
-        return Path(env).expanduser()
-    return Path.cwd() / DEFAULT_DB_NAME
+    return Path.cwd() / DB_PATH
 
 
 def file_sha256(path: str | Path) -> str:
@@ -101,7 +97,7 @@ class HistoryStore:
     for another process (another cron run) to finish before giving up with ``HistoryError``.
     """
 
-    def __init__(self, path: Path, *, lock_timeout: float = 30.0, create: bool = True):
+    def __init__(self, path: Path, *, lock_timeout: float = LOCK_TIMEOUT, create: bool = True):
         self.path = Path(path)
         self.lock_timeout = float(lock_timeout)
         try:
@@ -112,7 +108,7 @@ class HistoryStore:
             ) from exc
         if is_dir:
             raise HistoryError(
-                f"history store {self.path} is a folder; give a file name with --db (for example {self.path / DEFAULT_DB_NAME})"
+                f"history store {self.path} is a folder; give a file name with --db (for example {self.path / DB_PATH})"
             )
         if not exists:
             if not create:
@@ -511,4 +507,4 @@ class HistoryStore:
         return queries.trend(self, branch_key=branch_key, months=months)
 
 
-__all__ = ["DEFAULT_DB_NAME", "HistoryStore", "file_sha256", "resolve_db_path"]
+__all__ = ["HistoryStore", "file_sha256", "resolve_db_path"]

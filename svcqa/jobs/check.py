@@ -8,6 +8,7 @@ from typing import Any
 
 from svcqa.ingest import Limits, check_document, ingest, load_alias_file
 from svcqa.models import Month, MonthData
+from svcqa.settings import month_folder
 
 
 def run_check(
@@ -38,6 +39,6 @@ def run_check(
         spool_dir=spool_dir,
         reader=reader,
     )
-    target = Path(out_dir) if out_dir else Path("svcqa-out") / str(data.month)
+    target = month_folder(data.month, Path(out_dir) if out_dir else None)
     written = write_rejects(data, target)
     return data, check_document(data, written)

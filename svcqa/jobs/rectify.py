@@ -43,6 +43,7 @@ from svcqa.rectify.issue import (
 from svcqa.rectify.xlsx import FORM_VERSION, FormLayout, write_form_xlsx
 from svcqa.render.report import ReportContext, report_stems
 from svcqa.rubric import load_rubric_text
+from svcqa.settings import month_folder
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,22 @@ class CollectRun:
     def ok(self) -> bool:
         return not self.problems
 
+    def as_dict(self) -> dict[str, Any]:
+        """What ``svcqa rectify collect --format json`` prints."""
+        return {
+            "checked": self.checked,
+            "recorded": [
+                {
+                    "branch_key": f.branch_key,
+                    "month": f.month,
+                    "source_file": f.source_file,
+                    "measures": len(f.measures),
+                }
+                for f in self.recorded
+            ],
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
 
 def issue_forms(
     db: Path | None,
@@ -107,9 +124,7 @@ def issue_forms(
         stored = load_stored_month(store, month)
         scorecard, month = stored.scorecard, stored.month
         keys = _branches_to_issue(store, stored, branch)
-        target = (
-            Path(out_dir) if out_dir is not None else Path("svcqa-out") / str(month) / "rectify"
-        )
+        target = month_folder(month, out_dir, "rectify")
         if not keys:
             return IssueRun(month=month, out_dir=target, forms=[])
         context = ReportContext(scorecard, trend=stored.trend, previous=stored.previous, lang=lang)

@@ -20,6 +20,7 @@ from svcqa.jobs.stored import load_stored_month
 from svcqa.labels import report_labels
 from svcqa.models import Month
 from svcqa.render.report import write_branch_reports
+from svcqa.settings import month_folder
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def reports_from_store(
                 )
             keys = [key]
         follow_ups = report_follow_ups(store, stored, keys, lang=lang)
-    target = Path(out_dir) if out_dir is not None else Path("svcqa-out") / str(month) / "reports"
+    target = month_folder(month, out_dir, "reports")
     paths = write_branch_reports(
         scorecard,
         target,

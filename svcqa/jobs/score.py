@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 from svcqa import __version__, clock
 from svcqa.errors import InputError, OutputError
 from svcqa.models import HistoryContext, Month, MonthData, Scorecard
+from svcqa.settings import LOCK_TIMEOUT, month_folder
 
 if TYPE_CHECKING:
     from svcqa.history import HistoryStore
     from svcqa.ingest import MonthFiles
 
-DEFAULT_OUT = Path("svcqa-out")
 log = logging.getLogger(__name__)
 
 
@@ -49,12 +49,8 @@ class ScoreRun:
     )  # later months whose inputs are gone: re-score by hand
 
 
-def default_out_dir(month: Month, base: Path | None = None) -> Path:
-    return (base or DEFAULT_OUT) / str(month)
-
-
 @contextmanager
-def locked_folder(folder: Path, timeout: float = 60.0) -> Iterator[None]:
+def locked_folder(folder: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Hold an exclusive lock on an output folder so two runs never interleave their files."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -135,7 +131,7 @@ def run_score(
     limits=None,
     now: datetime | None = None,
     rescore_stale: bool = True,
-    lock_timeout: float = 30.0,
+    lock_timeout: float = LOCK_TIMEOUT,
     progress: Callable[[str], None] | None = None,
     spool_dir: str | None = None,
     reader: str | None = None,
@@ -168,7 +164,7 @@ def run_score(
                 else None
             )
             data = ingest_for_rubric(files, rubric_obj, month=month, aliases_file=aliases_file)
-        target = out_dir or default_out_dir(data.month)
+        target = month_folder(data.month, out_dir)
         db_path = None
         if use_history:
             from svcqa.history import HistoryStore, resolve_db_path
@@ -294,7 +290,7 @@ def _taken_context(early: Future | None) -> HistoryContext | None:
 
 
 def write_outputs(
-    scorecard: Scorecard, data: MonthData, out_dir: Path, *, lock_timeout: float = 60.0
+    scorecard: Scorecard, data: MonthData, out_dir: Path, *, lock_timeout: float = LOCK_TIMEOUT
 ) -> dict[str, Path]:
     """Write every output of a scored month under a folder lock (waiting up to ``lock_timeout``
     seconds for another run to finish with the folder), replacing the previous ones together:

@@ -31,6 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from svcqa import settings
 from svcqa.errors import RubricError
 from svcqa.rubric.kpis import KnownColumns, read_kpis
 from svcqa.rubric.model import (
@@ -55,7 +56,7 @@ from svcqa.rubric.problems import (
 )
 from svcqa.schema import TABLES, Column
 
-DEFAULT_RUBRIC = "gd-mobile-aftersales"
+DEFAULT_RUBRIC = settings.RUBRIC
 PRESET_PACKAGE = "svcqa.rubric.presets"
 
 _TOP_KEYS = {

@@ -123,3 +123,19 @@ def test_help_texts_end_with_an_example() -> None:
     for args in (["history", "--help"], ["history", "runs", "--help"]):
         result = runner.invoke(app, args, env={"COLUMNS": "200"})
         assert result.exit_code == 0 and "Example:  svcqa history" in result.output
+
+
+def test_the_store_is_db_then_the_environment_then_the_working_folder(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--db wins over $SVCQA_DB, which wins over ./svcqa.db."""
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "elsewhere.db"
+    by_env = runner.invoke(app, ["history", "runs"], env={"SVCQA_DB": str(store_path)})
+    assert by_env.exit_code == 0 and "2026-09" in by_env.output
+    by_option = runner.invoke(
+        app, ["history", "runs", "--db", str(missing)], env={"SVCQA_DB": str(store_path)}
+    )
+    assert by_option.exit_code == 1 and str(missing) in by_option.stderr
+    by_folder = runner.invoke(app, ["history", "runs"], env={"SVCQA_DB": ""})
+    assert by_folder.exit_code == 1 and str(tmp_path / "svcqa.db") in by_folder.stderr

@@ -181,7 +181,7 @@ def test_a_long_ranked_table_keeps_its_ends_and_every_flagged_branch(tmp_path: P
 def test_shown_rows_marks_each_gap_once() -> None:
     from types import SimpleNamespace
 
-    from svcqa.cli import shown_rows
+    from svcqa.cli.score import shown_rows
 
     branches = [
         SimpleNamespace(name=i, flags=["needs_rectification"] if i == 5 else []) for i in range(12)

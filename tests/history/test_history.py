@@ -495,15 +495,14 @@ def test_missing_store_and_non_database_are_clear_errors(tmp_path: Path) -> None
     assert junk.read_bytes() == b"this is a spreadsheet, honestly" * 100
 
 
-def test_resolve_db_path_prefers_option_then_environment(
+def test_resolve_db_path_prefers_the_given_path_then_the_working_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """--db wins over $SVCQA_DB, which wins over ./svcqa.db."""
+    """A given path wins over ./svcqa.db; the library never reads $SVCQA_DB (the CLI does, see
+    tests/cli/test_history_cli.py)."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("SVCQA_DB", raising=False)
-    assert resolve_db_path(None) == tmp_path / "svcqa.db"
     monkeypatch.setenv("SVCQA_DB", "/srv/qa/history.db")
-    assert resolve_db_path(None) == Path("/srv/qa/history.db")
+    assert resolve_db_path(None) == tmp_path / "svcqa.db"
     assert resolve_db_path("mine.db") == Path("mine.db")
 
 

@@ -1,0 +1,3 @@
+from svcqa.cli import main
+
+main()

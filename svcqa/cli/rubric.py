@@ -1,0 +1,137 @@
+"""``svcqa rubric list|show|check``: the scoring schemes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from svcqa.cli.app import app, handles_errors, print_json, stdout_console
+from svcqa.cli.options import RubricFormat, TableFormat, TableFormatOption
+
+rubric_app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="List, show and check rubrics (scoring schemes as TOML files).\n\nExample:  svcqa rubric show gd-mobile-aftersales",
+)
+app.add_typer(rubric_app, name="rubric")
+
+
+@rubric_app.command("list")
+@handles_errors
+def rubric_list_command(fmt: TableFormatOption = TableFormat.table) -> None:
+    """List the rubric presets shipped with svcqa: id, name, number of KPIs, maximum score.
+
+    Example:  svcqa rubric list
+    """
+    from rich.table import Table
+
+    from svcqa import presets_document
+
+    document = presets_document()
+    if fmt == TableFormat.json:
+        print_json(document)
+        return
+    table = Table(title="Rubric presets")
+    for column in ("id", "name", "KPIs", "max"):
+        table.add_column(column, justify="right" if column in ("KPIs", "max") else "left")
+    for item in document:
+        table.add_row(item["id"], item["name"], str(item["kpis"]), f"{item['max']:g}")
+    stdout_console().print(table)
+
+
+@rubric_app.command("show")
+@handles_errors
+def rubric_show_command(
+    ref: Annotated[
+        str,
+        typer.Argument(help="Preset id (see `svcqa rubric list`) or path to a rubric .toml file."),
+    ],
+    fmt: Annotated[
+        RubricFormat,
+        typer.Option("--format", "-f", help="toml prints the source, to copy and edit."),
+    ] = RubricFormat.table,
+) -> None:
+    """Show a rubric: its KPIs with thresholds and points, grade bands and fee coefficients.
+
+    `--format toml` prints the rubric's TOML source, so a preset can be copied and edited.
+
+    Example:  svcqa rubric show gd-mobile-aftersales --format toml > my-rubric.toml
+    """
+    from svcqa import load_rubric
+
+    rubric = load_rubric(ref)
+    if fmt == RubricFormat.toml:
+        text = rubric.source_text
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    elif fmt == RubricFormat.json:
+        print_json(rubric.as_dict())
+    else:
+        _print_rubric(stdout_console(), rubric.as_dict())
+
+
+def _print_rubric(console: Console, document: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    console.print(f"{document['name']}  ({document['id']}, max {document['max']:g})", markup=False)
+    kpis = Table(title="KPIs")
+    for column in ("id", "label", "points", "metric", "rule"):
+        kpis.add_column(column, justify="right" if column == "points" else "left")
+    for k in document["kpis"]:
+        empty = "" if k["when_empty"] == "full" else f" · empty: {k['when_empty']}"
+        kpis.add_row(k["id"], k["label"], f"{k['points']:g}", k["metric_text"], k["rule"] + empty)
+    console.print(kpis)
+    grades = Table(title="Grades")
+    for column in ("grade", "from total", "fee coefficient"):
+        grades.add_column(column)
+    for g in document["grades"]:
+        grades.add_row(g["name"], f"{g['min']:g}", f"{g['coefficient']:.2f}")
+    console.print(grades)
+    for line in _rule_lines(document):
+        console.print(line, markup=False)
+
+
+def _rule_lines(document: dict[str, Any]) -> list[str]:
+    """The rubric's rules beyond the KPIs, one plain sentence each."""
+    last = "last place, " if document["rectify_last_place"] else ""
+    review = document["contract_review_after"]
+    incentives = document["incentives"]
+    return [
+        f"rectification: {last}grades {', '.join(document['failing_grades']) or '-'}",
+        f"contract review after {review} months last in a row" if review else "no contract review",
+        f"grace months for newly signed branches: {document['grace_months']}",
+        f"incentives: {incentives['table']}.{incentives['column']}"
+        if incentives["enabled"]
+        else "incentives: off",
+    ] + [
+        f"veto {v['id']}: {v['label']} ({v['table']}.{v['column']} ≥ {v['at_least']:g})"
+        for v in document["vetoes"]
+    ]
+
+
+@rubric_app.command("check")
+@handles_errors
+def rubric_check_command(
+    path: Annotated[Path, typer.Argument(help="The rubric .toml file to validate.")],
+    fmt: TableFormatOption = TableFormat.table,
+) -> None:
+    """Validate a rubric file and report every problem at once, each with its key and line.
+
+    Checks that KPI points add up to max, metric and curve kinds exist, thresholds are in order,
+    tables and columns are known (or declared), and ids are unique. Exit code 1 when invalid.
+
+    Example:  svcqa rubric check my-rubric.toml
+    """
+    from svcqa import check_rubric
+
+    document = check_rubric(path)
+    if fmt == TableFormat.json:
+        print_json(document)
+        return
+    stdout_console().print(
+        f"{path}: OK — {document['id']} ({document['name']}), {document['kpis']} KPIs, max {document['max']:g}",
+        markup=False,
+    )

@@ -1,0 +1,216 @@
+"""``svcqa score``: score a month and print the ranked table."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console, JustifyMethod
+
+from svcqa import settings
+from svcqa.cli.app import app, handles_errors, print_json, spinner, stderr_console, stdout_console
+from svcqa.cli.options import (
+    Aliases,
+    DataFormat,
+    DataFormatOption,
+    Db,
+    InputMonth,
+    LockTimeout,
+    Strict,
+    out_help,
+)
+from svcqa.settings import Settings
+
+TABLE_ROWS = 50  # a longer ranked table is shortened on the terminal (``--rows``)
+HEADINGS: tuple[tuple[str, JustifyMethod], ...] = (
+    ("排名", "right"),
+    ("网点", "left"),
+    ("总分", "right"),
+    ("环比", "right"),
+    ("等级", "left"),
+    ("系数", "right"),
+    ("末位连续", "right"),
+    ("标记", "left"),
+)
+
+
+@app.command()
+@handles_errors
+def score(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="The month's workbook, or one file per table (xlsx, xlsm, xls, ods, csv)."
+        ),
+    ],
+    rubric: Annotated[
+        str, typer.Option("--rubric", "-r", help="Preset id or path to a rubric .toml file.")
+    ] = settings.RUBRIC,
+    month: InputMonth = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help=out_help())] = None,
+    fmt: DataFormatOption = DataFormat.table,
+    strict: Strict = False,
+    db: Db = None,
+    no_history: Annotated[
+        bool,
+        typer.Option("--no-history", help="Score without reading or writing the history store."),
+    ] = False,
+    aliases: Aliases = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print one summary line instead of the table.")
+    ] = False,
+    rows: Annotated[
+        int,
+        typer.Option(
+            "--rows",
+            min=0,
+            help="Longest ranked table to print: past it, the top and bottom halves and every flagged branch between (0: all rows).",
+        ),
+    ] = TABLE_ROWS,
+    lock_timeout: LockTimeout = settings.LOCK_TIMEOUT,
+) -> None:
+    """Score a month: ingest, weight, grade, rank, flag, and write the scorecard.
+
+    Writes scorecard.xlsx, scorecard.json, scorecard.csv and the rejects (xlsx and csv) into the
+    output folder, stores the month in the history store, and prints the ranked table.
+
+    Example:  svcqa score sample_data/2026-10.xlsx --db svcqa.db
+    """
+    from svcqa import Month, run_score, scorecard_document, scorecard_rows
+
+    environment = Settings.from_env()
+    with spinner("scoring...") as progress:
+        run = run_score(
+            paths,
+            rubric=rubric,
+            month=Month.parse(month) if month else None,
+            out_dir=out,
+            db=db,
+            use_history=not no_history,
+            strict=strict,
+            aliases_file=aliases,
+            limits=environment.limits,
+            spool_dir=environment.spool_dir,
+            reader=environment.reader,
+            lock_timeout=lock_timeout,
+            progress=progress,
+        )
+    card = run.scorecard
+    if fmt == DataFormat.json:
+        print_json(scorecard_document(card, month_source=run.data.month_source))
+    elif fmt == DataFormat.csv:
+        import csv
+
+        header, records = scorecard_rows(card)
+        writer = csv.writer(sys.stdout)
+        writer.writerow(header)
+        writer.writerows([["" if v is None else v for v in record] for record in records])
+    elif quiet:
+        _print_summary_line(stdout_console(), run)
+    else:
+        _print_run(stdout_console(), run, rows)
+    _print_later_months(run)
+
+
+def _print_summary_line(console: Console, run: Any) -> None:
+    card = run.scorecard
+    last = [b.branch for b in card.branches if "last_place" in b.flags]
+    console.print(
+        f"{card.month}: {card.assessed_count} branches ranked under {card.rubric_id}; "
+        f"last place: {', '.join(last) or '-'}; outputs in {run.outputs['scorecard_xlsx'].parent}",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def _print_run(console: Console, run: Any, rows: int) -> None:
+    inferred = run.data.month_source == "inferred"
+    _print_scorecard(
+        console, run.scorecard, "inferred from ticket dates" if inferred else "from --month", rows
+    )
+    parts = [
+        f"{name} {s.rows} rows: {s.used} used, {s.excluded} excluded, {s.rejected} rejected"
+        for name, s in run.data.stats.items()
+    ]
+    console.print("Inputs: " + "; ".join(parts), markup=False)
+    console.print(
+        f"Outputs: {run.outputs['scorecard_xlsx'].parent}/ (scorecard.xlsx, scorecard.json, scorecard.csv, rejects.xlsx, rejects.csv)",
+        markup=False,
+    )
+    if run.db_path:
+        console.print(f"History: {run.db_path} (run {run.run_id})", markup=False)
+
+
+def _print_later_months(run: Any) -> None:
+    err, month = stderr_console(), run.scorecard.month
+    for later in run.rescored:
+        err.print(f"svcqa: re-scored {later} because it depends on {month}", markup=False)
+    for later in run.stale:
+        err.print(
+            f"svcqa: warning: {later} was scored before {month} was stored and its input files have changed or moved; "
+            f"re-score {later} to bring its quarter-to-date figures and streaks up to date",
+            markup=False,
+        )
+
+
+def shown_rows(branches: list, limit: int) -> list:
+    """The branches a ranked table of at most ``limit`` rows shows, with ``None`` where rows are
+    left out: the top and bottom halves, and every flagged branch between them (a veto or a
+    rectification duty is never hidden in the middle of a long table)."""
+    if not limit or len(branches) <= limit:
+        return list(branches)
+    half = max(limit // 2, 1)
+    shown: list = list(branches[:half])
+    for branch in branches[half:-half]:
+        if branch.flags:
+            shown.append(branch)
+        elif shown[-1] is not None:
+            shown.append(None)
+    shown.extend(branches[-half:])
+    return shown
+
+
+def change_text(current: float | None, previous: float | None) -> str:
+    """``↑+2.50`` / ``↓-1.00`` / ``→0.00`` against last month's total; blank when there is none."""
+    from svcqa import trend_arrow
+
+    if current is None or previous is None:
+        return ""
+    delta = round(current - previous, 2)
+    return f"{trend_arrow(delta)}{delta:+.2f}" if delta else "→0.00"
+
+
+def _print_scorecard(console: Console, card: Any, month_note: str, limit: int) -> None:
+    from rich.table import Table
+
+    from svcqa import flags_text
+
+    table = Table(
+        title=f"{card.month} {card.rubric_name} ({card.rubric_id}, 满分 {card.rubric_max:g}; month {month_note})"
+    )
+    for name, justify in HEADINGS:
+        table.add_column(name, justify=justify)
+    shown = shown_rows(card.branches, limit)
+    for b in shown:
+        if b is None:
+            table.add_row("…", "", "", "", "", "", "", "")
+            continue
+        table.add_row(
+            str(b.rank) if b.rank is not None else "-",
+            b.branch,
+            f"{b.total:.2f}",
+            change_text(b.total, b.prev_total),
+            b.grade or "-",
+            f"{b.coefficient:.2f}" if b.coefficient is not None else "-",
+            str(b.last_place_streak) if b.last_place_streak else "",
+            flags_text(b.flags),
+        )
+    console.print(table)
+    hidden = len(card.branches) - sum(b is not None for b in shown)
+    if hidden:
+        console.print(
+            f"{hidden} of {len(card.branches)} branches not shown (… rows); all are in scorecard.xlsx, or print them with --rows 0",
+            markup=False,
+        )
