@@ -20,6 +20,16 @@ if TYPE_CHECKING:
 _MONTH_RE = re.compile(r"^\s*(\d{4})[-/.年]?(\d{1,2})月?\s*$")
 
 
+def column_letter(index: int) -> str:
+    """The Excel column of a 0-based index, as the user sees it: 0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def branch_key(name: object) -> str:
     """The matching key of a branch name: Unicode NFKC with all whitespace removed, so that
     ``A店（北区）``, `` A店 (北区) `` and ``A店\u3000(北区)`` are one branch. The only definition:

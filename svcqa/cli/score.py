@@ -78,7 +78,7 @@ def score(
 
     Example:  svcqa score sample_data/2026-10.xlsx --db svcqa.db
     """
-    from svcqa import Month, run_score, scorecard_document, scorecard_rows
+    from svcqa import Month, run_score  # no pandas yet: the workbook's reader starts first
 
     environment = Settings.from_env()
     with spinner("scoring...") as progress:
@@ -98,6 +98,8 @@ def score(
             progress=progress,
         )
     card = run.scorecard
+    from svcqa import scorecard_document, scorecard_rows
+
     if fmt == DataFormat.json:
         print_json(scorecard_document(card, month_source=run.data.month_source))
     elif fmt == DataFormat.csv:

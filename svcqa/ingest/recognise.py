@@ -12,7 +12,7 @@ from svcqa.errors import InputError
 from svcqa.ingest.aliases import TableSpec
 from svcqa.ingest.header import SCAN_ROWS, HeaderMatch, find_header
 from svcqa.ingest.raw import RawSheet
-from svcqa.models import Finding
+from svcqa.models import Finding, column_letter
 
 
 @dataclass
@@ -110,7 +110,7 @@ def choose_sheets(
                 notes.append(
                     Finding(
                         "duplicate-header",
-                        f"{cand.raw.where}: header {header!r} (column {_letters(position)}) also maps to "
+                        f"{cand.raw.where}: header {header!r} (column {column_letter(position)}) also maps to "
                         f"{spec.column(column).label or column}; the first matching column is used",
                         file=cand.raw.file,
                         sheet=cand.raw.sheet,
@@ -154,12 +154,3 @@ def _missing_column(cand: Candidate, needed: list[str]) -> InputError:
         code="missing-column",
         reasons=reasons[1:],
     )
-
-
-def _letters(index: int) -> str:
-    text = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        text = chr(65 + rest) + text
-    return text

@@ -14,7 +14,8 @@ from typing import Any
 
 from svcqa.output import atomic_target
 from svcqa.rectify.form import RectifyForm
-from svcqa.render.environment import make_environment, pct1, pts2, signed
+from svcqa.render.environment import make_environment
+from svcqa.render.formats import pct1, pts2, signed
 
 DOCX_PROPERTY_MAX = 255
 

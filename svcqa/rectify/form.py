@@ -19,7 +19,7 @@ import pandas as pd
 from svcqa.labels import form_labels
 from svcqa.models import BranchResult, KpiResult, Month, Scorecard
 from svcqa.rectify.issue import due_date, reason_text, rectification_reasons
-from svcqa.render.environment import DASH, metric
+from svcqa.render.formats import DASH, metric
 from svcqa.render.report import (
     BranchView,
     KpiRow,

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from svcqa.errors import UsageError
 from svcqa.labels import FORM_LABELS, flag_label, flags_text
 from svcqa.models import BranchResult, Month
-from svcqa.render.environment import DASH
+from svcqa.render.formats import DASH
 
 FORMATS = ("xlsx", "html", "docx")
 REASON_FLAGS = ("last_place", "rectification_required", "contract_review")

@@ -32,7 +32,7 @@ from svcqa.ingest.safety.package import check_xml_prologs, check_zip, check_zip_
 from svcqa.output import atomic_target
 from svcqa.rectify.form import RectifyForm
 from svcqa.rectify.sheet import LAST_COL, WIDTHS, FormLayout, FormSheet
-from svcqa.render.environment import pts2
+from svcqa.render.formats import pts2
 
 META_SHEET = "_svcqa_form"
 FORM_VERSION = 1  # bump when the layout changes in a way collect must know about

@@ -15,20 +15,9 @@ from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
-from svcqa.render.formats import DASH, days2, metric, pct1, pts2, signed
+from svcqa.render.formats import days2, metric, pct1, pts2, signed
 
-# DASH and the formatters stay importable from here: the rectification form imports them so.
-__all__ = [
-    "DASH",
-    "FILTERS",
-    "days2",
-    "make_environment",
-    "metric",
-    "packaged_template_dir",
-    "pct1",
-    "pts2",
-    "signed",
-]
+__all__ = ["FILTERS", "make_environment", "packaged_template_dir"]
 
 
 def packaged_template_dir() -> Path:

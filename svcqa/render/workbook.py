@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from svcqa.models import column_letter
 from svcqa.output import atomic_write
 
 # Style name -> cellXfs index in STYLES_XML below.
@@ -48,16 +49,6 @@ MAX_TEXT = 32767  # Excel's limit on characters in a cell
 def xml_text(value: str) -> str:
     """Escape text for XML and drop characters XML 1.0 cannot carry."""
     return value.translate(_XML_TABLE)
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 _COLUMNS = [column_letter(i) for i in range(64)]

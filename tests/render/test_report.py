@@ -13,7 +13,8 @@ from jinja2 import UndefinedError
 from svcqa.errors import NotFound, UsageError
 from svcqa.output import safe_filename
 from svcqa.render.charts import Bar, lost_points_chart, nice_ticks, trend_chart
-from svcqa.render.environment import days2, make_environment, pct1, pts2, signed
+from svcqa.render.environment import make_environment
+from svcqa.render.formats import days2, pct1, pts2, signed
 from svcqa.render.report import (
     HTML_ROWS_PER_KPI,
     build_branch_view,

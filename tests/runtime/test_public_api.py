@@ -23,8 +23,11 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 
 
 def test_importing_svcqa_and_the_cli_loads_no_pandas() -> None:
-    """``import svcqa`` and the command line's modules load no pandas: a run starts its workbook
-    reader before the heavy imports (the names load on first use)."""
-    code = "import sys, svcqa, svcqa.cli; print('pandas' in sys.modules)"
+    """``import svcqa``, the command line and what ``svcqa score`` takes before it reads load no
+    pandas: the workbook's reader child forks before the heavy imports (names load on first use)."""
+    code = (
+        "import sys, svcqa, svcqa.cli; from svcqa import Month, run_score; "
+        "from svcqa.settings import Settings; Settings.from_env(); print('pandas' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
