@@ -107,3 +107,17 @@ def test_the_readme_cron_line_runs_as_printed(tmp_path: Path) -> None:
     assert (out / "scorecard.xlsx").is_file() and (out / "rejects.csv").is_file()
     assert (out / "reports" / "index.html").is_file()
     assert (home / "svcqa.db").is_file()
+
+
+def test_the_readme_python_example_runs_as_printed(tmp_path: Path) -> None:
+    """The "From Python" block scores the sample month through the public API, as printed."""
+    block = README.split("## From Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "sample_data").symlink_to(SAMPLE_DATA)
+    done = subprocess.run(
+        [sys.executable, "-c", block], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.splitlines()[0].split()
+    # The October sample's best branch, as the demo's ranking shows it.
+    assert first[0] == "1" and first[2] == "98.61"
+    assert (tmp_path / "demo-out" / "svcqa.db").is_file()
