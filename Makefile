@@ -20,7 +20,7 @@ install: $(STAMP)
 # Score the bundled months in order (history builds up), then write reports and forms.
 demo: $(STAMP)
 	rm -rf $(DEMO_OUT) && mkdir -p $(DEMO_OUT)
-	$(BIN)/svcqa check sample_data/2026-10.xlsx
+	$(BIN)/svcqa check sample_data/2026-10.xlsx --out $(DEMO_OUT)/2026-10
 	$(BIN)/svcqa score sample_data/2026-08.xlsx --db $(DEMO_OUT)/svcqa.db --out $(DEMO_OUT)/2026-08 --quiet
 	$(BIN)/svcqa score sample_data/2026-09.xlsx --db $(DEMO_OUT)/svcqa.db --out $(DEMO_OUT)/2026-09 --quiet
 	$(BIN)/svcqa score sample_data/2026-10.xlsx --db $(DEMO_OUT)/svcqa.db --out $(DEMO_OUT)/2026-10
