@@ -85,10 +85,12 @@ class BrowserRun:
         return [m.group(1) for m in map(_CONSOLE.search, self.stderr.splitlines()) if m]
 
 
-def run_chromium(url: str, *extra: str, chromium: str | None = None) -> BrowserRun:
-    """Run headless Chromium once on ``url`` with a throw-away profile and console logging on."""
+def run_chromium(page: Path, *extra: str, chromium: str | None = None) -> BrowserRun:
+    """Run headless Chromium once on the file ``page`` with console logging on and a throw-away
+    profile beside the page (under the test's own folder, never the machine's temp folder)."""
     binary = chromium or require_browser()
-    with tempfile.TemporaryDirectory(prefix="svcqa-chromium-") as profile:
+    url = file_url(page)
+    with tempfile.TemporaryDirectory(prefix=".chromium-", dir=Path(page).parent) as profile:
         command = [
             binary,
             *FLAGS,
@@ -115,7 +117,7 @@ def file_url(path: Path) -> str:
 
 def dump_dom(page: Path) -> BrowserRun:
     """The DOM after parsing and running the page (``stdout``), with its console messages."""
-    run = run_chromium(file_url(page), "--dump-dom", "--virtual-time-budget=2000")
+    run = run_chromium(page, "--dump-dom", "--virtual-time-budget=2000")
     assert run.returncode == 0, run.stderr[-2000:]
     return run
 
@@ -123,7 +125,7 @@ def dump_dom(page: Path) -> BrowserRun:
 def print_pdf(page: Path, pdf: Path) -> BrowserRun:
     """Print ``page`` to ``pdf`` as the browser's print dialog would (the page's @page size)."""
     run = run_chromium(
-        file_url(page),
+        page,
         f"--print-to-pdf={pdf}",
         "--no-pdf-header-footer",
         "--virtual-time-budget=2000",
@@ -135,7 +137,7 @@ def print_pdf(page: Path, pdf: Path) -> BrowserRun:
 def screenshot(page: Path, png: Path, width: int = 1100, height: int = 1500) -> BrowserRun:
     """A PNG of the top ``width`` x ``height`` CSS pixels of ``page``."""
     run = run_chromium(
-        file_url(page),
+        page,
         f"--screenshot={png}",
         f"--window-size={width},{height}",
         "--force-device-scale-factor=1",
