@@ -56,8 +56,10 @@ metric = { kind = "mean", table = "tickets", column = "speed_of_answer", filter 
   - **number** columns numerically (`5` matches a cell 5.0).
 - Filters work the same on declared columns (`[columns.TABLE.NAME]`) as on canonical ones; the
   column must be canonical or declared for the metric's table (`rubric check` says so otherwise).
-- A branch whose rows are all filtered out has no data for the KPI (`count` and `sum`: 0); a
-  filter column the month's table does not have gives every branch no data.
+- A branch whose rows are all filtered out has no data for the KPI (`count` and `sum`: 0).
+- A filter column the month's table does not have stops the run when the table is tickets,
+  complaints or attendance (ingest needs every column such a KPI filters on); on the other tables every branch has
+  no data on the KPI.
 - `svcqa rubric show` prints each filter with its column: `mean cycle days · service_type = exchange`.
 """
 
