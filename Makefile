@@ -50,9 +50,11 @@ bench-quick: $(STAMP)
 screenshot: $(STAMP)
 	$(BIN)/python docs/make_screenshot.py
 
-# Regenerate docs/FINDINGS.md from the finding-code registry (svcqa/findings.py); a test checks it.
+# Regenerate docs/FINDINGS.md from the finding-code registry (svcqa/findings.py) and docs/rubric.md
+# from the rubric declarations (svcqa/rubric/spec.py); tests check both.
 docs: $(STAMP)
 	$(BIN)/python -m svcqa.findings --markdown > docs/FINDINGS.md
+	$(BIN)/python -m svcqa.rubric.reference > docs/rubric.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check svcqa tests bench docs

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import svcqa.rubric.spec as spec
 from svcqa.rubric.model import (
-    COLUMN_KINDS,
     COMPARISONS,
     CURVE_KINDS,
     METRIC_KINDS,
@@ -30,22 +30,22 @@ from svcqa.rubric.problems import (
 )
 from svcqa.schema import TABLES, Column
 
-_KPI_KEYS = {
-    "id",
-    "label",
-    "label_en",
-    "group",
-    "points",
-    "metric",
-    "curve",
-    "when_empty",
-    "min_basis",
-}
-_METRIC_KEYS = {
-    "kind", "table", "column", "filter", "days", "threshold", "op", "quarter_to_date", "window_days",
-    "weight_column", "weights", "default_weight", "points_column", "basis_table",
-}  # fmt: skip
-_CURVE_KEYS = {"kind", "full", "zero", "per", "scale_max", "bands", "otherwise", "better", "invert"}
+_KPI_KEYS = spec.KPI_KEYS
+
+
+def _kind_keys(
+    raw: dict[str, Any], what: str, kind: str, params: tuple[spec.Key, ...],
+    path: tuple[Any, ...], problems: Problems,
+) -> None:  # fmt: skip
+    """Keys the kind does not take (from its declaration in ``svcqa.rubric.spec``)."""
+    allowed = [p.name for p in params]
+    for key in raw:
+        if key not in allowed:
+            problems.add(
+                path + (key,),
+                f"{key!r} is not a parameter of {what} kind {kind}; it takes {', '.join(allowed)} "
+                "(see docs/rubric.md)",
+            )
 
 
 class KnownColumns:
@@ -159,13 +159,13 @@ def _metric(
     if not isinstance(raw, dict):
         problems.add(path, "is missing; give a [kpis.metric] table with kind = ...")
         return None
-    unknown_keys(raw, _METRIC_KEYS, path, problems)
     kind = raw.get("kind")
     if kind not in METRIC_KINDS:
         problems.add(
             path + ("kind",), f"unknown metric kind {kind!r}; known: {', '.join(METRIC_KINDS)}"
         )
         return None
+    _kind_keys(raw, "metric", kind, spec.metric_kind(kind).all_params(), path, problems)
     table = raw.get("table", METRIC_KINDS[kind]["table"])
     if not isinstance(table, str) or table not in TABLES:
         problems.add(path + ("table",), f"unknown table {table!r}; known: {', '.join(TABLES)}")
@@ -200,7 +200,7 @@ def _measured_column(
     """The metric's ``column`` and whether it and the kind's needed columns exist."""
     ok = True
     column = raw.get("column", "rating" if kind == "rating_mean" else None)
-    if kind in COLUMN_KINDS and not column:
+    if spec.metric_kind(kind).required("column") and not column:
         problems.add(
             path + ("column",), f'metric kind {kind} needs column = "..." (a column of {table})'
         )
@@ -225,8 +225,11 @@ def _options(
     raw: dict[str, Any], kind: str, path: tuple[Any, ...], problems: Problems
 ) -> dict[str, Any]:
     """days, threshold, op, quarter_to_date and window_days, as ``Metric`` fields."""
-    days = read_number(raw, "days", path, problems, required=kind == "overdue_share")
-    threshold = read_number(raw, "threshold", path, problems, required=kind == "share_over")
+    declared = spec.metric_kind(kind)
+    days = read_number(raw, "days", path, problems, required=declared.required("days"))
+    threshold = read_number(
+        raw, "threshold", path, problems, required=declared.required("threshold")
+    )
     op = raw.get("op", ">")
     if op not in COMPARISONS:
         problems.add(path + ("op",), f"{op!r} is not one of {' '.join(COMPARISONS)}")
@@ -328,13 +331,13 @@ def _curve(
     if not isinstance(raw, dict):
         problems.add(path, "is missing; give a [kpis.curve] table with kind = ...")
         return None
-    unknown_keys(raw, _CURVE_KEYS, path, problems)
     kind = raw.get("kind")
     if kind not in CURVE_KINDS:
         problems.add(
             path + ("kind",), f"unknown curve kind {kind!r}; known: {', '.join(CURVE_KINDS)}"
         )
         return None
+    _kind_keys(raw, "curve", kind, spec.curve_kind(kind).all_params(), path, problems)
     better = raw.get("better")
     if better is not None and better not in {"lower", "higher"}:
         problems.add(path + ("better",), f'must be "lower" or "higher", found {better!r}')
@@ -361,8 +364,9 @@ def _linear_curve(
     raw: dict[str, Any], better: str | None, path: tuple[Any, ...], problems: Problems
 ) -> Curve | None:
     """full and zero differ, in the order ``better`` (when given) says."""
-    full = read_number(raw, "full", path, problems, required=True)
-    zero = read_number(raw, "zero", path, problems, required=True)
+    declared = spec.curve_kind("linear")
+    full = read_number(raw, "full", path, problems, required=declared.required("full"))
+    zero = read_number(raw, "zero", path, problems, required=declared.required("zero"))
     if full is None or zero is None:
         return None
     if full == zero:

@@ -31,6 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import svcqa.rubric.spec as spec
 from svcqa import settings
 from svcqa.errors import RubricError
 from svcqa.rubric.kpis import KnownColumns, read_kpis
@@ -59,10 +60,8 @@ from svcqa.schema import TABLES, Column
 DEFAULT_RUBRIC = settings.RUBRIC
 PRESET_PACKAGE = "svcqa.rubric.presets"
 
-_TOP_KEYS = {
-    "id", "name", "max", "description", "when_empty", "grace_months", "rectification", "incentives",
-    "grades", "kpis", "vetoes", "columns", "aliases", "sheet_aliases",
-}  # fmt: skip
+# The keys each section accepts come from the declarations docs/rubric.md is generated from.
+_TOP_KEYS = spec.top_level_keys()
 
 
 # --------------------------------------------------------------------------- public API
@@ -229,7 +228,7 @@ def _rectification(
     rect = read_section(doc, "rectification", (), problems)
     unknown_keys(
         rect,
-        {"last_place", "failing_grades", "contract_review_after"},
+        spec.section("[rectification]").key_names,
         ("rectification",),
         problems,
     )
@@ -255,7 +254,7 @@ def _rectification(
 
 def _incentives(doc: dict[str, Any], known_columns: KnownColumns, problems: Problems) -> Incentives:
     inc = read_section(doc, "incentives", (), problems)
-    unknown_keys(inc, {"enabled", "table", "column"}, ("incentives",), problems)
+    unknown_keys(inc, spec.section("[incentives]").key_names, ("incentives",), problems)
     incentives = Incentives(
         enabled=read_bool(inc, "enabled", ("incentives",), problems, True),
         table=read_text(inc, "table", ("incentives",), problems, default="incentives"),
@@ -278,6 +277,7 @@ def _incentives(doc: dict[str, Any], known_columns: KnownColumns, problems: Prob
 def _extra_columns(doc: dict[str, Any], problems: Problems) -> dict[str, list[Column]]:
     out: dict[str, list[Column]] = {}
     section = read_section(doc, "columns", (), problems)
+    column_keys = spec.section("[columns.TABLE.NAME]").key_names
     for table, columns in section.items():
         path = ("columns", table)
         if table not in TABLES:
@@ -287,12 +287,12 @@ def _extra_columns(doc: dict[str, Any], problems: Problems) -> dict[str, list[Co
             problems.add(path, "must be a table of columns ([columns.TABLE.NAME])")
             continue
         canonical = {c.name for c in TABLES[table].columns}
-        for name, spec in columns.items():
+        for name, declared in columns.items():
             cpath = path + (name,)
-            if not isinstance(spec, dict):
+            if not isinstance(declared, dict):
                 problems.add(cpath, "must be a table with type, aliases, label")
                 continue
-            unknown_keys(spec, {"type", "aliases", "label"}, cpath, problems)
+            unknown_keys(declared, column_keys, cpath, problems)
             if name in canonical or name in {"branch_key", "_file", "_sheet", "_row"}:
                 problems.add(
                     cpath,
@@ -304,17 +304,17 @@ def _extra_columns(doc: dict[str, Any], problems: Problems) -> dict[str, list[Co
                     cpath, f"column name {name!r} must be lower-case letters, digits and '_'"
                 )
                 continue
-            ctype = spec.get("type")
+            ctype = declared.get("type")
             if ctype not in EXTRA_COLUMN_TYPES:
                 problems.add(
                     cpath + ("type",), f"{ctype!r} is not one of {', '.join(EXTRA_COLUMN_TYPES)}"
                 )
                 continue
-            names = spec.get("aliases", [])
+            names = declared.get("aliases", [])
             if not isinstance(names, list) or not all(isinstance(a, str) for a in names):
                 problems.add(cpath + ("aliases",), "must be a list of header spellings")
                 names = []
-            label = spec.get("label", name)
+            label = declared.get("label", name)
             out.setdefault(table, []).append(
                 Column(name, ctype, tuple(dict.fromkeys([*names, name])), str(label))
             )
@@ -327,7 +327,7 @@ def _grades(doc: dict[str, Any], max_points: float | None, problems: Problems) -
     seen: set[str] = set()
     for i, item in enumerate(raw):
         path = ("grades", i)
-        unknown_keys(item, {"name", "min", "coefficient"}, path, problems)
+        unknown_keys(item, spec.section("[[grades]]").key_names, path, problems)
         name = read_text(item, "name", path, problems, required=True)
         if name in seen:
             problems.add(path + ("name",), f"duplicate grade {name!r}")
@@ -363,7 +363,7 @@ def _vetoes(doc: dict[str, Any], known_columns: KnownColumns, problems: Problems
     seen: set[str] = set()
     for i, item in enumerate(read_array_of_tables(doc, "vetoes", problems)):
         path = ("vetoes", i)
-        unknown_keys(item, {"id", "label", "table", "column", "at_least"}, path, problems)
+        unknown_keys(item, spec.section("[[vetoes]]").key_names, path, problems)
         veto_id = read_text(item, "id", path, problems, required=True)
         if veto_id in seen:
             problems.add(path + ("id",), f"duplicate veto id {veto_id!r}")

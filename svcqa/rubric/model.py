@@ -11,52 +11,25 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+import svcqa.rubric.spec as spec
 from svcqa.schema import TABLES, Column
 
-# Metric kinds. Each entry: default table, whether it yields a rate (numerator / basis, so it
-# may be scored quarter to date), unit, and the canonical columns it always needs (besides
-# ``branch``). Columns named by options (``column``, filters, ``weight_column`` ...) are added
-# per KPI by ``Metric.columns()``.
+# Metric kinds, from the declarations in ``svcqa.rubric.spec``. Each entry: default table,
+# whether it yields a rate (numerator / basis, so it may be scored quarter to date), unit, and
+# the canonical columns it always needs (besides ``branch``). Columns named by options
+# (``column``, filters, ``weight_column`` ...) are added per KPI by ``Metric.columns()``.
 METRIC_KINDS: dict[str, dict[str, Any]] = {
-    # seed kinds
-    "mean_cycle_days": {
-        "table": "tickets",
-        "rate": False,
-        "unit": "days",
-        "needs": ("accepted_at", "completed_at"),
-    },
-    "overdue_share": {
-        "table": "tickets",
-        "rate": True,
-        "unit": "rate",
-        "needs": ("accepted_at", "completed_at"),
-    },
-    "rework_rate": {"table": "tickets", "rate": True, "unit": "rate", "needs": ("accepted_at",)},
-    "complaint_rate": {
-        "table": "complaints",
-        "rate": True,
-        "unit": "rate",
-        "needs": ("received_at",),
-    },
-    "rating_mean": {"table": "cooperation", "rate": False, "unit": "rating", "needs": ()},
-    "direct_score": {"table": "scores", "rate": False, "unit": "points", "needs": ()},
-    # general kinds on any declared or canonical column
-    "mean": {"table": None, "rate": False, "unit": "number", "needs": ()},
-    "share_over": {"table": None, "rate": True, "unit": "rate", "needs": ()},
-    "flag_rate": {"table": None, "rate": True, "unit": "rate", "needs": ()},
-    "count": {"table": None, "rate": False, "unit": "count", "needs": ()},
-    "sum": {"table": None, "rate": False, "unit": "number", "needs": ()},
+    k.name: {"table": k.table, "rate": k.rate, "unit": k.unit, "needs": k.needs}
+    for k in spec.METRIC_KINDS
 }
-# Kinds whose ``column`` option is mandatory (rating_mean defaults to ``rating``).
-COLUMN_KINDS = {"mean", "share_over", "flag_rate", "sum", "direct_score", "rating_mean"}
 
 # The exports every month brings (SPEC 1); the other tables are optional inputs.
 CORE_TABLES = ("tickets", "complaints", "attendance")
 
-CURVE_KINDS = ("linear", "deduct", "rating", "bands", "ratio")
-WHEN_EMPTY = ("full", "zero", "exclude")
-EXTRA_COLUMN_TYPES = ("number", "flag", "date", "datetime", "duration", "text")
-COMPARISONS = (">", ">=", "<", "<=")
+CURVE_KINDS = spec.CURVE_KIND_NAMES
+WHEN_EMPTY = tuple(spec.WHEN_EMPTY)
+EXTRA_COLUMN_TYPES = tuple(spec.EXTRA_COLUMN_TYPES)
+COMPARISONS = spec.COMPARISONS
 
 
 @dataclass(frozen=True)
@@ -93,7 +66,11 @@ class Metric:
         return needed
 
     def describe(self) -> str:
-        """A short human description, e.g. ``share > 10 d · exchange``."""
+        """A short human description, e.g. ``share > 10 d · service_type = exchange``.
+
+        Filters show their column, as a rubric writes them, so the reader sees which column
+        a value is compared in (``answered = true``, ``status = late/absent``).
+        """
         col = f"{self.table}.{self.column}"
         text = {
             "mean_cycle_days": "mean cycle days",
@@ -117,7 +94,9 @@ class Metric:
             if self.points_column:
                 text += f" or its {self.points_column}"
         parts = [text or self.kind]
-        parts += ["/".join(str(v) for v in values) for _, values in self.filter]
+        parts += [
+            f"{col} = {'/'.join(_value_text(v) for v in values)}" for col, values in self.filter
+        ]
         if self.quarter_to_date:
             parts.append("QTD")
         return " · ".join(parts)
@@ -145,6 +124,13 @@ class Metric:
             if self.points_column:
                 out["points_column"] = self.points_column
         return out
+
+
+def _value_text(value: Any) -> str:
+    """A filter value as TOML spells it (true/false for flags, not Python's True/False)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 @dataclass(frozen=True)

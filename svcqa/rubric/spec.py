@@ -1,0 +1,379 @@
+"""What a rubric may say, declared once: every section and key, metric kind and curve kind.
+
+The loader validates against these declarations (the keys each section accepts, the metric and
+curve kinds, the parameters each kind takes and which of them are required) and
+``svcqa.rubric.reference`` renders them as docs/rubric.md, so the checks and the documentation
+are one source. ``svcqa.scoring`` implements the kinds (a test keeps the two in step), and the
+worked curve examples below are checked against the scoring curves by a test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a section or one parameter of a kind."""
+
+    name: str
+    type: str  # as a user writes it: text, number, whole number, true/false, list of text ...
+    meaning: str  # one sentence
+    required: bool = False
+    default: str = ""  # as TOML text, or a phrase ("the lowest grade"); "" when required
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the file: the top level, a [table], an [[array of tables]] or a family of them."""
+
+    header: str  # e.g. "[rectification]", "[[kpis]]", "[columns.TABLE.NAME]"; "" = top level
+    meaning: str
+    optional: bool
+    keys: tuple[Key, ...] = ()
+
+    @property
+    def key_names(self) -> set[str]:
+        return {k.name for k in self.keys}
+
+
+@dataclass(frozen=True)
+class MetricKind:
+    """A metric kind: what it counts per branch, on which table, and the parameters it takes."""
+
+    name: str
+    table: str | None  # default table; None = the rubric must name one
+    rate: bool  # numerator / basis (may be scored quarter to date)
+    unit: str
+    needs: tuple[str, ...]  # canonical columns it always reads (besides branch)
+    counts: str  # what the value is, per branch
+    blanks: str  # how blank cells and open items are treated, and when a branch has no data
+    params: tuple[Key, ...] = ()  # beyond kind, table and filter (and quarter_to_date for rates)
+
+    def all_params(self) -> tuple[Key, ...]:
+        """Every key the kind's [kpis.metric] table accepts, ``kind`` included."""
+        table = Key(
+            "table",
+            "text (a table name)",
+            "The table the metric reads.",
+            required=self.table is None,
+            default=f'"{self.table}"' if self.table else "",
+        )
+        common = [KIND_KEY, table, FILTER_KEY]
+        if self.rate:
+            common.append(QTD_KEY)
+        return (*common, *self.params)
+
+    def param(self, name: str) -> Key | None:
+        return next((p for p in self.all_params() if p.name == name), None)
+
+    def required(self, name: str) -> bool:
+        key = self.param(name)
+        return key is not None and key.required
+
+
+@dataclass(frozen=True)
+class CurveExample:
+    """A worked example: a KPI of ``points`` points, this curve, one value, computed by hand."""
+
+    points: float
+    curve: str  # the curve as TOML inline table
+    params: tuple[tuple[str, object], ...]  # the same curve as keys, for the test
+    value: float
+    working: str  # the arithmetic, written out
+    expected: float  # after rounding half up to 2 decimals
+
+
+@dataclass(frozen=True)
+class CurveKind:
+    name: str
+    meaning: str
+    params: tuple[Key, ...]
+    examples: tuple[CurveExample, ...]
+
+    def all_params(self) -> tuple[Key, ...]:
+        return (KIND_KEY, *self.params)
+
+    def required(self, name: str) -> bool:
+        return any(p.name == name and p.required for p in self.params)
+
+
+KIND_KEY = Key("kind", "text", "Which kind (see below).", required=True)
+FILTER_KEY = Key(
+    "filter",
+    "table of column = value or [values]",
+    "Only rows whose columns hold one of the given values are measured (see Filters).",
+    default="{} (every row)",
+)
+QTD_KEY = Key(
+    "quarter_to_date",
+    "true/false",
+    "Add the quarter's earlier stored months to numerator and basis before dividing.",
+    default="false",
+)
+COLUMN_PARAM = Key(
+    "column",
+    "text (a number or duration column)",
+    "The column measured.",
+    required=True,
+)
+
+WHEN_EMPTY: dict[str, str] = {
+    "full": "the branch gets the KPI's full points (nothing to hold against it)",
+    "zero": "the branch gets 0 points on the KPI",
+    "exclude": "the KPI is left out of the branch's total, which is re-normalised to max: "
+    "sum(points of the other KPIs) x max / sum(their points)",
+}
+EXTRA_COLUMN_TYPES: dict[str, str] = {
+    "number": "a number (full-width digits, thousands separators and 12.5% are read)",
+    "flag": "yes/no, read from the spellings listed under Flags",
+    "date": "a date (time of day dropped)",
+    "datetime": "a date and time (Excel dates, serials, ISO, Chinese and slash text)",
+    "duration": "a length of time in days (1:30:00, 2天3小时, timedelta cells; a plain number = days)",
+    "text": "text, stripped of surrounding spaces",
+}
+COMPARISONS = (">", ">=", "<", "<=")
+
+METRIC_KINDS: tuple[MetricKind, ...] = (
+    MetricKind(
+        "mean_cycle_days", "tickets", False, "days", ("accepted_at", "completed_at"),
+        "The mean of completed_at - accepted_at in days over the branch's completed tickets.",
+        "Open tickets (blank completed_at) are left out; a branch with no completed ticket has "
+        "no data.",
+    ),
+    MetricKind(
+        "overdue_share", "tickets", True, "rate", ("accepted_at", "completed_at"),
+        "The share of the branch's tickets whose cycle is over `days` days.",
+        "An open ticket counts by its age at the end of the month (over `days` = overdue); a "
+        "branch with no ticket has no data.",
+        (Key("days", "number", "The limit in days; a cycle above it is overdue.", required=True),),
+    ),
+    MetricKind(
+        "rework_rate", "tickets", True, "rate", ("accepted_at",),
+        "Reworks / tickets: the export's is_rework flag when the tickets have one, else a ticket "
+        "accepted within `window_days` of an earlier completion on the same device_id.",
+        "A blank is_rework is not a rework; tickets with neither column give every branch no "
+        "data; a branch with no ticket has no data.",
+        (Key("window_days", "number", "Derived reworks: a repeat within this many days.", default="90"),),
+    ),
+    MetricKind(
+        "complaint_rate", "complaints", True, "rate", ("received_at",),
+        "Valid complaints / tickets accepted in the month by the branch (all its tickets; the "
+        "filter applies to the complaints).",
+        "A blank is_valid cell is not a valid complaint; a sheet without a validity column "
+        "counts every complaint valid; a branch with no ticket has no data.",
+        (Key("basis_table", "text", 'The denominator table; only "tickets".', default='"tickets"'),),
+    ),
+    MetricKind(
+        "rating_mean", "cooperation", False, "rating", (),
+        "The mean of `column` (cooperation ratings: the mean of the raters).",
+        "Blank cells are left out; a branch without a rated row has no data.",
+        (Key("column", "text (a number column)", "The rating column.", default='"rating"'),),
+    ),
+    MetricKind(
+        "direct_score", "scores", False, "points", (),
+        "The mean of `column` (a score another department hands over, usually one row per branch).",
+        "Blank cells are left out; a branch without a value has no data.",
+        (COLUMN_PARAM,),
+    ),
+    MetricKind(
+        "mean", None, False, "number", (),
+        "The mean of `column` over the branch's rows that have a value.",
+        "Blank cells are left out of the mean and its basis; open tickets count like any row "
+        "(their cell is used when it has a value); a branch without a value has no data.",
+        (COLUMN_PARAM,),
+    ),
+    MetricKind(
+        "share_over", None, True, "rate", (),
+        "The share of the branch's rows with a value whose `column` compares `op` `threshold`.",
+        "Rows with a blank `column` are left out of numerator and basis; a branch without a "
+        "value has no data.",
+        (
+            COLUMN_PARAM,
+            Key("threshold", "number", "The value compared against.", required=True),
+            Key("op", "text: > >= < <=", "The comparison a row must pass to count.", default='">"'),
+        ),
+    ),
+    MetricKind(
+        "flag_rate", None, True, "rate", (),
+        "The share of the branch's rows whose flag `column` is true.",
+        "Rows with a blank flag are left out of numerator and basis; a branch without a flag "
+        "value has no data.",
+        (Key("column", "text (a flag column)", "The flag counted.", required=True),),
+    ),
+    MetricKind(
+        "count", None, False, "count", (),
+        "The weighted number of the branch's rows: each row weighs `weights[its weight_column "
+        "value]`, else `default_weight`; a row's own `points_column` value (as a positive number) "
+        "replaces its weight when present.",
+        "A branch with no row in a table that is present counts 0 (not no data); an absent "
+        "table gives every branch no data.",
+        (
+            Key("weight_column", "text", "The column whose value picks a row's weight.", default="none"),
+            Key("weights", "table of value = number", "The weight of each value (compared as text).", default="{}"),
+            Key("default_weight", "number", "The weight of a row whose value is not in weights.", default="1"),
+            Key("points_column", "text", "A number column whose value, when present, is the row's weight.", default="none"),
+        ),
+    ),
+    MetricKind(
+        "sum", None, False, "number", (),
+        "The sum of `column` over the branch's rows.",
+        "Blank cells count 0; a branch with no row in a table that is present sums to 0 (not no "
+        "data); an absent table gives every branch no data.",
+        (COLUMN_PARAM,),
+    ),
+)  # fmt: skip
+
+_BETTER_LINEAR = Key(
+    "better",
+    'text: "lower" or "higher"',
+    "Which way is better; must agree with full and zero when given.",
+    default="from full and zero",
+)
+
+CURVE_KINDS: tuple[CurveKind, ...] = (
+    CurveKind(
+        "linear",
+        "Full points at `full`, 0 at `zero`, a straight line between, clipped to [0, points]: "
+        "(zero - value) / (zero - full) x points. Lower is better when full < zero.",
+        (
+            Key("full", "number", "The value that earns full points.", required=True),
+            Key("zero", "number", "The value that earns 0 points.", required=True),
+            _BETTER_LINEAR,
+        ),
+        (
+            CurveExample(12, "{ kind = \"linear\", full = 3, zero = 7 }", (("full", 3), ("zero", 7)), 5,
+                         "(7 - 5) / (7 - 3) x 12 = 0.5 x 12", 6.00),
+            CurveExample(10, "{ kind = \"linear\", full = 0.95, zero = 0.8 }", (("full", 0.95), ("zero", 0.8)), 0.9,
+                         "(0.8 - 0.9) / (0.8 - 0.95) x 10 = 0.6667 x 10 = 6.6667", 6.67),
+        ),
+    ),
+    CurveKind(
+        "deduct",
+        "`per` points off for each unit of the value, floor 0: points - per x value.",
+        (Key("per", "number (>= 0)", "Points off per unit.", default="1"),),
+        (
+            CurveExample(10, "{ kind = \"deduct\", per = 2 }", (("per", 2),), 3, "10 - 2 x 3", 4.00),
+            CurveExample(10, "{ kind = \"deduct\", per = 2 }", (("per", 2),), 6, "10 - 2 x 6 = -2, floor 0", 0.00),
+        ),
+    ),
+    CurveKind(
+        "rating",
+        "value x points / scale_max, clipped to [0, points].",
+        (Key("scale_max", "number (> 0)", "The best rating on the scale.", default="the KPI's points"),),
+        (CurveExample(10, "{ kind = \"rating\", scale_max = 5 }", (("scale_max", 5),), 4.2, "4.2 x 10 / 5", 8.40),),
+    ),
+    CurveKind(
+        "bands",
+        "The first band (best first) the value reaches gives that band's points; a value that "
+        "reaches none gets `otherwise`. With better = \"lower\" a value reaches a band when it is "
+        "<= the limit, with \"higher\" when it is >= the limit.",
+        (
+            Key("bands", "list of [limit, points]", "Best band first: limits strictly increasing "
+                "(lower is better) or decreasing (higher), points not increasing.", required=True),
+            Key("otherwise", "number", "The points of a value that reaches no band.", default="0"),
+            Key("better", 'text: "lower" or "higher"', "Which way is better.", default='"lower"'),
+        ),
+        (
+            CurveExample(10, "{ kind = \"bands\", bands = [[0.01, 10], [0.03, 6], [0.05, 2]] }",
+                         (("bands", ((0.01, 10), (0.03, 6), (0.05, 2))),), 0.02,
+                         "0.02 > 0.01, 0.02 <= 0.03: the second band", 6.00),
+            CurveExample(10, "{ kind = \"bands\", bands = [[0.01, 10], [0.03, 6], [0.05, 2]] }",
+                         (("bands", ((0.01, 10), (0.03, 6), (0.05, 2))),), 0.07,
+                         "0.07 is above every limit: otherwise", 0.00),
+        ),
+    ),
+    CurveKind(
+        "ratio",
+        "The rate (clipped to [0, 1]) times the points; with invert = true, (1 - rate) times the points.",
+        (Key("invert", "true/false", "Score 1 - rate (for a rate where lower is better).", default="false"),),
+        (
+            CurveExample(20, "{ kind = \"ratio\" }", (), 0.85, "0.85 x 20", 17.00),
+            CurveExample(20, "{ kind = \"ratio\", invert = true }", (("invert", True),), 0.85, "(1 - 0.85) x 20", 3.00),
+        ),
+    ),
+)  # fmt: skip
+
+METRIC_KIND_NAMES = tuple(k.name for k in METRIC_KINDS)
+CURVE_KIND_NAMES = tuple(k.name for k in CURVE_KINDS)
+
+
+def metric_kind(name: str) -> MetricKind:
+    return next(k for k in METRIC_KINDS if k.name == name)
+
+
+def curve_kind(name: str) -> CurveKind:
+    return next(k for k in CURVE_KINDS if k.name == name)
+
+
+_WHEN_EMPTY_TYPE = "text: " + " | ".join(WHEN_EMPTY)
+
+SECTIONS: tuple[Section, ...] = (
+    Section("", "The rubric itself.", False, (
+        Key("id", "text (a-z, 0-9, - and _)", "The rubric's id, recorded with every run.", required=True),
+        Key("name", "text", "The name shown in outputs.", required=True),
+        Key("max", "number (> 0)", "The total a branch can reach; the KPI points must add up to it.", required=True),
+        Key("description", "text", "One line for `svcqa rubric list`.", default='""'),
+        Key("when_empty", _WHEN_EMPTY_TYPE, "What a KPI without data gives, unless the KPI says otherwise.", default='"full"'),
+        Key("grace_months", "whole number", "A newly signed branch (roster contract_start) is scored but not assessed this many months.", default="1"),
+    )),
+    Section("[rectification]", "Who must hand in a rectification form.", True, (
+        Key("last_place", "true/false", "The last-ranked branch must rectify.", default="true"),
+        Key("failing_grades", "list of grade names", "Grades that require rectification.", default="the lowest grade"),
+        Key("contract_review_after", "whole number", "Flag a contract review after this many failing months in a row (0 = never).", default="3"),
+    )),
+    Section("[incentives]", "Plus and minus points added to the KPI total (the sum is then clipped to [0, max]).", True, (
+        Key("enabled", "true/false", "Add the incentive points when the table is supplied.", default="true"),
+        Key("table", "text", "The table holding the points.", default='"incentives"'),
+        Key("column", "text", "The number column summed per branch.", default='"points"'),
+    )),
+    Section("[[grades]]", "Grade bands, best first; the lowest must start at 0.", False, (
+        Key("name", "text", "The grade's name.", required=True),
+        Key("min", "number", "The lowest total (inclusive) that earns the grade.", required=True),
+        Key("coefficient", "number (>= 0)", "The fee coefficient the grade carries (recorded on the scorecard).", required=True),
+    )),
+    Section("[[kpis]]", "The KPIs; their points add up to max.", False, (
+        Key("id", "text (a-z, 0-9, - and _)", "The KPI's id, unique in the rubric.", required=True),
+        Key("label", "text", "The KPI's name in outputs.", required=True),
+        Key("label_en", "text", "An English name.", default='""'),
+        Key("group", "text", "A heading the KPI is shown under.", default='""'),
+        Key("points", "number (> 0)", "The KPI's full points.", required=True),
+        Key("when_empty", _WHEN_EMPTY_TYPE, "What a branch without data on this KPI gets.", default="the top-level when_empty"),
+        Key("min_basis", "whole number", "Below this many measured rows the branch counts as without data (low_volume); 0 = off.", default="0"),
+        Key("metric", "table", "What to measure ([kpis.metric], see Metric kinds).", required=True),
+        Key("curve", "table", "How the value becomes points ([kpis.curve], see Curve kinds).", required=True),
+    )),
+    Section("[[vetoes]]", "One-vote vetoes: a branch reaching `at_least` gets the lowest grade.", True, (
+        Key("id", "text", "The veto's id.", required=True),
+        Key("label", "text", "Its name in outputs.", default="the id"),
+        Key("table", "text", "The table read.", default='"scores"'),
+        Key("column", "text", "A number column summed per branch (applies only when supplied).", default="none: count the rows"),
+        Key("at_least", "number", "The sum (or row count) that triggers the veto.", required=True),
+    )),
+    Section("[columns.TABLE.NAME]", "Declared columns: a column of TABLE the canonical schema does not have, "
+            "usable in metrics, filters and vetoes like a canonical one.", True, (
+        Key("type", "text: " + " | ".join(EXTRA_COLUMN_TYPES), "How cells are read (see Declared columns).", required=True),
+        Key("aliases", "list of text", "Header spellings that map to the column (NAME itself always does).", default="[]"),
+        Key("label", "text", "The column's name in outputs.", default="NAME"),
+    )),
+    Section("[aliases.TABLE]", "More header spellings for canonical or declared columns of TABLE: "
+            'COLUMN = ["header", ...], added to the built-in spellings.', True),
+    Section("[sheet_aliases]", 'More sheet names (CSV: file names) per table: TABLE = ["sheet name", ...].', True),
+)  # fmt: skip
+
+
+def section(header: str) -> Section:
+    return next(s for s in SECTIONS if s.header == header)
+
+
+def top_level_keys() -> set[str]:
+    """Every key the top level of a file may hold: its own keys and the sections' names."""
+    names = {s.header.strip("[]").split(".")[0] for s in SECTIONS if s.header}
+    return section("").key_names | names
+
+
+KPI_KEYS = section("[[kpis]]").key_names
+
+# Flag cells, compared after NFKC, with all spaces removed and case folded (ingest reads them).
+FLAG_TRUE = ("是", "y", "yes", "1", "1.0", "true", "t", "有效", "√", "✓", "✔", "有", "对")
+FLAG_FALSE = ("否", "n", "no", "0", "0.0", "false", "f", "无效", "×", "✗", "✘", "x", "无", "不是")
