@@ -16,47 +16,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
-Kind = Literal["reject", "exclude", "note", "error"]
-Severity = Literal["error", "warning", "info"]
+from svcqa.finding_kinds import KINDS, FindingType, Severity
 
-KINDS: dict[str, str] = {
-    "reject": "an input row that is not used (listed in rejects.xlsx/csv), or a returned "
-    "rectification form that is not recorded (`svcqa rectify collect`)",
-    "exclude": "an input row that is valid but outside the assessed month (listed in the "
-    "rejects file, not counted as rejected)",
-    "note": "a finding on the run, not on a row: shown by `svcqa check`/`score` and stored "
-    "with the run; the run goes on",
-    "error": "stops the run (exit 1; `usage` exits 2); the message names the file, sheet "
-    "or column and the fix",
-}
-SEVERITIES = ("error", "warning", "info")
-
-
-@dataclass(frozen=True)
-class FindingType:
-    """One finding code: what it is (``kind``), how bad (``severity``), and what to do.
-
-    ``pattern`` is set on codes that are built at run time from a name rather than written out
-    (``"unknown-" + column``): every concrete code the pattern yields today is registered.
-    """
-
-    code: str
-    kind: Kind
-    title: str
-    description: str
-    severity: Severity
-    pattern: str = ""
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"finding {self.code}: kind {self.kind!r} is not one of {list(KINDS)}")
-        if self.severity not in SEVERITIES:
-            raise ValueError(
-                f"finding {self.code}: severity {self.severity!r} is not one of {SEVERITIES}"
-            )
+# Notes saying the rubric asks for data the month does not have (a table, a column, a filter
+# value no row holds): `svcqa score` prints them on stderr, --strict exits 1 on them.
+RUBRIC_MISMATCH_CODES = (
+    "kpi-table-missing", "kpi-column-missing", "filter-matches-nothing", "filter-not-boolean",
+)  # fmt: skip
 
 
 def _types(*items: FindingType) -> dict[str, FindingType]:
@@ -92,6 +59,10 @@ def _error(code: str, title: str, description: str) -> FindingType:
     return FindingType(code, "error", title, description, "error")
 
 
+_MISMATCH = (
+    "When no row is left, every branch gets the KPI's when_empty points (usually full marks). "
+    "`svcqa score` prints it on stderr; --strict exits 1 (rubric-mismatch)."
+)
 _ROW = "The row is not used for scoring and is listed in the rejects file with its file, sheet, row number and reason."
 
 FINDING_TYPES: dict[str, FindingType] = _types(
@@ -263,6 +234,37 @@ FINDING_TYPES: dict[str, FindingType] = _types(
         "nor a device id (IMEI) to derive reworks from. Export one of the two columns.",
         "warning",
     ),
+    # ------------------------------------------------------------ the rubric asks for what the month lacks
+    _note(
+        "kpi-table-missing",
+        "KPI's table is not in the month's files",
+        "A KPI is scored on a table (scores, cooperation ...) no file or sheet of the month holds. "
+        f"{_MISMATCH} Add the sheet, or name it with the rubric's [sheet_aliases] or --aliases.",
+        "warning",
+    ),
+    _note(
+        "kpi-column-missing",
+        "KPI's column is not in the month's table",
+        "A column a KPI needs (canonical, declared, or named by its filter) is not in the month's "
+        "table, often an alias that matches no header; the message lists the spellings tried and "
+        f"the table's columns. {_MISMATCH} Map the header with [aliases.<table>] or --aliases.",
+        "warning",
+    ),
+    _note(
+        "filter-matches-nothing",
+        "Filter value occurs in no row",
+        "A KPI's filter names a text or number value no row of the month's table holds; filters "
+        "compare exact spellings ('low' is not 'Low'). The message lists the column's values with "
+        f"counts and the spelling equal up to case, width and spaces. {_MISMATCH}",
+        "warning",
+    ),
+    _note(
+        "filter-not-boolean",
+        "Filter on a yes/no column is not true/false",
+        'A filter on a yes/no (flag) column gives "Y", "是" or 1: flag filters take the TOML '
+        f"booleans true/false only, so it matches no row. {_MISMATCH} Write column = true.",
+        "warning",
+    ),
     _note(
         "partial_quarter",
         "Quarter-to-date KPI with missing months",
@@ -427,6 +429,12 @@ FINDING_TYPES: dict[str, FindingType] = _types(
         "Rejected rows under --strict",
         "--strict was given and some rows were rejected; the outputs were written, the run exits "
         "1. Fix the rows listed in the rejects file, or run without --strict.",
+    ),
+    _error(
+        "rubric-mismatch",
+        "Rubric asks for data the month lacks, under --strict",
+        "--strict was given and the run has kpi-table-missing, kpi-column-missing or filter-* "
+        "findings (listed); the outputs were written, the run exits 1. Fix the rubric or aliases.",
     ),
     # ------------------------------------------------------------ returned rectification forms
     _form(

@@ -97,6 +97,7 @@ def score(
             lock_timeout=lock_timeout,
             progress=progress,
         )
+    _print_mismatches(run)
     card = run.scorecard
     from svcqa import scorecard_document, scorecard_rows
 
@@ -114,6 +115,13 @@ def score(
     else:
         _print_run(stdout_console(), run, rows)
     _print_later_months(run)
+
+
+def _print_mismatches(run: Any) -> None:
+    """Each finding of the rubric asking for data the month lacks, on stderr before anything else
+    (whatever --quiet or --format): these KPIs were scored by when_empty, usually full marks."""
+    for note in run.mismatches:
+        sys.stderr.write(f"svcqa: warning: [{note.code}] {note.message}\n")
 
 
 def _print_summary_line(console: Console, run: Any) -> None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from svcqa import __version__, clock
 from svcqa.errors import InputError, OutputError
-from svcqa.models import HistoryContext, Month, MonthData, Scorecard
+from svcqa.models import Finding, HistoryContext, Month, MonthData, Scorecard
 from svcqa.settings import LOCK_TIMEOUT, month_folder
 
 if TYPE_CHECKING:
@@ -47,6 +47,18 @@ class ScoreRun:
     stale: list[Month] = field(
         default_factory=list
     )  # later months whose inputs are gone: re-score by hand
+
+    @property
+    def mismatches(self) -> list[Finding]:
+        """The notes saying the rubric asks for data the month does not have (``--strict``: exit 1)."""
+        return rubric_mismatch_notes(self.scorecard)
+
+
+def rubric_mismatch_notes(scorecard: Scorecard) -> list[Finding]:
+    """The scorecard's findings of the rubric asking for what the month lacks, in order."""
+    from svcqa.findings import RUBRIC_MISMATCH_CODES
+
+    return [note for note in scorecard.notes if note.code in RUBRIC_MISMATCH_CODES]
 
 
 @contextmanager
@@ -190,12 +202,28 @@ def run_score(
         if store is not None:
             store.close()
 
-    if strict and not data.rejects.empty:
+    if strict:
+        _refuse_under_strict(run)
+    return run
+
+
+def _refuse_under_strict(run: ScoreRun) -> None:
+    """``--strict``, once the outputs are written: a rubric mismatch or a rejected row is exit 1."""
+    data = run.data
+    if run.mismatches:
+        rejected = f" ({len(data.rejects)} rejected row(s) too)" if not data.rejects.empty else ""
+        raise InputError(
+            f"{len(run.mismatches)} finding(s) of the rubric asking for data the month does not "
+            f"have, and --strict was given{rejected}; the outputs are in "
+            f"{run.outputs['scorecard_xlsx'].parent}. Fix the rubric or its aliases as each says:",
+            code="rubric-mismatch",
+            reasons=[f"[{n.code}] {n.message}" for n in run.mismatches],
+        )
+    if not data.rejects.empty:
         raise InputError(
             f"{len(data.rejects)} rejected row(s) and --strict was given; see {run.outputs['rejects_csv']}",
             code="rejected-rows",
         )
-    return run
 
 
 def _score_and_write(

@@ -17,6 +17,7 @@ import orjson
 import xlsxwriter
 from xlsxwriter.format import Format
 
+from svcqa.findings import RUBRIC_MISMATCH_CODES
 from svcqa.labels import SCORECARD_COLUMNS, SCORECARD_LABELS, flag_label, flags_text
 from svcqa.models import BranchResult, KpiResult, Scorecard
 from svcqa.output import atomic_target, csv_safe, write_text_atomic
@@ -323,8 +324,27 @@ def _rules_sheet(wb: xlsxwriter.Workbook, f: dict[str, Format], scorecard: Score
         ws.write_number(r, 3, k.max, f["pts"])
         ws.write_string(r, 4, _curve_text(k), text)
         ws.write_string(r, 5, json.dumps(k.curve, ensure_ascii=False), text)
+    _mismatch_rows(ws, f, scorecard, len(_kpi_ids(scorecard)) + 2)
     ws.set_column(0, 1, 22)
     ws.set_column(4, 5, 40)
+
+
+# The heading of the block below the rules (zh as the sheet, with the English meaning).
+_MISMATCH_HEADING = (
+    "本月数据缺少评分规则所需内容 (the rubric asks for data this month does not have)"
+)
+
+
+def _mismatch_rows(ws: Any, f: dict[str, Format], scorecard: Scorecard, start: int) -> None:
+    """Below the rules: each finding of the rubric asking for data the month lacks (code, KPI
+    message), so the workbook says why those KPIs got their when_empty points."""
+    found = [n for n in scorecard.notes if n.code in RUBRIC_MISMATCH_CODES]
+    if not found:
+        return
+    ws.write_string(start, 0, _MISMATCH_HEADING, f["head"])
+    for r, note in enumerate(found, start=start + 1):
+        ws.write_string(r, 0, note.code, f["text"])
+        ws.write_string(r, 1, note.message, f["text"])
 
 
 def _inputs_sheet(

@@ -107,12 +107,21 @@ def _unavailable(ctx: MetricContext, reason: NoData) -> MetricResult:
 
 
 def _filter_mask(df: pd.DataFrame, metric: Metric) -> np.ndarray | None:
-    """Rows passing the metric's filters; None when a filter column is absent."""
+    """Rows passing the metric's filters; None when a filter column is absent.
+
+    A row passes when its value equals one of the listed values exactly (``svcqa.scoring.mismatch``
+    reports values that match nothing). A yes/no column compares booleans only: ``"Y"`` or ``1``
+    match no row there (a ``filter-not-boolean`` finding) instead of meaning what they seem to.
+    """
     mask = np.ones(len(df), dtype=bool)
     for col, values in metric.filter:
         if col not in df.columns:
             return None
-        mask &= df[col].isin(list(values)).fillna(False).to_numpy(dtype=bool)
+        series = df[col]
+        accepted = list(values)
+        if pd.api.types.is_bool_dtype(series.dtype):
+            accepted = [v for v in values if isinstance(v, bool)]
+        mask &= series.isin(accepted).fillna(False).to_numpy(dtype=bool)
     return mask
 
 

@@ -11,6 +11,9 @@ Rules (SPEC sections 2 and 3):
   follows ``when_empty``: full, zero, or exclude (the total is re-normalised over the remaining
   KPIs: sum(points) × max / sum(max of included)). ``min_basis`` turns a too-small sample into
   "no data" with ``low_volume``.
+- What the rubric asks for and the month lacks (a table, a column, a filter value no row holds)
+  is a run-level finding (``mismatch``) listed first in the notes; the KPI still follows
+  ``when_empty``, so the finding is what keeps the full marks from being silent.
 - Total = KPI total + incentive points, clipped to [0, max].
 - A branch in its grace month (newly signed) is scored but not assessed: no rank, no grade.
 - Rank by total descending among assessed branches; ties share the better rank (1, 2, 2, 4).
@@ -31,6 +34,7 @@ from svcqa.scoring.branches import display_names, in_grace, previous_results, ro
 from svcqa.scoring.context import MetricContext
 from svcqa.scoring.evidence import EvidencePart, assemble_evidence
 from svcqa.scoring.metrics import MetricResult, compute_metric
+from svcqa.scoring.mismatch import rubric_mismatches
 from svcqa.scoring.points import ScoredKpi, score_kpi
 from svcqa.scoring.ranking import (
     BranchDetails,
@@ -82,7 +86,7 @@ def score_month(
         branches=branches,
         inputs=dict(data.stats),
         evidence=assemble_evidence(ctx, evidence_parts),
-        notes=_kpi_notes(rubric, results, month),
+        notes=rubric_mismatches(rubric, tables) + _kpi_notes(rubric, results, month),
         generated_at=now,
         period_counts=_period_counts(rubric, results, ctx),
     )

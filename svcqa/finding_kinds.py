@@ -1,0 +1,49 @@
+"""The kinds and severities of findings, and ``FindingType``: what the registry in
+``svcqa.findings`` is made of (kept apart so the registry module stays a readable list).
+
+Standard library only: importable without pandas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["reject", "exclude", "note", "error"]
+Severity = Literal["error", "warning", "info"]
+
+KINDS: dict[str, str] = {
+    "reject": "an input row that is not used (listed in rejects.xlsx/csv), or a returned "
+    "rectification form that is not recorded (`svcqa rectify collect`)",
+    "exclude": "an input row that is valid but outside the assessed month (listed in the "
+    "rejects file, not counted as rejected)",
+    "note": "a finding on the run, not on a row: shown by `svcqa check`/`score` and stored "
+    "with the run; the run goes on",
+    "error": "stops the run (exit 1; `usage` exits 2); the message names the file, sheet "
+    "or column and the fix",
+}
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class FindingType:
+    """One finding code: what it is (``kind``), how bad (``severity``), and what to do.
+
+    ``pattern`` is set on codes that are built at run time from a name rather than written out
+    (``"unknown-" + column``): every concrete code the pattern yields today is registered.
+    """
+
+    code: str
+    kind: Kind
+    title: str
+    description: str
+    severity: Severity
+    pattern: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"finding {self.code}: kind {self.kind!r} is not one of {list(KINDS)}")
+        if self.severity not in SEVERITIES:
+            raise ValueError(
+                f"finding {self.code}: severity {self.severity!r} is not one of {SEVERITIES}"
+            )
