@@ -15,8 +15,8 @@ Severity = Literal["error", "warning", "info"]
 KINDS: dict[str, str] = {
     "reject": "an input row that is not used (listed in rejects.xlsx/csv), or a returned "
     "rectification form that is not recorded (`svcqa rectify collect`)",
-    "exclude": "an input row that is valid but outside the assessed month (listed in the "
-    "rejects file, not counted as rejected)",
+    "exclude": "an input row that is valid but outside the assessed month (listed in "
+    "excluded.csv and on rejects.xlsx's excluded sheet, not counted as rejected)",
     "note": "a finding on the run, not on a row: shown by `svcqa check`/`score` and stored "
     "with the run; the run goes on",
     "error": "stops the run (exit 1; `usage` exits 2); the message names the file, sheet "

@@ -147,7 +147,8 @@ FINDING_TYPES: dict[str, FindingType] = _types(
         "exclude",
         "Row outside the assessed month",
         "The row's month date (tickets: 受理时间) falls outside the month being scored. The row "
-        "is valid but not counted; it is listed in the rejects file as excluded, not rejected. "
+        "is valid but not counted; it is listed in excluded.csv (and on rejects.xlsx's excluded "
+        "sheet), not among the rejects. "
         "Nothing to fix unless the month is wrong: then pass --month YYYY-MM.",
         "info",
     ),

@@ -179,6 +179,11 @@ class MonthData:
     sources: list[SourceFile] = field(default_factory=list)
     # branch_key -> display name (roster spelling, else the spelling most rows use)
     branch_names: dict[str, str] = field(default_factory=dict)
+    # How the files were read (``svcqa check``'s mapping): per table the sheets chosen and why,
+    # each column's matched header or None, the headers nothing used.
+    mapping: list[dict[str, Any]] = field(default_factory=list)
+    # table -> "YYYY-MM" -> rows excluded for falling in that month (latest month last)
+    excluded_months: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame | None:
         return self.tables.get(name)

@@ -9,7 +9,14 @@ import typer
 from rich.console import Console
 
 from svcqa.cli.app import app, handles_errors, print_json, stderr_console, stdout_console
-from svcqa.cli.options import Aliases, InputMonth, TableFormat, TableFormatOption, out_help
+from svcqa.cli.options import (
+    Aliases,
+    InputMonth,
+    RubricRef,
+    TableFormat,
+    TableFormatOption,
+    out_help,
+)
 from svcqa.settings import Settings
 
 
@@ -21,6 +28,7 @@ def check(
         typer.Argument(help="Workbooks, CSV files or folders holding the month's exports."),
     ],
     month: InputMonth = None,
+    rubric: RubricRef = None,
     out: Annotated[
         Path | None, typer.Option("--out", help=out_help().replace("Output", "Rejects"))
     ] = None,
@@ -30,21 +38,27 @@ def check(
     fmt: TableFormatOption = TableFormat.table,
     aliases: Aliases = None,
 ) -> None:
-    """Read the month's exports and report how every row was accounted for, without scoring.
+    """Read the month's exports as a rubric needs them and report how every row was accounted for,
+    without scoring.
 
-    Prints per table the rows read, used, excluded (outside the month) and rejected with the top
-    reasons, the month and whether it was inferred, notes, and where the rejects file went.
-    Input files are only read, never modified.
+    Checks exactly the tables and columns the rubric (--rubric, default the default rubric)
+    needs, with its declared columns and aliases. Prints which file and sheet was read as each
+    table and why, the header each column matched (or that it is missing) and the headers
+    nothing used; per table the rows read, used, excluded (outside the month, counted per month)
+    and rejected with the top reasons; the month and whether it was inferred; notes; where the
+    rejects went (rejects.xlsx/csv; rows outside the month in excluded.csv and rejects.xlsx's
+    "excluded" sheet). Input files are only read, never modified.
 
-    Example:  svcqa check exports/2026-10.xlsx --month 2026-10 --strict
+    Example:  svcqa check exports/2026-10.xlsx --month 2026-10 --rubric my-rubric.toml --strict
     """
-    from svcqa import Month, run_check
+    from svcqa import Month, excluded_summary, run_check
 
     environment = Settings.from_env()
-    _data, document = run_check(
+    data, document = run_check(
         paths,
         month=Month.parse(month) if month else None,
         out_dir=out,
+        rubric=rubric,
         aliases_file=aliases,
         limits=environment.limits,
         spool_dir=environment.spool_dir,
@@ -53,7 +67,9 @@ def check(
     if fmt == TableFormat.json:
         print_json(document)
     else:
-        _print_check(stdout_console(), document)
+        console = stdout_console()
+        _print_mapping(console, document["mapping"])
+        _print_check(console, document, excluded_summary(data))
     if strict and document["rows_rejected"]:
         stderr_console().print(
             f"svcqa: {document['rows_rejected']} row(s) rejected (--strict)", markup=False
@@ -61,7 +77,35 @@ def check(
         raise typer.Exit(1)
 
 
-def _print_check(console: Console, document: dict[str, Any]) -> None:
+def _print_mapping(console: Console, mapping: list[dict[str, Any]]) -> None:
+    """Per table read: file and sheet, why, each column's header (or missing), unused headers."""
+    for table in mapping:
+        role = "" if table["needed"] else " (read when present; the rubric does not require it)"
+        for sheet in table["sheets"]:
+            where = (
+                f"{sheet['file']}, sheet {sheet['sheet']!r}" if sheet["sheet"] else sheet["file"]
+            )
+            console.print(
+                f"{table['table']} ({table['label']}){role}: {where}, header row "
+                f"{sheet['header_row']} — chosen because {sheet['why']}",
+                markup=False,
+                soft_wrap=True,
+            )
+            for column in sheet["columns"]:
+                if column["header"] is not None:
+                    found = repr(column["header"]) + ("" if column["used"] else " (not used)")
+                elif column["required"]:
+                    found = "MISSING"
+                elif column["used"]:
+                    found = "missing: the rubric reads it when present (no data for its KPIs)"
+                else:
+                    found = "- (not in the sheet; not used)"
+                console.print(f"  {column['column']:<18} <- {found}", markup=False, soft_wrap=True)
+            unused = ", ".join(repr(h) for h in sheet["unused_headers"]) or "none"
+            console.print(f"  headers not used: {unused}", markup=False, soft_wrap=True)
+
+
+def _print_check(console: Console, document: dict[str, Any], excluded: str | None) -> None:
     from rich.table import Table
 
     inferred = document["month_source"] == "inferred"
@@ -76,7 +120,10 @@ def _print_check(console: Console, document: dict[str, Any]) -> None:
         counts = (str(t[key]) for key in ("rows", "used", "excluded", "rejected"))
         table.add_row(t["table"], *counts, reasons)
     console.print(table)
+    if excluded:
+        console.print(excluded, markup=False, soft_wrap=True)
     for note in document["notes"]:
         console.print(f"note [{note['code']}]: {note['message']}", markup=False)
     for path in document["rejects_files"]:
-        console.print(f"rejects: {path}", markup=False)
+        kind = "excluded rows" if Path(path).name.startswith("excluded") else "rejects"
+        console.print(f"{kind}: {path}", markup=False)

@@ -85,6 +85,14 @@ Aliases = Annotated[
         help="TOML file of extra header aliases ([aliases.tickets] ticket_id = [...]).",
     ),
 ]
+RubricRef = Annotated[
+    str | None,
+    typer.Option(
+        "--rubric",
+        "-r",
+        help=f"Preset id or path to a rubric .toml file (default {settings.RUBRIC}).",
+    ),
+]
 LockTimeout = Annotated[
     float,
     typer.Option(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from svcqa.errors import InputError
@@ -18,7 +19,7 @@ from svcqa.ingest.aliases import TableSpec, build_specs
 from svcqa.ingest.files import expand_paths, source_file
 from svcqa.ingest.parse import branch_keys
 from svcqa.ingest.reading import MonthFiles, open_month
-from svcqa.ingest.recognise import Candidate, choose_sheets, recognise
+from svcqa.ingest.recognise import Candidate, choose_sheets, describe_mapping, recognise
 from svcqa.ingest.rules import outside_month, outside_month_rows
 from svcqa.ingest.safety.limits import Limits
 from svcqa.ingest.table import ParsedTable, parse_table
@@ -96,7 +97,9 @@ def read_month(
                 f"month {month} inferred from the dates of the rows (most ticket acceptances); pass --month to set it",
             )
         )
-    return _account(parsed, needs, month, month_source, notes, sources)
+    data = _account(parsed, needs, month, month_source, notes, sources)
+    data.mapping = describe_mapping(chosen, needs)
+    return data
 
 
 def _parse_tables(
@@ -138,6 +141,7 @@ def _account(
     stats: dict[str, TableStats] = {}
     rejects: list[pd.DataFrame] = []
     excluded: list[pd.DataFrame] = []
+    excluded_months: dict[str, dict[str, int]] = {}
     for name, table in parsed.items():
         outside = outside_month(table, month)
         used = ~table.taken & ~outside
@@ -145,6 +149,7 @@ def _account(
         rejects.extend(table.issues)
         if outside.any():
             excluded.append(outside_month_rows(table, outside, month))
+            excluded_months[name] = _months_of(table, outside)
         n_excluded = int(outside.sum())
         stats[name] = TableStats(
             rows=table.rows,
@@ -163,7 +168,16 @@ def _account(
         notes=notes,
         sources=sources,
         branch_names=_branch_names(tables),
+        excluded_months=excluded_months,
     )
+
+
+def _months_of(table: ParsedTable, rows: np.ndarray) -> dict[str, int]:
+    """Rows per calendar month ("YYYY-MM", in order) of the table's month column, for ``rows``."""
+    column = table.spec.table.month_column
+    stamps = table.frame.loc[rows, column]
+    counts = (stamps.dt.year * 100 + stamps.dt.month).value_counts().sort_index()
+    return {f"{p // 100}-{p % 100:02d}": int(n) for p, n in counts.items()}
 
 
 # ---------------------------------------------------------------- month, names, frames

@@ -4,12 +4,14 @@ found with the aliases; the sheets kept per table, and the errors for a missing 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from svcqa.errors import InputError
-from svcqa.ingest.aliases import TableSpec
+from svcqa.ingest.aliases import TableSpec, normalise_label
 from svcqa.ingest.header import SCAN_ROWS, HeaderMatch, find_header
 from svcqa.ingest.raw import RawSheet
 from svcqa.models import Finding, column_letter
@@ -40,16 +42,27 @@ def recognise(
         return Candidate(raw, by_name, find_header(head, by_name), "name")
     best: Candidate | None = None
     best_score = 0  # best's header score, read only once best is set
+    near: Candidate | None = None  # a needed table's sheet that lacks some of its columns
+    near_lacking = near_score = 0
     for spec in specs.values():
         match = find_header(head, spec)
-        if match is None:
+        if match is None or match.score < 2:
             continue
         candidate = Candidate(raw, spec, match, "headers")
         needed = needs.get(spec.name) or list(spec.table.required)
-        if candidate.missing(needed) or match.score < 2:
-            continue
-        if best is None or match.score > best_score:
-            best, best_score = candidate, match.score
+        lacking = len(candidate.missing(needed))
+        if not lacking:
+            if best is None or match.score > best_score:
+                best, best_score = candidate, match.score
+        elif spec.name in needs and 2 * (len(needed) - lacking) > len(needed):
+            # Most of the table's columns are there: the user meant this sheet, and is told
+            # which columns it lacks (choose_sheets) rather than that the table is missing.
+            if near is None or lacking < near_lacking:
+                near, near_lacking, near_score = candidate, lacking, match.score
+    if near is not None and (best is None or near_score > best_score):
+        # It resembles the needed table more than any table it fully matches (工单号, 网点,
+        # 受理时间, 完成时间 without 服务类型 is a tickets sheet, not a complaints one).
+        return near
     if best is None:
         notes.append(
             Finding(
@@ -85,7 +98,7 @@ def choose_sheets(
         needed = needs.get(name) or list(spec.table.required)
         good = [c for c in found if not c.missing(needed)]
         if not good:
-            raise _missing_column(found[0], needed)
+            raise _missing_column(min(found, key=lambda c: len(c.missing(needed))), needed)
         for bad in found:
             if bad not in good:
                 notes.append(
@@ -131,26 +144,109 @@ def choose_sheets(
 
 
 def _missing_column(cand: Candidate, needed: list[str]) -> InputError:
-    reasons = []
-    for column_name in cand.missing(needed):
-        column = cand.spec.column(column_name)
-        expected = list(dict.fromkeys([*column.aliases, column.name]))
-        reasons.append(
-            f"no column for {column.label or column.name} ({column.name}); expected one of {', '.join(expected)}"
-        )
+    """The sheet meant for a table lacks columns: name them with their accepted spellings, show
+    the sheet's headers, and the alias lines that would map the user's own headers."""
+    spec = cand.spec
     if cand.match is not None:
         headers = [h for h in cand.match.headers if h]
+        used = set(cand.match.columns.values())
+        spare = [h for i, h in enumerate(cand.match.headers) if h and i not in used]
         where = f"header row {cand.match.row + 1}"
     else:
         head = cand.raw.head(SCAN_ROWS)
         first = next((row for row in head if any(c and str(c).strip() for c in row)), [])
-        headers = [str(c).strip() for c in first if c and str(c).strip()]
+        headers = spare = [str(c).strip() for c in first if c and str(c).strip()]
         where = "no header row recognised; first row"
-    message = f"{reasons[0]}; found headers ({where}): {', '.join(headers) or 'none'}"
+    why = "by its name" if cand.by == "name" else "by its headers"
+    reasons, lines = [], [f"[aliases.{spec.name}]"]
+    for column_name in cand.missing(needed):
+        column = spec.column(column_name)
+        expected = list(dict.fromkeys([*column.aliases, column.name]))
+        reasons.append(
+            f"no column for {column.label or column.name} ({column.name}); "
+            f"expected one of {', '.join(expected)}"
+        )
+        guess = _closest(expected, spare)
+        lines.append(f'{column.name} = ["{guess or "<the header you use>"}"]')
+    message = (
+        f"read as the {spec.table.label} ({spec.name}) table {why}, but {reasons[0]}; "
+        f"found headers ({where}): {', '.join(headers) or 'none'}"
+    )
+    fix = (
+        "fix: rename the header in the export, or map it in an alias file passed with "
+        "--aliases my-aliases.toml (or in the rubric's own [aliases] section):\n    "
+        + "\n    ".join(lines)
+    )
     return InputError(
         message,
         file=cand.raw.file,
         sheet=cand.raw.sheet or None,
         code="missing-column",
-        reasons=reasons[1:],
+        reasons=[*reasons[1:], fix],
     )
+
+
+def _closest(expected: list[str], headers: list[str]) -> str | None:
+    """The unused header most like one of the accepted spellings (a typo), if any is close."""
+    keys = {normalise_label(h): h for h in headers}
+    for spelling in expected:
+        hit = difflib.get_close_matches(normalise_label(spelling), list(keys), n=1, cutoff=0.75)
+        if hit:
+            return keys[hit[0]]
+    return None
+
+
+def describe_mapping(
+    chosen: Mapping[str, list[Candidate]], needs: Mapping[str, list[str]]
+) -> list[dict[str, Any]]:
+    """What ``svcqa check`` shows of the mapping: per table read, each sheet chosen and why, each
+    canonical or declared column with the header it matched (None: missing), the unused headers."""
+    tables = []
+    for name, candidates in chosen.items():
+        spec = candidates[0].spec
+        needed = set(needs.get(name) or spec.table.required)
+        sheets = []
+        for cand in candidates:
+            columns = cand.match.columns if cand.match else {}
+            headers = cand.match.headers if cand.match else ()
+            sheet_name = cand.raw.sheet or Path(cand.raw.file).stem
+            why = (
+                f"its name {sheet_name!r} matches {_name_alias(spec, sheet_name)!r}"
+                if cand.by == "name"
+                else f"its headers match {len(columns)} of the table's columns"
+            )
+            sheets.append(
+                {
+                    "file": cand.raw.file,
+                    "sheet": cand.raw.sheet,
+                    "by": cand.by,
+                    "why": why,
+                    "header_row": cand.match.row + 1 if cand.match else None,
+                    "columns": [
+                        {
+                            "column": column.name,
+                            "label": column.label or column.name,
+                            "required": column.name in needed,
+                            "header": headers[columns[column.name]]
+                            if column.name in columns
+                            else None,
+                        }
+                        for column in spec.columns
+                    ],
+                    "unused_headers": [
+                        h for i, h in enumerate(headers) if h and i not in columns.values()
+                    ],
+                }
+            )
+        tables.append(
+            {"table": name, "label": spec.table.label, "needed": name in needs, "sheets": sheets}
+        )
+    return tables
+
+
+def _name_alias(spec: TableSpec, sheet_name: str) -> str:
+    """The sheet alias that named the table (the one ``sheet_match`` scored highest)."""
+    name = normalise_label(sheet_name)
+    hits = [a for a in spec.sheet_aliases if normalise_label(a) and normalise_label(a) in name]
+    exact = [a for a in hits if normalise_label(a) == name]
+    return (exact or sorted(hits, key=lambda a: -len(normalise_label(a))) or [sheet_name])[0]

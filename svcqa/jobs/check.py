@@ -1,4 +1,4 @@
-"""``svcqa check``: read the month's files, write the rejects file, summarise the accounting."""
+"""``svcqa check``: read the month's files, write the rejects files, summarise the accounting."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from svcqa.ingest import Limits, check_document, ingest, load_alias_file
+from svcqa.ingest import Limits, check_document, open_month
 from svcqa.models import Month, MonthData
 from svcqa.settings import month_folder
 
@@ -16,29 +16,40 @@ def run_check(
     *,
     month: str | Month | None = None,
     out_dir: str | Path | None = None,
+    rubric: object = None,
     aliases_file: str | Path | None = None,
     limits: Limits | None = None,
     spool_dir: str | None = None,
     reader: str | None = None,
 ) -> tuple[MonthData, dict[str, Any]]:
-    """Ingest ``paths``, write rejects.xlsx/csv (default ``./svcqa-out/YYYY-MM/``), build the summary.
+    """Ingest ``paths`` as ``rubric`` reads them (a preset id, a .toml path or a ``Rubric``;
+    default: the default rubric), write rejects.xlsx/csv and excluded.csv (default
+    ``./svcqa-out/YYYY-MM/``), build the summary with the mapping.
 
+    The same reading as ``score`` (``jobs.score.ingest_for_rubric``): exactly the tables and
+    columns the rubric needs, its declared columns and aliases, then the alias file's.
     ``limits`` default to ``Limits()`` (the command line passes ``Limits.from_env()``);
     ``spool_dir`` and ``reader``: see ``svcqa.ingest.open_month``.
     """
+    from svcqa.jobs.score import ingest_for_rubric
     from svcqa.render.rejects import write_rejects
+    from svcqa.rubric import DEFAULT_RUBRIC, Rubric, load_rubric
 
     if isinstance(month, str):
         month = Month.parse(month)
-    extra = load_alias_file(aliases_file) if aliases_file else None
-    data = ingest(
-        paths,
-        month=month,
-        extra_aliases=extra,
-        limits=limits or Limits(),
-        spool_dir=spool_dir,
-        reader=reader,
-    )
+    with open_month(paths, limits or Limits(), spool_dir=spool_dir, reader=reader) as files:
+        ref = rubric or DEFAULT_RUBRIC
+        rubric_obj = (
+            ref
+            if isinstance(ref, Rubric)
+            else load_rubric(ref if isinstance(ref, Path) else str(ref))
+        )
+        data = ingest_for_rubric(
+            files,
+            rubric_obj,
+            month=month,
+            aliases_file=Path(aliases_file) if aliases_file else None,
+        )
     target = month_folder(data.month, Path(out_dir) if out_dir else None)
     written = write_rejects(data, target)
-    return data, check_document(data, written)
+    return data, check_document(data, written, rubric_obj.optional_columns())

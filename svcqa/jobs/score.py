@@ -342,8 +342,8 @@ def write_outputs(
             ),
             "scorecard_csv": write_scorecard_csv(scorecard, out_dir / "scorecard.csv"),
         }
-    for path in rejects_paths:
-        outputs["rejects_" + path.suffix.lstrip(".")] = path
+    for path in rejects_paths:  # rejects_xlsx, rejects_csv, excluded_csv
+        outputs[f"{path.stem}_{path.suffix.lstrip('.')}"] = path
     return outputs
 
 

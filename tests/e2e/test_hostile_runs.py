@@ -32,7 +32,14 @@ from conftest import SAMPLE_DATA
 
 SVCQA = [sys.executable, "-m", "svcqa.cli"]
 MONTH_FILE = SAMPLE_DATA / "2026-10.xlsx"
-OUTPUTS = ("scorecard.xlsx", "scorecard.json", "scorecard.csv", "rejects.xlsx", "rejects.csv")
+OUTPUTS = (
+    "scorecard.xlsx",
+    "scorecard.json",
+    "scorecard.csv",
+    "rejects.xlsx",
+    "rejects.csv",
+    "excluded.csv",
+)
 runner = CliRunner()
 
 
@@ -269,7 +276,7 @@ def test_a_failure_on_the_last_output_keeps_the_whole_previous_set(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The outputs replace the previous ones together: a run that fails writing scorecard.csv (the
-    last) keeps the previous five files byte-identical, leaves no temporary file and no new run."""
+    last) keeps the previous six files byte-identical, leaves no temporary file and no new run."""
     import svcqa.render.scorecard as scorecard_module
     from svcqa.output import atomic_write
 

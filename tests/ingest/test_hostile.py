@@ -76,7 +76,7 @@ def xlsxwriter_book(
 
 @dataclass
 class Outcome:
-    """What ``svcqa check`` did: exit code, stderr, the JSON document and rejects.csv rows."""
+    """What ``svcqa check`` did: exit code, stderr, the JSON document, rejects.csv and excluded.csv rows."""
 
     exit_code: int
     stderr: str
@@ -84,6 +84,7 @@ class Outcome:
     rejects: list[tuple[int, str, str, str]] = field(
         default_factory=list
     )  # (row, column, code, value)
+    excluded: list[tuple[int, str, str, str]] = field(default_factory=list)  # excluded.csv, same
 
     def table(self, name: str) -> tuple[int, int, int, int]:
         stats = next(t for t in self.document["tables"] if t["table"] == name)
@@ -108,12 +109,14 @@ def check(
     outcome = Outcome(result.exit_code, " ".join(result.stderr.split()))
     if result.exit_code == 0:
         outcome.document = json.loads(result.stdout)
-        with open(out / "rejects.csv", encoding="utf-8-sig", newline="") as handle:
-            outcome.rejects = [
-                (int(r["row"]), r["column"], r["code"], r["value"])
-                for r in csv.DictReader(handle)
-                if r["table"] == "tickets"
-            ]
+        for name in ("rejects", "excluded"):
+            with open(out / f"{name}.csv", encoding="utf-8-sig", newline="") as handle:
+                rows = [
+                    (int(r["row"]), r["column"], r["code"], r["value"])
+                    for r in csv.DictReader(handle)
+                    if r["table"] == "tickets"
+                ]
+            setattr(outcome, name, rows)
         for table in outcome.document["tables"]:
             assert table["rows"] == table["used"] + table["excluded"] + table["rejected"]
     return outcome
@@ -422,9 +425,10 @@ def test_header_under_merged_title_and_merged_branch_fills_down(tmp_path: Path) 
 
 def test_duplicate_and_blank_headers(tmp_path: Path) -> None:
     """A second 网点 column is ignored with a note naming its column letter; blank header cells are skipped."""
+    # 服务类型 and 完成时间 (the default rubric's columns) come last, after the cells under test.
     rows = [
-        ["工单号", "网点", "网点", "", "受理时间", None],
-        ["T1", "A店", "B店", "x", "2026-10-03", "y"],
+        ["工单号", "网点", "网点", "", "受理时间", None, "服务类型", "完成时间"],
+        ["T1", "A店", "B店", "x", "2026-10-03", "y", "换机", None],
     ]
     outcome = check(tmp_path, xlsxwriter_book(tmp_path / "m.xlsx", month(rows)))
     assert outcome.exit_code == 0 and outcome.table("tickets") == (1, 1, 0, 0)
@@ -536,9 +540,9 @@ def test_dates_before_1900_in_the_future_and_as_serials(tmp_path: Path) -> None:
     rows = [HEAD] + [[f"T{i}", "A店", "换机", d, None, "否", 5] for i, d in enumerate(dates, 1)]
     outcome = check(tmp_path, xlsxwriter_book(tmp_path / "m.xlsx", month(rows)))
     assert outcome.exit_code == 0 and outcome.table("tickets") == (9, 3, 1, 5)
+    assert outcome.excluded == [(3, "受理时间", "outside-month", "2099-10-03")]
     assert outcome.rejects == [
         (2, "受理时间", "bad-date", "1899-12-31"),
-        (3, "受理时间", "outside-month", "2099-10-03"),
         (6, "受理时间", "bad-date", "0"),
         (8, "受理时间", "bad-date", "2026-02-30"),
         (9, "受理时间", "bad-date", "0001-01-01"),
@@ -582,8 +586,19 @@ def test_control_characters(tmp_path: Path) -> None:
 
 def test_table_not_starting_in_column_a(tmp_path: Path) -> None:
     """A table starting at C3 keeps Excel's column letters and merge positions (the reader trims leading columns)."""
-    rows = [[None, None, *r] for r in [[], [], ["工单号", "网点", "网点", "受理时间"]]]
-    rows += [[None, None, f"T{i}", "A店" if i == 1 else None, "x", "2026-10-03"] for i in (1, 2, 3)]
+    header = [
+        "工单号",
+        "网点",
+        "网点",
+        "受理时间",
+        "服务类型",
+        "完成时间",
+    ]  # the last two: the rubric's
+    rows = [[None, None, *r] for r in [[], [], header]]
+    rows += [
+        [None, None, f"T{i}", "A店" if i == 1 else None, "x", "2026-10-03", "换机", None]
+        for i in (1, 2, 3)
+    ]
     path = xlsxwriter_book(tmp_path / "m.xlsx", month(rows), merges={"工单": [(3, 3, 4, 3, "A店")]})
     outcome = check(tmp_path, path)
     assert outcome.exit_code == 0 and outcome.table("tickets") == (3, 2, 0, 1)

@@ -129,7 +129,8 @@ def test_missing_column_names_headers(make_workbook) -> None:
         ingest([make_workbook(sheets, name="m.xlsx")])
     assert info.value.code == "missing-column"
     assert str(info.value).startswith(
-        "file m.xlsx, sheet '2026年10月工单明细': no column for 受理时间 (accepted_at); "
+        "file m.xlsx, sheet '2026年10月工单明细': read as the 工单 (tickets) table by its name, "
+        "but no column for 受理时间 (accepted_at); "
         "expected one of 受理时间, 受理日期, 接单时间, accepted_at; found headers (header row 1): 工单号, 网点, 服务类型"
     )
 
@@ -287,3 +288,62 @@ def test_date_1904_workbook() -> None:
     book = Workbook(CORPUS / "calamine" / "date_1904.xlsx", Limits())
     assert book.date1904
     assert book.load(book.sheets[0].name).head(2)[0][0] == "2021-01-01 00:00:00"
+
+
+def test_sheet_close_to_a_needed_table_names_its_missing_columns(make_workbook) -> None:
+    """A sheet matching most of a needed table's headers but not all is named with its missing columns and the alias fix."""
+    sheets = defect_month()
+    del sheets["2026年10月工单明细"]
+    sheets["Sheet1"] = [["工单号", "网点", "受理时间", "类别"], ["T1", "A店", "2026-10-03", "换机"]]
+    required = {"tickets": ["service_type"], "complaints": [], "attendance": []}
+    with pytest.raises(InputError) as info:
+        ingest([make_workbook(sheets, name="m.xlsx")], required=required)
+    assert info.value.code == "missing-column"
+    assert str(info.value).startswith(
+        "file m.xlsx, sheet 'Sheet1': read as the 工单 (tickets) table by its headers, but no "
+        "column for 服务类型 (service_type); expected one of 服务类型, 业务类型, service_type; "
+        "found headers (header row 1): 工单号, 网点, 受理时间, 类别"
+    )
+    assert info.value.reasons[-1].endswith(
+        '\n    [aliases.tickets]\n    service_type = ["<the header you use>"]'
+    )
+
+
+def test_sheet_matching_few_headers_is_still_a_missing_table(make_workbook) -> None:
+    """A sheet sharing only two of five needed columns with tickets is not taken for it: the table is missing."""
+    sheets = defect_month()
+    del sheets["2026年10月工单明细"]
+    sheets["Sheet1"] = [["工单号", "网点", "类别"], ["T1", "A店", "换机"]]
+    required = {"tickets": ["service_type", "completed_at"], "complaints": [], "attendance": []}
+    with pytest.raises(InputError) as info:
+        ingest([make_workbook(sheets, name="m.xlsx")], required=required)
+    assert info.value.code == "missing-table"
+
+
+def test_mapping_and_excluded_months(make_workbook) -> None:
+    """The read month carries the mapping (sheet, why, header per column, unused headers) and excluded rows per month."""
+    sheets = defect_month()
+    sheets["2026年10月工单明细"][2] = [*sheets["2026年10月工单明细"][2], "备注"]
+    data = ingest([make_workbook(sheets, name="m.xlsx")], month=Month(2026, 10))
+    assert data.excluded_months == {"tickets": {"2026-09": 1}}
+    tickets = next(t for t in data.mapping if t["table"] == "tickets")
+    (sheet,) = tickets["sheets"]
+    assert (sheet["file"], sheet["sheet"], sheet["by"], sheet["header_row"]) == (
+        "m.xlsx",
+        "2026年10月工单明细",
+        "name",
+        3,
+    )
+    assert sheet["why"] == "its name '2026年10月工单明细' matches '工单明细'"
+    headers = {c["column"]: c["header"] for c in sheet["columns"]}
+    assert headers == {
+        "ticket_id": "工单号",
+        "branch": "网点",
+        "service_type": "服务类型",
+        "accepted_at": "受理时间",
+        "completed_at": "完成时间",
+        "device_id": None,
+        "is_rework": "是否返修",
+        "rating": "客户评分",
+    }
+    assert sheet["unused_headers"] == ["备注"]
