@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,7 +9,16 @@ import typer
 from rich.console import Console, JustifyMethod
 
 from svcqa import settings
-from svcqa.cli.app import app, handles_errors, print_json, spinner, stderr_console, stdout_console
+from svcqa.cli.app import (
+    app,
+    cell,
+    handles_errors,
+    print_csv,
+    print_json,
+    spinner,
+    stderr_console,
+    stdout_console,
+)
 from svcqa.cli.options import (
     Aliases,
     DataFormat,
@@ -103,12 +111,7 @@ def score(
     if fmt == DataFormat.json:
         print_json(scorecard_document(card, month_source=run.data.month_source))
     elif fmt == DataFormat.csv:
-        import csv
-
-        header, records = scorecard_rows(card)
-        writer = csv.writer(sys.stdout)
-        writer.writerow(header)
-        writer.writerows([["" if v is None else v for v in record] for record in records])
+        print_csv(*scorecard_rows(card))
     elif quiet:
         _print_summary_line(stdout_console(), run)
     else:
@@ -190,7 +193,9 @@ def _print_scorecard(console: Console, card: Any, month_note: str, limit: int) -
     from svcqa import flags_text
 
     table = Table(
-        title=f"{card.month} {card.rubric_name} ({card.rubric_id}, 满分 {card.rubric_max:g}; month {month_note})"
+        title=cell(
+            f"{card.month} {card.rubric_name} ({card.rubric_id}, 满分 {card.rubric_max:g}; month {month_note})"
+        )
     )
     for name, justify in HEADINGS:
         table.add_column(name, justify=justify)
@@ -201,7 +206,7 @@ def _print_scorecard(console: Console, card: Any, month_note: str, limit: int) -
             continue
         table.add_row(
             str(b.rank) if b.rank is not None else "-",
-            b.branch,
+            cell(b.branch),
             f"{b.total:.2f}",
             change_text(b.total, b.prev_total),
             b.grade or "-",
