@@ -6,14 +6,13 @@ tools. Input text is written as string cells only, never as formulas.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
 
 from svcqa.models import ROW_ISSUE_COLUMNS, MonthData
-from svcqa.output import atomic_target, atomic_write, csv_safe
+from svcqa.output import atomic_target, atomic_write, remove_stale_temps, write_csv
 
 HEADERS_ZH = {
     "table": "表 table",
@@ -51,6 +50,9 @@ def issue_rows(data: MonthData) -> pd.DataFrame:
 def write_rejects(data: MonthData, out_dir: Path) -> list[Path]:
     """Write ``rejects.xlsx`` and ``rejects.csv`` into ``out_dir``; returns both paths."""
     out_dir = Path(out_dir)
+    # The folder's first output of a run (score writes it first, under the folder's lock):
+    # tidy up what a killed run left half-written here.
+    remove_stale_temps(out_dir)
     rows = issue_rows(data)
     records = rows.to_dict("records")
     xlsx_path, csv_path = out_dir / "rejects.xlsx", out_dir / "rejects.csv"
@@ -83,15 +85,17 @@ def write_rejects(data: MonthData, out_dir: Path) -> list[Path]:
 
     # utf-8 with BOM so Excel on Chinese Windows opens the Chinese text correctly.
     with atomic_write(csv_path, "w", encoding="utf-8-sig") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(ROW_ISSUE_COLUMNS)
-        for record in records:
-            writer.writerow(
+        write_csv(
+            handle,
+            ROW_ISSUE_COLUMNS,
+            (
                 [
                     int(record[name])
                     if name == "row" and not pd.isna(record[name])
-                    else csv_safe("" if pd.isna(record[name]) else str(record[name]))
+                    else ("" if pd.isna(record[name]) else str(record[name]))
                     for name in ROW_ISSUE_COLUMNS
                 ]
-            )
+                for record in records
+            ),
+        )
     return [xlsx_path, csv_path]
