@@ -57,6 +57,7 @@ _API = {
     "flags_text": "svcqa.labels",
     "trend_arrow": "svcqa.labels",
     "csv_safe": "svcqa.output",
+    "write_csv": "svcqa.output",
     # jobs: files, store and renderers together
     "run_score": "svcqa.jobs.score",
     "ScoreRun": "svcqa.jobs.score",

@@ -506,6 +506,13 @@ FINDING_TYPES: dict[str, FindingType] = _types(
         pattern="missing-<field>",
     ),
     _form(
+        "formula-in-cell",
+        "Formula in a text cell",
+        "A 问题, 整改措施 or 责任人 cell in section 4 holds a formula (it may show as "
+        "empty, or as the formula's last result). Type the text itself; formulas are not accepted "
+        "there.",
+    ),
+    _form(
         "bad-deadline",
         "Deadline is not a date",
         "A 完成时限 cell is not a date. Enter a date after the assessed month.",

@@ -49,28 +49,47 @@ def stderr_console() -> Console:
     return Console(stderr=True, highlight=False, no_color=not sys.stderr.isatty())
 
 
+# C0 and C1 controls, DEL and the bidirectional overrides: a name carrying them would move the
+# cursor, recolour or rewrite the terminal (ESC [ 2 J), or print text reversed.
+_INVISIBLE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
+    c: f"\\u{c:04x}" for c in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+
+
+def printable(text: object) -> str:
+    """``text`` for the terminal: control characters shown as ``\\x1b``-style escapes, never
+    sent raw (branch names and rubric labels are input data). Every name a table prints goes
+    through this."""
+    return str(text).translate(_INVISIBLE)
+
+
+def cell(text: object) -> Any:
+    """A table cell of data text: escaped by ``printable`` and taken as plain text (a branch
+    named ``[red]x`` is printed as written, not as rich markup)."""
+    from rich.text import Text
+
+    return Text(printable(text))
+
+
 def print_json(document: Any) -> None:
     """Print exactly the library's document on stdout, nothing else."""
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def print_records_csv(records: list[dict[str, Any]]) -> None:
-    """Records as CSV on stdout (lists joined by commas), formula-like text neutralised."""
-    import csv
-
-    from svcqa import csv_safe
-
+    """Records as CSV on stdout (lists joined by commas), through the library's one CSV writer:
+    formula-like text neutralised, headers included."""
     if not records:
         return
-    writer = csv.writer(sys.stdout)
-    writer.writerow(list(records[0]))
-    for record in records:
-        writer.writerow(
-            [
-                csv_safe(",".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v))
-                for v in record.values()
-            ]
-        )
+    print_csv(list(records[0]), [list(record.values()) for record in records])
+
+
+def print_csv(header: list[Any], rows: list[list[Any]]) -> None:
+    """A table as CSV on stdout through ``svcqa.write_csv`` (the one escaping path every CSV
+    svcqa writes takes, files and stdout alike)."""
+    from svcqa import write_csv
+
+    write_csv(sys.stdout, header, rows)
 
 
 @contextmanager

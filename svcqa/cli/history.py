@@ -6,7 +6,15 @@ from typing import Annotated, Any
 
 import typer
 
-from svcqa.cli.app import app, handles_errors, print_json, print_records_csv, stdout_console
+from svcqa.cli.app import (
+    app,
+    cell,
+    handles_errors,
+    print_json,
+    print_records_csv,
+    printable,
+    stdout_console,
+)
 from svcqa.cli.options import Branch, DataFormat, DataFormatOption, Db, month_text
 from svcqa.errors import UsageError
 
@@ -59,14 +67,14 @@ def _print_grid(grid: Any) -> None:
     from rich.table import Table
 
     console = stdout_console()
-    table = Table(title=grid.title, show_header=True, header_style="bold")
+    table = Table(title=cell(grid.title), show_header=True, header_style="bold")
     for i, column in enumerate(grid.columns):
-        table.add_column(column, justify="left" if i == 0 else "right")
+        table.add_column(cell(column), justify="left" if i == 0 else "right")
     for row in grid.rows:
-        table.add_row(*row)
+        table.add_row(*(cell(value) for value in row))
     console.print(table)
     if grid.note:
-        console.print(grid.note, markup=False)
+        console.print(printable(grid.note), markup=False)
 
 
 @history_app.command("runs")
@@ -107,7 +115,7 @@ def _print_runs(records: list[dict[str, Any]], month: str | None) -> None:
     for r in records:
         inputs = ", ".join(i["name"] for i in r["inputs"]) or "-"
         fields = ("month", "run_id", "created_at", "rubric_id", "status", "tool_version")
-        table.add_row(*(str(r[f]) for f in fields), inputs)
+        table.add_row(*(cell(r[f]) for f in fields), cell(inputs))
     stdout_console().print(table)
     if not records:
         stdout_console().print("no runs stored" + (f" for {month}" if month else ""), markup=False)

@@ -10,7 +10,17 @@ import typer
 from rich.console import Console, JustifyMethod
 
 from svcqa import settings
-from svcqa.cli.app import app, handles_errors, print_json, spinner, stderr_console, stdout_console
+from svcqa.cli.app import (
+    app,
+    cell,
+    handles_errors,
+    print_csv,
+    print_json,
+    printable,
+    spinner,
+    stderr_console,
+    stdout_console,
+)
 from svcqa.cli.options import (
     Aliases,
     DataFormat,
@@ -104,12 +114,7 @@ def score(
     if fmt == DataFormat.json:
         print_json(scorecard_document(card, month_source=run.data.month_source))
     elif fmt == DataFormat.csv:
-        import csv
-
-        header, records = scorecard_rows(card)
-        writer = csv.writer(sys.stdout)
-        writer.writerow(header)
-        writer.writerows([["" if v is None else v for v in record] for record in records])
+        print_csv(*scorecard_rows(card))
     elif quiet:
         _print_summary_line(stdout_console(), run)
     else:
@@ -126,7 +131,7 @@ def _print_mismatches(run: Any) -> None:
 
 def _print_summary_line(console: Console, run: Any) -> None:
     card = run.scorecard
-    last = [b.branch for b in card.branches if "last_place" in b.flags]
+    last = [printable(b.branch) for b in card.branches if "last_place" in b.flags]
     console.print(
         f"{card.month}: {card.assessed_count} branches ranked under {card.rubric_id}; "
         f"last place: {', '.join(last) or '-'}; outputs in {run.outputs['scorecard_xlsx'].parent}",
@@ -145,8 +150,13 @@ def _print_run(console: Console, run: Any, rows: int) -> None:
         for name, s in run.data.stats.items()
     ]
     console.print("Inputs: " + "; ".join(parts), markup=False)
+    from svcqa import excluded_summary
+
+    excluded = excluded_summary(run.data)
+    if excluded:
+        console.print(excluded, markup=False)
     console.print(
-        f"Outputs: {run.outputs['scorecard_xlsx'].parent}/ (scorecard.xlsx, scorecard.json, scorecard.csv, rejects.xlsx, rejects.csv)",
+        f"Outputs: {run.outputs['scorecard_xlsx'].parent}/ (scorecard.xlsx, scorecard.json, scorecard.csv, rejects.xlsx, rejects.csv, excluded.csv)",
         markup=False,
     )
     if run.db_path:
@@ -198,7 +208,9 @@ def _print_scorecard(console: Console, card: Any, month_note: str, limit: int) -
     from svcqa import flags_text
 
     table = Table(
-        title=f"{card.month} {card.rubric_name} ({card.rubric_id}, 满分 {card.rubric_max:g}; month {month_note})"
+        title=cell(
+            f"{card.month} {card.rubric_name} ({card.rubric_id}, 满分 {card.rubric_max:g}; month {month_note})"
+        )
     )
     for name, justify in HEADINGS:
         table.add_column(name, justify=justify)
@@ -209,7 +221,7 @@ def _print_scorecard(console: Console, card: Any, month_note: str, limit: int) -
             continue
         table.add_row(
             str(b.rank) if b.rank is not None else "-",
-            b.branch,
+            cell(b.branch),
             f"{b.total:.2f}",
             change_text(b.total, b.prev_total),
             b.grade or "-",

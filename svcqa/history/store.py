@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -89,6 +91,51 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in text or "busy" in text
 
 
+# Less than this free on the store's file system and SQLite's "disk I/O error" is a full disk.
+_NEARLY_FULL = 64 * 1024 * 1024
+
+
+def _storage_problem(path: Path, exc: sqlite3.Error) -> str | None:
+    """What SQLite's terse open/write errors mean for the user, found with the file system's
+    own checks: a folder or file this user may not write ("unable to open database file",
+    "attempt to write a readonly database") or a full disk ("disk I/O error", "database or disk
+    is full"). None when neither explains ``exc``."""
+    text, name = str(exc).lower(), getattr(exc, "sqlite_errorname", "") or ""
+    folder = path.parent
+    if (
+        "readonly" in text
+        or "unable to open" in text
+        or name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN"))
+    ):
+        # The store needs its folder writable too: SQLite creates the -wal and -shm files beside it.
+        if folder.is_dir() and not os.access(folder, os.W_OK):
+            return (
+                f"the folder {folder} is read-only (this user may not write to it); the store and its "
+                "-wal/-shm files need a writable folder: give --db a path in a writable folder or "
+                "make the folder writable"
+            )
+        if path.exists() and not os.access(path, os.W_OK):
+            return (
+                f"the file {path} is read-only (this user may not write to it): make it writable or "
+                "give --db another path"
+            )
+    if (
+        "disk i/o" in text
+        or "disk is full" in text
+        or name in ("SQLITE_FULL", "SQLITE_IOERR_WRITE")
+    ):
+        try:
+            free = shutil.disk_usage(folder if folder.is_dir() else Path.cwd()).free
+        except OSError:
+            return None
+        if name == "SQLITE_FULL" or "disk is full" in text or free < _NEARLY_FULL:
+            return (
+                f"the disk holding {folder} is full ({free // (1024 * 1024)} MiB free); free some space "
+                "or give --db a path on another disk. The store keeps its last complete state"
+            )
+    return None
+
+
 class HistoryStore:
     """An open history store. Use as a context manager, or call ``close()``.
 
@@ -126,7 +173,7 @@ class HistoryStore:
                 str(self.path), timeout=self.lock_timeout, isolation_level=None
             )
         except sqlite3.Error as exc:
-            raise HistoryError(f"cannot open history store {self.path}: {exc}") from exc
+            raise self._error(exc, "open") from exc
         try:
             self._open()
         except BaseException:
@@ -198,6 +245,9 @@ class HistoryStore:
             return HistoryError(
                 f"{self.path} is not an svcqa history store (not an SQLite database); point --db at the store or remove the file"
             )
+        problem = _storage_problem(self.path, exc)
+        if problem:
+            return HistoryError(f"cannot {action} history store {self.path}: {problem}")
         return HistoryError(f"cannot {action} history store {self.path}: {exc}")
 
     @contextmanager

@@ -29,7 +29,7 @@ from svcqa.ingest import Limits
 from svcqa.jobs.stored import StoredMonth, load_stored_month
 from svcqa.labels import form_labels
 from svcqa.models import Finding, Month
-from svcqa.output import write_text_atomic
+from svcqa.output import remove_stale_temps, replaced_together, write_text_atomic
 from svcqa.rectify.collect import check_form, read_returned_form
 from svcqa.rectify.document import render_form_html, write_form_docx
 from svcqa.rectify.form import FollowUp, RectifyForm, build_form, follow_ups
@@ -114,8 +114,9 @@ def issue_forms(
 
     The month defaults to the latest stored one; the scorecard, previous month and trend are
     loaded as the branch reports load them (``load_stored_month``), last period's collected
-    measures come from the store. Files are written atomically, then every form of the run is
-    recorded in one transaction (with the XLSX's locked cells, so ``collect`` can check them).
+    measures come from the store. Each branch is issued all or nothing (``_issue_one``): its
+    files replace their targets together, then it is recorded (with the XLSX's locked cells, so
+    ``collect`` can check them); a failure on one branch leaves no file of it and no record.
     """
     form_labels(lang)
     check_form_formats(formats)
@@ -132,7 +133,7 @@ def issue_forms(
         earlier = forms_db.measures(store, month.prev(), keys)
         stems = report_stems(scorecard)
         issued: list[IssuedBranch] = []
-        records: list[forms_db.IssuedForm] = []
+        remove_stale_temps(target)  # a killed earlier issue's half-written files
         for key in keys:
             form = build_form(
                 scorecard,
@@ -144,15 +145,39 @@ def issue_forms(
                 now=now,
             )
             form = replace(form, form_id=form_id(key, month, now))
-            paths, layout = _write_form_files(form, target, f"{stems[key]}-rectify", formats, now)
-            records.append(_issued_record(form, scorecard.rubric_id, paths, layout, now))
+            paths, layout = _issue_one(
+                store, form, scorecard.rubric_id, target, stems[key], formats, now
+            )
             issued.append(
                 IssuedBranch(
                     form.view.branch, key, form.reasons, form.reason_text, form.form_id, paths
                 )
             )
-        forms_db.record_issued(store, records)
     return IssueRun(month=month, out_dir=target, forms=issued)
+
+
+def _issue_one(
+    store: HistoryStore,
+    form: RectifyForm,
+    rubric_id: str,
+    target: Path,
+    stem: str,
+    formats: Sequence[str],
+    now: datetime,
+) -> tuple[tuple[Path, ...], FormLayout | None]:
+    """One branch's form, all or nothing: every format is written (held back as temporary
+    files, so a failure leaves no new file and a re-issue's earlier files whole), then they
+    replace their targets together, then the form is recorded; if recording fails, the files
+    this issue wrote are removed, so ``rectify status`` and the folder never disagree."""
+    with replaced_together():
+        paths, layout = _write_form_files(form, target, f"{stem}-rectify", formats, now)
+    try:
+        forms_db.record_issued(store, [_issued_record(form, rubric_id, paths, layout, now)])
+    except BaseException:
+        for path in paths:
+            path.unlink(missing_ok=True)
+        raise
+    return paths, layout
 
 
 def _branches_to_issue(store: HistoryStore, stored: StoredMonth, branch: str | None) -> list[str]:

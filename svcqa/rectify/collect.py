@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
@@ -170,7 +171,8 @@ def check_form(
         return problems.items, None
     layout = issued.layout
     _check_locked_cells(cells, issued, problems)
-    measures = _check_plan_rows(cells, issued, problems)
+    formulas = filled.formulas.get(layout["sheet"], {})
+    measures = _check_plan_rows(cells, issued, problems, formulas)
     texts = _check_text_boxes(cells, layout, problems)
     if problems.items:
         return problems.items, None
@@ -245,8 +247,16 @@ def _check_locked_cells(
         )
 
 
+_TEXT_FIELDS = ("problem", "measure", "owner", "deadline")
+# Text the branch types: a formula there is refused (a deadline or target may be computed).
+_NO_FORMULA = ("problem", "measure", "owner")
+
+
 def _check_plan_rows(
-    cells: Mapping[str, Any], issued: IssuedRecord, problems: _Problems
+    cells: Mapping[str, Any],
+    issued: IssuedRecord,
+    problems: _Problems,
+    formulas: Mapping[str, str] = MappingProxyType({}),
 ) -> list[ReturnedMeasure]:
     """Section 4: each seeded row, and each blank row the branch used, becomes a measure."""
     layout = issued.layout
@@ -260,9 +270,10 @@ def _check_plan_rows(
         if r["seeded"]:
             values["problem"] = issued.locked_cells.get(r["problem"], "")
         typed = [name for name in ("measure", "owner", "deadline") if _text(values[name])]
-        if not r["seeded"] and not typed and not _text(values["problem"]):
+        formula = {name: formulas[r[name]] for name in _NO_FORMULA if r[name] in formulas}
+        if not r["seeded"] and not typed and not formula and not _text(values["problem"]):
             continue  # an unused blank row (a target value alone does not make a measure)
-        measures.append(_check_plan_row(r, values, month_end, layout["sheet"], problems))
+        measures.append(_check_plan_row(r, values, month_end, layout["sheet"], problems, formula))
     return measures
 
 
@@ -272,11 +283,22 @@ def _check_plan_row(
     month_end: date,
     sheet: str,
     problems: _Problems,
+    formula: Mapping[str, str] | None = None,
 ) -> ReturnedMeasure:
-    """One used plan row: every field filled in, a deadline after the month, a numeric target."""
+    """One used plan row: every field filled in (as text, not a formula), a deadline after the
+    month, a numeric target."""
     example = month_end + timedelta(days=1)  # the first day after the month, for the hints
-    for name in ("problem", "measure", "owner", "deadline"):
-        if not _text(values[name]):
+    for name in _TEXT_FIELDS:
+        if formula and name in formula:
+            problems.add(
+                "formula-in-cell",
+                f"{_LABELS[name]} holds a formula ({formula[name][:60]}) in section 4, row {r['no']}; "
+                "a formula is not accepted there: type the text itself",
+                sheet=sheet,
+                cell=r[name],
+                value=formula[name],
+            )
+        elif not _text(values[name]):
             problems.add(
                 f"missing-{name}",
                 f"{_LABELS[name]} is empty in section 4, row {r['no']}; fill it in",

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from svcqa.output import atomic_target
+from svcqa.output import atomic_target, xml_safe
 from svcqa.rectify.form import RectifyForm
 from svcqa.render.environment import make_environment
 from svcqa.render.formats import pct1, pts2, signed
@@ -31,12 +31,30 @@ def _table(doc: Any, header: list[str], rows: list[list[Any]]) -> Any:
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, header):
         cell.text = ""
-        cell.paragraphs[0].add_run(str(text)).bold = True
+        cell.paragraphs[0].add_run(xml_safe(str(text))).bold = True
     for values in rows:
         cells = table.add_row().cells
         for cell, value in zip(cells, values):
-            cell.text = "" if value is None else str(value)
+            cell.text = "" if value is None else xml_safe(str(value))
     return table
+
+
+class _XmlSafeDocument:
+    """The python-docx document with every heading and paragraph text passed through
+    ``xml_safe``: lxml refuses control characters (``All strings must be XML compatible``), and a
+    branch name carrying ESC must not stop the form half-way. Tables clean their cells in ``_table``."""
+
+    def __init__(self, doc: Any) -> None:
+        self._doc = doc
+
+    def add_heading(self, text: str = "", level: int = 1) -> Any:
+        return self._doc.add_heading(xml_safe(text), level)
+
+    def add_paragraph(self, text: str = "") -> Any:
+        return self._doc.add_paragraph(xml_safe(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._doc, name)
 
 
 def _box(doc: Any, label: str, lines: int = 4) -> None:
@@ -51,7 +69,7 @@ def write_form_docx(form: RectifyForm, path: Path, *, now: datetime | None = Non
     """Write the form as a Word document, atomically."""
     from docx import Document
 
-    doc = Document()
+    doc = _XmlSafeDocument(Document())
     _docx_page(doc, form, now)
     _docx_header(doc, form)
     _docx_overview(doc, form)
@@ -77,7 +95,7 @@ def _docx_page(doc: Any, form: RectifyForm, now: datetime | None) -> None:
     doc.styles["Normal"].font.size = Pt(10)
     suffix = f" {v.month} {t['title']}"
     doc.core_properties.title = (
-        v.branch[: DOCX_PROPERTY_MAX - len(suffix)] + suffix
+        xml_safe(v.branch)[: DOCX_PROPERTY_MAX - len(suffix)] + suffix
     )  # Word caps properties at 255
     doc.core_properties.author = "svcqa"
     if now is not None:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
+
+from svcqa.output import xml_safe
 
 INPUT_FILL = "#FFF2CC"  # light yellow: "write here"
 NUMBER_FORMATS = {
@@ -178,11 +181,19 @@ class FormSheet:
             return
         ref = xl_rowcol_to_cell(r, col)
         if isinstance(value, int | float) and not isinstance(value, bool):
-            self.ws.write_number(r, col, float(value), style)
-            self.layout.locked[ref] = float(value)
-        else:
-            self.ws.write_string(r, col, str(value), style)
-            self.layout.locked[ref] = str(value)
+            number = float(value)
+            if math.isfinite(number):
+                self.ws.write_number(r, col, number, style)
+                self.layout.locked[ref] = number
+                return
+            if math.isnan(number):
+                self.ws.write_blank(r, col, None, style)
+                return
+            # xlsxwriter refuses inf (the form would stop half-way): the number as text.
+            value = "inf" if number > 0 else "-inf"
+        text = xml_safe(str(value))  # what the cell holds and collect compares against
+        self.ws.write_string(r, col, text, style)
+        self.layout.locked[ref] = text
 
     def line(self, cells: list[tuple[int, int, Any, str]]) -> None:
         """One row of (first col, last col, value, style) cells, then move down."""
@@ -219,7 +230,7 @@ class FormSheet:
             self.ws.merge_range(r, col, last_row, last_col, "", style)
         for tall in range(r, last_row + 1) if rows > 1 else ():
             self.ws.set_row(tall, 24)  # a writing box: several lines of text
-        if value is not None:
+        if value is not None and math.isfinite(value):
             self.ws.write_number(r, col, float(value), style)
         elif (last_col, last_row) == (col, r):
             self.ws.write_blank(r, col, None, style)

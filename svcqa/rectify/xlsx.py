@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -494,6 +494,9 @@ class FilledForm:
     meta: dict[str, str]
     sheets: list[str]
     cells: dict[str, dict[str, Any]]  # sheet -> cell -> value (non-empty cells only)
+    # sheet -> cell -> formula text: cells the branch typed a formula into (``cells`` holds
+    # their cached value, or nothing when the saving program kept none)
+    formulas: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def read_filled_form(path: Path, limits: Limits) -> FilledForm:
@@ -538,6 +541,29 @@ def read_filled_form(path: Path, limits: Limits) -> FilledForm:
         meta = {
             str(raw[f"A{r}"]): str(raw.get(f"B{r}", "")) for r in range(1, 10) if f"A{r}" in raw
         }
-        return FilledForm(meta=meta, sheets=list(wb.sheetnames), cells=cells)
+        return FilledForm(
+            meta=meta, sheets=list(wb.sheetnames), cells=cells, formulas=_formula_cells(path)
+        )
+    finally:
+        wb.close()
+
+
+def _formula_cells(path: Path) -> dict[str, dict[str, str]]:
+    """Each sheet's formula cells (the form svcqa writes has none: any is the branch's). Read
+    in a second pass because the values pass (``data_only``) shows a formula only as its cached
+    value, or as an empty cell when none was saved."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        return {
+            ws.title: {
+                cell.coordinate: str(cell.value)
+                for row in ws.iter_rows()
+                for cell in row
+                if getattr(cell, "data_type", None) == "f"
+            }
+            for ws in wb.worksheets
+        }
     finally:
         wb.close()

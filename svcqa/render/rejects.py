@@ -7,7 +7,6 @@ as formulas.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +15,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from svcqa.models import ROW_ISSUE_COLUMNS, MonthData
-from svcqa.output import atomic_target, atomic_write, csv_safe
+from svcqa.output import atomic_target, atomic_write, remove_stale_temps, write_csv
 
 HEADERS_ZH = {
     "table": "表 table",
@@ -62,6 +61,9 @@ def write_rejects(data: MonthData, out_dir: Path) -> list[Path]:
     Returns the three paths: rejects.xlsx, rejects.csv, excluded.csv.
     """
     out_dir = Path(out_dir)
+    # The folder's first output of a run (score writes it first, under the folder's lock):
+    # tidy up what a killed run left half-written here.
+    remove_stale_temps(out_dir)
     rejects = issue_rows(data.rejects).to_dict("records")
     excluded = issue_rows(data.excluded).to_dict("records")
     xlsx_path = out_dir / "rejects.xlsx"
@@ -104,15 +106,17 @@ def _write_sheet(sheet: Worksheet, bold: Format, records: list[dict]) -> None:
 def _write_csv(path: Path, records: list[dict]) -> Path:
     # utf-8 with BOM so Excel on Chinese Windows opens the Chinese text correctly.
     with atomic_write(path, "w", encoding="utf-8-sig") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(ROW_ISSUE_COLUMNS)
-        for record in records:
-            writer.writerow(
+        write_csv(
+            handle,
+            ROW_ISSUE_COLUMNS,
+            (
                 [
                     int(record[name])
                     if name == "row" and not pd.isna(record[name])
-                    else csv_safe("" if pd.isna(record[name]) else str(record[name]))
+                    else ("" if pd.isna(record[name]) else str(record[name]))
                     for name in ROW_ISSUE_COLUMNS
                 ]
-            )
+                for record in records
+            ),
+        )
     return path

@@ -6,7 +6,6 @@ JSON file is it, and the CSV and XLSX are laid out from the same Scorecard.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -20,7 +19,7 @@ from xlsxwriter.format import Format
 from svcqa.findings import RUBRIC_MISMATCH_CODES
 from svcqa.labels import SCORECARD_COLUMNS, SCORECARD_LABELS, flag_label, flags_text
 from svcqa.models import BranchResult, KpiResult, Scorecard
-from svcqa.output import atomic_target, csv_safe, write_text_atomic
+from svcqa.output import atomic_target, write_csv, write_text_atomic
 
 SCHEMA = "svcqa.scorecard/1"
 # Headings, sheet names and rule texts are Chinese whatever --lang says; only flags follow it.
@@ -127,9 +126,7 @@ def scorecard_rows(scorecard: Scorecard, lang: str = "zh") -> tuple[list[str], l
 def write_scorecard_csv(scorecard: Scorecard, path: Path) -> Path:
     header, rows = scorecard_rows(scorecard)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([[csv_safe(v) if v is not None else "" for v in row] for row in rows])
+    write_csv(buffer, header, rows)
     # UTF-8 with BOM so Excel on Chinese Windows opens the Chinese headers correctly.
     return write_text_atomic(path, "\ufeff" + buffer.getvalue())
 
@@ -180,6 +177,19 @@ def write_scorecard_xlsx(scorecard: Scorecard, path: Path, *, rejects: Any = Non
     return path
 
 
+def _write_number(ws: Any, r: int, c: int, value: float, fmt: Format | None = None) -> None:
+    """A number cell; a non-finite one (a ``1e999`` input reads as infinity) as the text
+    ``inf``/``-inf``, and NaN as a blank: xlsxwriter refuses them (``NAN/INF not supported``)
+    and would stop the workbook half-way."""
+    number = float(value)
+    if math.isfinite(number):
+        ws.write_number(r, c, number, fmt)
+    elif math.isnan(number):
+        ws.write_blank(r, c, None, fmt)
+    else:
+        ws.write_string(r, c, "inf" if number > 0 else "-inf", fmt)
+
+
 def _formats(wb: xlsxwriter.Workbook) -> dict[str, Format]:
     """The cell formats every sheet draws from, by name."""
     head = {
@@ -221,7 +231,7 @@ def _summary_sheet(wb: xlsxwriter.Workbook, f: dict[str, Format], scorecard: Sco
             elif isinstance(value, str):
                 ws.write_string(r, c, value, f["text"])
             else:
-                ws.write_number(r, c, value, f["coef"] if c == 4 else f["pts"])
+                _write_number(ws, r, c, value, f["coef"] if c == 4 else f["pts"])
     first_kpi_col, n = 11, len(rows)
     if n:
         for i, kpi in enumerate(kpis):
@@ -285,17 +295,17 @@ def _kpi_detail_sheet(wb: xlsxwriter.Workbook, f: dict[str, Format], scorecard: 
             if k.value is None or (isinstance(k.value, float) and math.isnan(k.value)):
                 ws.write_string(r, 4, _T["no_data"], text)
             else:
-                ws.write_number(r, 4, k.value, f["pct"] if k.unit == "rate" else f["days"])
+                _write_number(ws, r, 4, k.value, f["pct"] if k.unit == "rate" else f["days"])
             ws.write_string(r, 5, k.unit, text)
-            ws.write_number(r, 6, k.basis, text)
+            _write_number(ws, r, 6, k.basis, text)
             if k.numerator is None:
                 ws.write_blank(r, 7, None, text)
             else:
-                ws.write_number(r, 7, k.numerator, text)
+                _write_number(ws, r, 7, k.numerator, text)
             ws.write_string(r, 8, _curve_text(k), text)
-            ws.write_number(r, 9, k.points, pts)
-            ws.write_number(r, 10, k.max, pts)
-            ws.write_number(r, 11, k.lost, pts)
+            _write_number(ws, r, 9, k.points, pts)
+            _write_number(ws, r, 10, k.max, pts)
+            _write_number(ws, r, 11, k.lost, pts)
             ws.write_string(r, 12, _T["yes"] if k.no_data else "", text)
             ws.write_string(r, 13, _T["yes"] if k.low_volume else "", text)
             ws.write_string(r, 14, k.note, text)
@@ -321,7 +331,7 @@ def _rules_sheet(wb: xlsxwriter.Workbook, f: dict[str, Format], scorecard: Score
         ws.write_string(r, 0, k.id, text)
         ws.write_string(r, 1, k.label, text)
         ws.write_string(r, 2, k.group, text)
-        ws.write_number(r, 3, k.max, f["pts"])
+        _write_number(ws, r, 3, k.max, f["pts"])
         ws.write_string(r, 4, _curve_text(k), text)
         ws.write_string(r, 5, json.dumps(k.curve, ensure_ascii=False), text)
     _mismatch_rows(ws, f, scorecard, len(_kpi_ids(scorecard)) + 2)
@@ -357,7 +367,7 @@ def _inputs_sheet(
     for r, (table, stats) in enumerate(scorecard.inputs.items(), start=1):
         ws.write_string(r, 0, table, f["text"])
         for c, v in enumerate((stats.rows, stats.used, stats.excluded, stats.rejected), start=1):
-            ws.write_number(r, c, v, f["text"])
+            _write_number(ws, r, c, v, f["text"])
     if rejects is not None and len(rejects):
         start = len(scorecard.inputs) + 3
         for c, name in enumerate(rejects.columns):
@@ -367,7 +377,7 @@ def _inputs_sheet(
                 if value is None or (isinstance(value, float) and math.isnan(value)):
                     continue
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    ws.write_number(r, c, value)
+                    _write_number(ws, r, c, value)
                 else:
                     ws.write_string(r, c, str(value))
     ws.set_column(0, 7, 14)

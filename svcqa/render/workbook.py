@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from svcqa.models import column_letter
-from svcqa.output import atomic_write
+from svcqa.output import XML_INCOMPATIBLE, atomic_write
 
 # Style name -> cellXfs index in STYLES_XML below.
 STYLE = {
@@ -41,13 +41,18 @@ STYLE = {
     "wrap": 11,
 }
 
-_XML_TABLE = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;"}
-_XML_TABLE.update({c: None for c in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]})
+_XML_TABLE: dict[int, str | None] = {
+    **XML_INCOMPATIBLE,  # one list of what XML cannot carry: output.xml_safe's
+    ord("&"): "&amp;",
+    ord("<"): "&lt;",
+    ord(">"): "&gt;",
+    ord('"'): "&quot;",
+}
 MAX_TEXT = 32767  # Excel's limit on characters in a cell
 
 
 def xml_text(value: str) -> str:
-    """Escape text for XML and drop characters XML 1.0 cannot carry."""
+    """Escape text for XML and drop characters XML 1.0 cannot carry (``output.xml_safe``)."""
     return value.translate(_XML_TABLE)
 
 
@@ -105,11 +110,12 @@ class Sheet:
         for values, style in zip(columns, styles):
             sid = STYLE[style or "default"]
             s = f' s="{sid}"' if sid else ""
-            blank = f"<c{s}/>"
             if isinstance(values, np.ndarray) and values.dtype.kind == "f":
                 parts.append(
                     [
-                        blank if math.isnan(v) else f"<c{s}><v>{_number(v)}</v></c>"
+                        f"<c{s}><v>{_number(v)}</v></c>"
+                        if math.isfinite(v)
+                        else _cell("", v, sid, with_ref=False)
                         for v in values.tolist()
                     ]
                 )

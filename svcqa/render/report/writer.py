@@ -12,7 +12,7 @@ import pandas as pd
 
 from svcqa.errors import NotFound, UsageError
 from svcqa.models import Scorecard
-from svcqa.output import safe_filename, write_text_atomic
+from svcqa.output import remove_stale_temps, safe_filename, write_text_atomic
 from svcqa.render.report.context import ReportContext
 from svcqa.render.report.html import render_branch_html, render_index_html
 from svcqa.render.report.model import BranchView, FollowUpLine
@@ -70,6 +70,7 @@ def write_branch_reports(
             f"branch {', '.join(map(repr, missing))} is not in the {scorecard.month} scorecard"
         )
     out_dir = Path(out_dir)
+    remove_stale_temps(out_dir)  # what a killed run left half-written here
     stems = report_stems(scorecard)
     stamp = now or scorecard.generated_at
     by_branch = follow_ups or {}
