@@ -6,9 +6,7 @@ on the run, a problem in a returned rectification form, or the error that stops 
 registry is the one place that says what each means and what to do about it, and
 ``docs/FINDINGS.md`` is generated from it (``python -m svcqa.findings --markdown``). A test
 walks the source and fails on any code emitted but not registered here, or registered but no
-longer emitted.
-
-Standard library only: importable without pandas.
+longer emitted. Standard library only: importable without pandas.
 """
 
 from __future__ import annotations
@@ -118,7 +116,8 @@ FINDING_TYPES: dict[str, FindingType] = _types(
     _reject(
         "bad-number",
         "Number cannot be read",
-        "A number or duration cell (such as 客户评分) holds text that is not a number. "
+        "A number or duration cell (such as 客户评分) is not a number, not finite (1e999, nan), "
+        "over 1e15 in size (1e308), or has a comma that is not a thousands separator (1,5). "
         f"{_ROW} Correct the cell or leave it blank if the value is optional.",
     ),
     _reject(
@@ -155,6 +154,16 @@ FINDING_TYPES: dict[str, FindingType] = _types(
         "Ticket completed before it was accepted",
         "The ticket's 完成时间 is earlier than its 受理时间, so its handling time would be "
         f"negative. {_ROW} Check both timestamps in the source system (often swapped or mistyped).",
+    ),
+    _reject(
+        "implausible-date",
+        "Date implausibly far after the month",
+        f"A date (tickets: 完成时间) over 366 days after the month's end, such as 2099-12-31. {_ROW}",
+    ),
+    _reject(
+        "control-character",
+        "Control character in an id or text cell",
+        f"An id, 网点 or text cell holds NUL, ESC or another C0/C1 control (shown escaped). {_ROW}",
     ),
     _reject(
         "unknown-branch",
@@ -359,6 +368,11 @@ FINDING_TYPES: dict[str, FindingType] = _types(
         "The file is not a spreadsheet svcqa can read (not xlsx/xlsm/xls/ods, an empty zip, a "
         "binary file named .csv, or a CSV in neither UTF-8 nor GB18030). Export it again as "
         "xlsx, or save the CSV as 'CSV UTF-8'.",
+    ),
+    _error(
+        "bad-csv",
+        "CSV cannot be split into rows",
+        'A quote (") opening a field on the line named is never closed. Close or remove it.',
     ),
     _error(
         "wrong-extension",
