@@ -378,9 +378,31 @@ def parse_id(series: pd.Series) -> Parsed:
 
 def control_mask(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """True where a cell holds a control character (``CONTROL_CHARACTERS``): one RE2 pass in
-    Arrow; such a cell is "bad" in an id or text column, so the row is rejected, never a new key."""
+    Arrow; such a cell is "bad" in an id or text column, so the row is rejected, never a new key.
+    The UTF-8 bytes are scanned first (a million ids in milliseconds): a column without a control
+    byte, nearly every column, needs no regex pass."""
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    if not any(_control_bytes(chunk) for chunk in chunks):
+        return np.zeros(len(array), dtype=bool)
     hit = pc.fill_null(pc.match_substring_regex(array, CONTROL_CHARACTERS), False)
     return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _control_bytes(chunk: pa.Array) -> bool:
+    """Whether a string array's data buffer may hold a control character: a byte below 0x20
+    other than tab/LF/CR, DEL, or 0xC2 followed by 0x80-0x9F (C1 in UTF-8). Bytes outside a
+    sliced array's range can only cause a needless regex pass, never a miss."""
+    buffer = chunk.buffers()[2] if len(chunk) else None
+    if buffer is None:
+        return False
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    low = data < 0x20
+    if low.any() and not np.isin(data[low], (9, 10, 13)).all():
+        return True
+    if (data == 0x7F).any():
+        return True
+    lead = np.flatnonzero(data[:-1] == 0xC2)
+    return bool(((data[lead + 1] >= 0x80) & (data[lead + 1] <= 0x9F)).any())
 
 
 def parse_text(series: pd.Series) -> Parsed:
