@@ -47,3 +47,39 @@ class FindingType:
             raise ValueError(
                 f"finding {self.code}: severity {self.severity!r} is not one of {SEVERITIES}"
             )
+
+
+# Constructors the registry is written with, one per kind.
+
+
+def registry(*items: FindingType) -> dict[str, FindingType]:
+    registry: dict[str, FindingType] = {}
+    for item in items:
+        if item.code in registry:
+            raise ValueError(f"finding code {item.code!r} is registered twice")
+        registry[item.code] = item
+    return registry
+
+
+def reject_type(code: str, title: str, description: str, pattern: str = "") -> FindingType:
+    return FindingType(code, "reject", title, description, "warning", pattern)
+
+
+def form_problem_type(code: str, title: str, description: str, pattern: str = "") -> FindingType:
+    return FindingType(
+        code,
+        "reject",
+        title,
+        description
+        + " A form with any problem records nothing; fix it and run `svcqa rectify collect` again.",
+        "error",
+        pattern,
+    )
+
+
+def note_type(code: str, title: str, description: str, severity: Severity = "info") -> FindingType:
+    return FindingType(code, "note", title, description, severity)
+
+
+def error_type(code: str, title: str, description: str) -> FindingType:
+    return FindingType(code, "error", title, description, "error")

@@ -43,8 +43,15 @@ def read_csv(path: Path, limits: Limits) -> RawSheet:
         raise InputError(
             "not a CSV text file (binary content)", file=path.name, code="not-a-workbook"
         )
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    table, row_numbers = _csv_table(text, delimiter)
+    if "\r" in text:  # CRLF (Windows) and lone CR (old Mac/Excel exports) alike: one line each
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    head = _head(text, HEAD_LINES)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else _delimiter(head)
+    _check_width(head, delimiter, limits, path.name)
+    # The csv module refuses a field over 128 KiB (a long complaint text) by default; the file
+    # size limit already bounds every field.
+    csv.field_size_limit(max(csv.field_size_limit(), min(limits.max_file_bytes, 2**31 - 1)))
+    table, row_numbers = _csv_table(text, head, delimiter, path.name)
     if table.num_rows > limits.max_rows_per_sheet:
         raise limits.exceeded(
             "max_rows_per_sheet", f"the file has {table.num_rows:,} lines", file=path.name
@@ -52,7 +59,59 @@ def read_csv(path: Path, limits: Limits) -> RawSheet:
     return RawSheet(path.name, path, "", table, row_numbers=row_numbers)
 
 
-def _csv_table(text: str, delimiter: str) -> tuple[pa.Table, np.ndarray | None]:
+HEAD_LINES = 200  # lines looked at for the delimiter, the width and the fast path's columns
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _head(text: str, lines: int) -> str:
+    """The first ``lines`` lines of ``text`` (without splitting the whole file)."""
+    end = -1
+    for _ in range(lines):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text
+    return text[:end]
+
+
+def _delimiter(head: str) -> str:
+    """``,`` unless no line of the head holds one and another delimiter is on every line that
+    holds data (European Excel saves "CSV" with ``;``)."""
+    lines = [line for line in head.split("\n") if line.strip()]
+    if not lines or any("," in line for line in lines):
+        return ","
+    for candidate in DELIMITERS[1:]:
+        if all(candidate in line for line in lines):
+            return candidate
+    return ","
+
+
+def _check_width(head: str, delimiter: str, limits: Limits, file: str) -> None:
+    """Refuse a file wider than ``max_columns`` from its first lines, before anything is parsed:
+    a million-column CSV took 3.9 GiB and aborted the reader. Counting delimiters over-counts
+    quoted ones, so a line over the limit is parsed alone to confirm."""
+    for number, line in enumerate(head.split("\n"), 1):
+        if line.count(delimiter) < limits.max_columns:
+            continue
+        width = max((len(r) for r in csv.reader([line], delimiter=delimiter)), default=0)
+        if width > limits.max_columns:
+            raise limits.exceeded("max_columns", f"line {number} has {width:,} columns", file=file)
+
+
+def _unclosed_quote(text: str, start: int, file: str) -> InputError:
+    """The error for a quote opened on line ``start`` and never closed: the csv module reads
+    every later line into that one cell, so the rows after it would vanish."""
+    return InputError(
+        f'the quote (") of a field on line {start} is never closed, so every line after it '
+        "would be read as part of that one cell; close the quote (or remove it) and save the "
+        "file again",
+        file=file,
+        code="bad-csv",
+    )
+
+
+def _csv_table(
+    text: str, head: str, delimiter: str, file: str
+) -> tuple[pa.Table, np.ndarray | None]:
     """Records in file order as string columns ("" -> null); blank lines stay (as all-null rows)
     so that record i is line i + 1, except when quoted fields span lines: then the second value
     gives each record's first line number."""
@@ -64,10 +123,7 @@ def _csv_table(text: str, delimiter: str) -> tuple[pa.Table, np.ndarray | None]:
     row_numbers: np.ndarray | None = None
     try:
         # Fast path: the C parser with enough positional columns for the widest of the first lines.
-        head = list(
-            csv.reader(io.StringIO("\n".join(text.splitlines()[:200])), delimiter=delimiter)
-        )
-        width = max((len(r) for r in head), default=0)
+        width = max((len(r) for r in csv.reader(io.StringIO(head), delimiter=delimiter)), default=0)
         frame = (
             pd.read_csv(
                 io.StringIO(text),
@@ -98,6 +154,8 @@ def _csv_table(text: str, delimiter: str) -> tuple[pa.Table, np.ndarray | None]:
             starts.append(line + 1)
             line = reader.line_num
         width = max((len(r) for r in rows), default=0)
+        if rows and text.count('"') % 2 and line > starts[-1]:
+            raise _unclosed_quote(text, starts[-1], file)
         if starts != list(range(1, len(starts) + 1)):
             row_numbers = np.asarray(starts, dtype=np.int64)
         columns = {

@@ -20,7 +20,7 @@ from svcqa.ingest.files import expand_paths, source_file
 from svcqa.ingest.parse import branch_keys
 from svcqa.ingest.reading import MonthFiles, open_month
 from svcqa.ingest.recognise import Candidate, choose_sheets, describe_mapping, recognise
-from svcqa.ingest.rules import outside_month, outside_month_rows
+from svcqa.ingest.rules import outside_month, outside_month_rows, reject_implausible_dates
 from svcqa.ingest.safety.limits import Limits
 from svcqa.ingest.table import ParsedTable, parse_table
 from svcqa.models import ROW_ISSUE_COLUMNS, Finding, Month, MonthData, TableStats
@@ -143,6 +143,7 @@ def _account(
     excluded: list[pd.DataFrame] = []
     excluded_months: dict[str, dict[str, int]] = {}
     for name, table in parsed.items():
+        reject_implausible_dates(table, month)
         outside = outside_month(table, month)
         used = ~table.taken & ~outside
         tables[name] = table.output(used)

@@ -42,6 +42,19 @@ _DATE_COMPACT = re.compile(
     r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?)?$"
 )
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+# A comma is read only as a thousands separator in groups of three (1,234.5); "1,5" or
+# "1.234,5" (a decimal comma) would otherwise silently become 15 or 1.2345.
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?%?$")
+# The largest magnitude a number cell may have: beyond it a value is a typo or a sentinel
+# (1e308 overflows to infinity in a sum), not a rating, a count or an amount.
+MAX_NUMBER = 1e15
+# C0 and C1 control characters other than tab, line feed and carriage return: they never
+# belong in an id, a branch name or a text cell, and a NUL in a 网点 cell made a new branch.
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+# UTC offsets (Z, +08:00, +0800, +08) after a time of day; such stamps are converted to wall
+# time in LOCAL_TIME_ZONE. Constant for now (the operators' exports are all in China).
+LOCAL_TIME_ZONE = "Asia/Shanghai"
+_OFFSET = re.compile(r"(?i)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:z|[+-]\d{2}(?::?\d{2})?)$")
 _INT_FLOAT = re.compile(r"^([+-]?\d+)\.0*$")
 _DURATION_CN = re.compile(
     r"^(?:(?P<d>\d+(?:\.\d+)?)\s*(?:天|日|d|days?))?\s*(?:(?P<h>\d+(?:\.\d+)?)\s*(?:小时|时|h|hours?))?"
@@ -179,11 +192,11 @@ def _datetime_uniques(uniques: pd.Series, date1904: bool) -> Parsed:
 
     rest = ~numeric | compact
     if rest.any():
-        iso = pd.to_datetime(text[rest & ~compact], format="ISO8601", errors="coerce")
-        # Years such as 0001 or 9999 parse (at microsecond resolution) but do not fit
-        # nanoseconds; they are outside MIN_YEAR..MAX_YEAR anyway, so drop them first.
-        iso = iso.where(iso.dt.year.between(MIN_YEAR, MAX_YEAR))
-        result[iso.index] = iso.astype("datetime64[ns]")
+        offset = text.str.contains(_OFFSET.pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+        for group, aware in ((rest & ~compact & ~offset, False), (rest & offset, True)):
+            if group.any():
+                iso = _iso_datetimes(text[group], aware)
+                result[iso.index] = iso
         todo = result.isna().to_numpy() & rest
         if todo.any():
             result[todo] = _datetime_by_regex(text[todo])
@@ -192,6 +205,38 @@ def _datetime_uniques(uniques: pd.Series, date1904: bool) -> Parsed:
     out_of_range = (years < MIN_YEAR) | (years > MAX_YEAR)
     result[out_of_range.fillna(False)] = pd.NaT
     return result, result.isna().to_numpy()
+
+
+def _iso_datetimes(text: pd.Series, aware: bool) -> pd.Series:
+    """ISO 8601 text -> naive datetime64[ns]; with ``aware``, stamps carrying a UTC offset (or Z)
+    converted to wall time in ``LOCAL_TIME_ZONE``. Text pandas refuses as a whole (a form the
+    offset test missed: mixed zones) is parsed value by value, which is rare and never raises."""
+    try:
+        iso = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=aware)
+    except (ValueError, TypeError, OverflowError):
+        iso = pd.Series(
+            [_one_iso(value, aware) for value in text], index=text.index, dtype="datetime64[ns]"
+        )
+        return iso.where(iso.dt.year.between(MIN_YEAR, MAX_YEAR))
+    if aware:
+        iso = iso.dt.tz_convert(LOCAL_TIME_ZONE).dt.tz_localize(None)
+    # Years such as 0001 or 9999 parse (at microsecond resolution) but do not fit
+    # nanoseconds; they are outside MIN_YEAR..MAX_YEAR anyway, so drop them first.
+    iso = iso.where(iso.dt.year.between(MIN_YEAR, MAX_YEAR))
+    return iso.astype("datetime64[ns]")
+
+
+def _one_iso(value: str, aware: bool) -> pd.Timestamp:
+    """One ISO text as a naive local timestamp (NaT when it cannot be read)."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT  # type: ignore[return-value]  # NaT stands for "no time" here
+    if stamp is pd.NaT or not MIN_YEAR <= stamp.year <= MAX_YEAR:
+        return pd.NaT  # type: ignore[return-value]  # NaT stands for "no time" here
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert(LOCAL_TIME_ZONE).tz_localize(None)
+    return stamp.as_unit("ns")
 
 
 def _datetime_by_regex(text: pd.Series) -> pd.Series:
@@ -242,11 +287,17 @@ def parse_number(series: pd.Series) -> Parsed:
 
 
 def _number_uniques(uniques: pd.Series) -> Parsed:
-    text = _normalised(uniques).str.replace(r"[\s,_']", "", regex=True)
+    """Full-width digits (NFKC), spaces, ``_``/``'`` and thousands commas removed; a comma that
+    is not a thousands separator, or a value that is not finite or beyond ``MAX_NUMBER``, is bad."""
+    text = _normalised(uniques).str.replace(r"[\s_']", "", regex=True)
+    comma = text.str.contains(",", regex=False).fillna(False)
+    grouped = text.str.fullmatch(_THOUSANDS.pattern).fillna(False)
+    text = text.str.replace(",", "", regex=False)
     percent = text.str.endswith("%")
     text = text.str.rstrip("%")
-    ok = text.str.fullmatch(_NUMBER.pattern).fillna(False)
-    values = pd.to_numeric(text.where(ok), errors="coerce")
+    ok = text.str.fullmatch(_NUMBER.pattern).fillna(False) & (~comma | grouped)
+    values = pd.to_numeric(text.where(ok), errors="coerce").astype("float64")
+    values = values.where(values.abs() <= MAX_NUMBER)  # inf, nan and 1e308 are not values
     values = values.where(~percent, values / 100.0)
     return values.astype("float64"), values.isna().to_numpy()
 
@@ -322,9 +373,36 @@ def parse_id(series: pd.Series) -> Parsed:
     if pc.any(pc.ends_with(array, ".0")).as_py():
         array = pc.replace_substring_regex(array, _INT_FLOAT.pattern, r"\1")
     array = pc.if_else(pc.equal(array, ""), pa.scalar(None, array.type), array)
-    return pd.Series(array.to_pandas(), index=series.index).astype("str"), np.zeros(
-        len(series), dtype=bool
-    )
+    return pd.Series(array.to_pandas(), index=series.index).astype("str"), control_mask(array)
+
+
+def control_mask(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """True where a cell holds a control character (``CONTROL_CHARACTERS``): one RE2 pass in
+    Arrow; such a cell is "bad" in an id or text column, so the row is rejected, never a new key.
+    The UTF-8 bytes are scanned first (a million ids in milliseconds): a column without a control
+    byte, nearly every column, needs no regex pass."""
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    if not any(_control_bytes(chunk) for chunk in chunks):
+        return np.zeros(len(array), dtype=bool)
+    hit = pc.fill_null(pc.match_substring_regex(array, CONTROL_CHARACTERS), False)
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _control_bytes(chunk: pa.Array) -> bool:
+    """Whether a string array's data buffer may hold a control character: a byte below 0x20
+    other than tab/LF/CR, DEL, or 0xC2 followed by 0x80-0x9F (C1 in UTF-8). Bytes outside a
+    sliced array's range can only cause a needless regex pass, never a miss."""
+    buffer = chunk.buffers()[2] if len(chunk) else None
+    if buffer is None:
+        return False
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    low = data < 0x20
+    if low.any() and not np.isin(data[low], (9, 10, 13)).all():
+        return True
+    if (data == 0x7F).any():
+        return True
+    lead = np.flatnonzero(data[:-1] == 0xC2)
+    return bool(((data[lead + 1] >= 0x80) & (data[lead + 1] <= 0x9F)).any())
 
 
 def parse_text(series: pd.Series) -> Parsed:
@@ -334,7 +412,7 @@ def parse_text(series: pd.Series) -> Parsed:
     text = pd.Series(array.to_pandas(), index=series.index).astype("str")
     if text.str.contains("\r", regex=False).any():
         text = text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
-    return text.astype("str"), np.zeros(len(series), dtype=bool)
+    return text.astype("str"), control_mask(array)
 
 
 def branch_keys(series: pd.Series) -> pd.Series:

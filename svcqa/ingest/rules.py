@@ -28,7 +28,7 @@ BAD_CODES = {
 TYPE_WORDS = {
     "datetime": "a date/time",
     "date": "a date",
-    "number": "a number",
+    "number": "a finite number (at most 1e15 in size)",
     "duration": "a duration",
     "flag": "a yes/no flag (是/否, Y/N, 1/0)",
 }
@@ -77,13 +77,20 @@ def reject_missing_values(table: ParsedTable, columns: Mapping[str, ParsedColumn
 
 def reject_unreadable_values(table: ParsedTable, columns: Mapping[str, ParsedColumn]) -> None:
     """``bad-date``, ``bad-number``, ``bad-flag``, ``unknown-<column>``: a value that cannot be
-    read as its column's type."""
+    read as its column's type; ``control-character``: an id or text cell holding one."""
     for name, parsed in columns.items():
         column = table.spec.column(name)
         if not parsed.bad.any():
             continue
         label = column.label or name
-        if column.type == "enum":
+        if column.type in ("id", "text", "branch"):  # parse marks only control characters
+            code = "control-character"
+            before = f"{label} "
+            after = (
+                " holds a control character (NUL, ESC ...), shown here escaped; remove it in the "
+                "source system or the export"
+            )
+        elif column.type == "enum":
             allowed = ", ".join(
                 dict.fromkeys(s for spellings in column.values.values() for s in spellings[:2])
             )
@@ -169,6 +176,39 @@ def reject_duplicate_ids(table: ParsedTable, columns: Mapping[str, ParsedColumn]
         + " (kept)"
     )
     table.reject(dup, "duplicate-id", id_column, dup_reason)
+
+
+# A date this many days after the end of the assessed month is a typo (2099-12-31), not a late
+# completion: read as it stands, a 6,691-day warranty cycle dropped a branch to last place.
+IMPLAUSIBLE_AFTER_DAYS = 366
+
+
+def reject_implausible_dates(table: ParsedTable, month: Month) -> None:
+    """``implausible-date``: a date other than the table's month column (tickets: 完成时间) more
+    than ``IMPLAUSIBLE_AFTER_DAYS`` days after the month's end. The month column itself decides
+    whether a row is in the month (``outside_month``)."""
+    limit = pd.Timestamp(month.end) + pd.Timedelta(days=IMPLAUSIBLE_AFTER_DAYS)
+    for column in table.spec.columns:
+        name = column.name
+        if column.type not in ("datetime", "date") or name == table.spec.table.month_column:
+            continue
+        if name not in table.frame:
+            continue
+        stamps = table.frame[name]
+        hit = (stamps > limit).to_numpy(dtype=bool)
+        if not hit.any():
+            continue
+        label = column.label or name
+
+        def too_late(rows: np.ndarray, stamps: pd.Series = stamps, label: str = label) -> pd.Series:
+            return (
+                f"{label} "
+                + stamps[rows].dt.strftime("%Y-%m-%d")
+                + f" is more than {IMPLAUSIBLE_AFTER_DAYS} days after the end of {month}; "
+                "correct the date in the source system"
+            )
+
+        table.reject(hit, "implausible-date", name, too_late)
 
 
 def outside_month(table: ParsedTable, month: Month) -> np.ndarray:

@@ -574,9 +574,12 @@ def test_control_characters(tmp_path: Path) -> None:
         ["T3", "=cmd|' /C calc'!A0", "换机", "2026-10-03", None, "否", "\x00"],
     ]
     outcome = check(tmp_path, xlsxwriter_book(tmp_path / "m.xlsx", month(rows)))
-    assert outcome.exit_code == 0 and outcome.table("tickets") == (3, 1, 0, 2)
+    # Issue 19: a control character in an id or branch cell rejects the row (it made phantom
+    # branches); the row's first problem is its reason, and the branch column comes first.
+    assert outcome.exit_code == 0 and outcome.table("tickets") == (3, 0, 0, 3)
     assert outcome.rejects == [
-        (3, "受理时间", "bad-date", "2026-13-03\x07"),
+        (2, "网点", "control-character", "A\x01店"),
+        (3, "网点", "control-character", "B店\x1b[31m"),
         (4, "客户评分", "bad-number", "\x00"),
     ]
     sheet = openpyxl.load_workbook(tmp_path / "out" / "rejects.xlsx").active
