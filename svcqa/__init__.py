@@ -69,6 +69,8 @@ _API = {
     "collect_forms": "svcqa.jobs.rectify",
     "form_status": "svcqa.jobs.rectify",
     "parse_form_formats": "svcqa.rectify",
+    "run_whatif": "svcqa.jobs.whatif",
+    "WhatIfRun": "svcqa.jobs.whatif",
     # the sample generator and the command line's process set-up
     "write_sample_month": "svcqa.sample",
     "reuse_freed_memory": "svcqa.runtime.allocator",

@@ -15,7 +15,8 @@ from svcqa.cli import (
     report,
     rubric,
     sample,
-    score,  # noqa: I001
+    score,
+    whatif,  # noqa: I001
 )
 from svcqa.cli.app import app
 
@@ -27,4 +28,15 @@ def main() -> None:
     app()
 
 
-__all__ = ["app", "main", "check", "history", "rectify", "report", "rubric", "sample", "score"]
+__all__ = [
+    "app",
+    "main",
+    "check",
+    "history",
+    "rectify",
+    "report",
+    "rubric",
+    "sample",
+    "score",
+    "whatif",
+]

@@ -1,0 +1,143 @@
+"""``svcqa whatif``: stored months re-scored under a variant rubric, with the fee impact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from svcqa.cli.app import app, cell, handles_errors, print_json, stderr_console, stdout_console
+from svcqa.cli.options import (
+    Db,
+    Lang,
+    LangOption,
+    TableFormat,
+    TableFormatOption,
+    month_text,
+    out_help,
+)
+
+
+def _arrow(before: Any, after: Any) -> str:
+    def text(value: Any) -> str:
+        return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+    return f"{text(before)} → {text(after)}"
+
+
+def _signed(value: float | int | None) -> str:
+    return "" if value is None else f"{value:+g}"
+
+
+def _print_table(comparison: Any) -> None:
+    from rich.table import Table
+
+    several = len(comparison.months) > 1
+    table = Table(
+        title=f"{', '.join(comparison.active_rubrics)} → {comparison.variant_rubric}",
+        title_justify="left",
+    )
+    columns = ["month"] * several + ["branch", "total", "Δtotal", "rank", "grade", "coef"]
+    fees = comparison.payout is not None
+    columns += ["fee", "Δfee"] * fees
+    for name in columns:
+        table.add_column(name, justify="left" if name in ("month", "branch") else "right")
+    for b in comparison.branches:
+        row = [str(b.month)] * several + [
+            cell(b.branch),
+            _arrow(b.active.total, b.variant.total),
+            _signed(b.total_change),
+            _arrow(b.active.rank, b.variant.rank),
+            _arrow(b.active.grade, b.variant.grade),
+            _arrow(b.active.coefficient, b.variant.coefficient),
+        ]
+        if fees:
+            row += [_arrow(b.active.fee, b.variant.fee), _signed(b.fee_change)]
+        table.add_row(*row)
+    console = stdout_console()
+    console.print(table)
+    if fees:
+        p = comparison.payout
+        console.print(
+            f"payout: {p['active']:,.2f} → {p['variant']:,.2f} ({p['change']:+,.2f})", markup=False
+        )
+
+
+@app.command("whatif")
+@handles_errors
+def whatif_command(
+    rubric: Annotated[
+        str,
+        typer.Option(
+            "--rubric", "-r", help="The variant rubric: preset id or path to a rubric .toml file."
+        ),
+    ],
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="The month's input files (default: the files the store recorded, checked by sha256)."
+        ),
+    ] = None,
+    month: Annotated[
+        str | None,
+        typer.Option("--month", "-m", parser=month_text, help="A stored month, YYYY-MM."),
+    ] = None,
+    first: Annotated[
+        str | None,
+        typer.Option("--from", parser=month_text, help="First stored month of a range, YYYY-MM."),
+    ] = None,
+    last: Annotated[
+        str | None,
+        typer.Option("--to", parser=month_text, help="Last stored month of a range, YYYY-MM."),
+    ] = None,
+    against: Annotated[
+        str,
+        typer.Option(
+            "--against",
+            help="Compare with: 'active' (the rubric each month was stored under) or a rubric, re-scored too.",
+        ),
+    ] = "active",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help=out_help("whatif/ (YYYY-MM..YYYY-MM/ for a range)")),
+    ] = None,
+    db: Db = None,
+    fmt: TableFormatOption = TableFormat.table,
+    lang: LangOption = Lang.zh,
+) -> None:
+    """Re-score stored months under a variant rubric and show who gains, who loses, and the fees.
+
+    Each month is re-scored from the input files the store recorded (checked unchanged by their
+    sha256; or the files given) with the stored history as context, and compared per branch
+    (total, rank, grade, coefficient; fee = base fee x coefficient when the rubric declares
+    [columns.branches.base_fee]) with the rubric the month was stored under, or with --against
+    RUBRIC re-scored the same way. Biggest movers first; whatif.xlsx has the summary and the KPI
+    points of both rubrics side by side. The history store is never written.
+
+    Example:  svcqa whatif --month 2026-10 --rubric my-rubric.toml --db svcqa.db
+    """
+    from svcqa import Month, Settings, run_whatif
+
+    settings = Settings.from_env()
+    run = run_whatif(
+        rubric=rubric,
+        month=Month.parse(month) if month else None,
+        first=Month.parse(first) if first else None,
+        last=Month.parse(last) if last else None,
+        against=against,
+        paths=files or [],
+        db=db,
+        out_dir=out,
+        lang=lang.value,
+        limits=settings.limits,
+        spool_dir=settings.spool_dir,
+        reader=settings.reader,
+    )
+    for note in run.notes:
+        stderr_console().print(f"svcqa: note: {note}", markup=False)
+    if fmt is TableFormat.json:
+        print_json(run.comparison.document())
+        return
+    _print_table(run.comparison)
+    stdout_console().print(f"written: {run.outputs['whatif_xlsx']}", markup=False)
