@@ -19,15 +19,26 @@ from svcqa.cli.options import (
 )
 
 
-def _arrow(before: Any, after: Any) -> str:
-    def text(value: Any) -> str:
-        return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+def _number(value: Any, money: bool = False) -> str:
+    """A figure as the terminal shows it: fees with cents and thousands separators, other
+    numbers without trailing zeros (never rounded to six digits, as ``:g`` would)."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if money:
+        return f"{value:,.2f}"
+    return f"{value:.4f}".rstrip("0").rstrip(".")
 
-    return f"{text(before)} → {text(after)}"
+
+def _arrow(before: Any, after: Any, money: bool = False) -> str:
+    return f"{_number(before, money)} → {_number(after, money)}"
 
 
-def _signed(value: float | int | None) -> str:
-    return "" if value is None else f"{value:+g}"
+def _signed(value: float | int | None, money: bool = False) -> str:
+    if value is None:
+        return ""
+    return ("+" if value >= 0 else "-") + _number(abs(value), money)
 
 
 def _print_table(comparison: Any) -> None:
@@ -38,7 +49,7 @@ def _print_table(comparison: Any) -> None:
         title=f"{', '.join(comparison.active_rubrics)} → {comparison.variant_rubric}",
         title_justify="left",
     )
-    columns = ["month"] * several + ["branch", "total", "Δtotal", "rank", "grade", "coef"]
+    columns = ["month"] * several + ["branch", "total", "Δtotal", "rank", "Δrank", "grade", "coef"]
     fees = comparison.payout is not None
     columns += ["fee", "Δfee"] * fees
     for name in columns:
@@ -49,11 +60,12 @@ def _print_table(comparison: Any) -> None:
             _arrow(b.active.total, b.variant.total),
             _signed(b.total_change),
             _arrow(b.active.rank, b.variant.rank),
+            _signed(b.rank_change),
             _arrow(b.active.grade, b.variant.grade),
             _arrow(b.active.coefficient, b.variant.coefficient),
         ]
         if fees:
-            row += [_arrow(b.active.fee, b.variant.fee), _signed(b.fee_change)]
+            row += [_arrow(b.active.fee, b.variant.fee, True), _signed(b.fee_change, True)]
         table.add_row(*row)
     console = stdout_console()
     console.print(table)

@@ -201,6 +201,14 @@ def test_fees_are_base_fee_times_coefficient_and_add_up_to_the_payout_change(
     assert payout["change"] == pytest.approx(changes, abs=0.005)
     assert payout["change"] == pytest.approx(payout["variant"] - payout["active"], abs=0.005)
     assert payout["change"] == pytest.approx(20000 * 0.2 + 30000.5 * 0.0, abs=0.005)
+    table = invoke("whatif", "--month", "2026-10", "--rubric", str(variant), "--db", str(db),
+                   "--out", str(tmp_path / "w"))  # fmt: skip
+    assert table.exit_code == 0, table.output
+    lines = [line for line in table.stdout.splitlines() if "店" in line]
+    assert [line.split("│")[1].strip() for line in lines] == ["丙店", "乙店", "甲店"]
+    assert "18,000.00 → 22,000.00" in lines[1] and "+4,000.00" in lines[1]
+    assert "27,000.45 → 27,000.45" in lines[0]  # 30000.5 x 0.9, to the cent
+    assert "payout: 56,000.45 → 60,000.45 (+4,000.00)" in table.stdout
     sheets = openpyxl.load_workbook(tmp_path / "w" / "whatif.xlsx", read_only=True).sheetnames
     assert sheets == ["汇总", "指标得分"]
 
