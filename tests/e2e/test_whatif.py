@@ -209,8 +209,10 @@ def test_fees_are_base_fee_times_coefficient_and_add_up_to_the_payout_change(
     assert "18,000.00 → 22,000.00" in lines[1] and "+4,000.00" in lines[1]
     assert "27,000.45 → 27,000.45" in lines[0]  # 30000.5 x 0.9, to the cent
     assert "payout: 56,000.45 → 60,000.45 (+4,000.00)" in table.stdout
-    sheets = openpyxl.load_workbook(tmp_path / "w" / "whatif.xlsx", read_only=True).sheetnames
-    assert sheets == ["汇总", "指标得分"]
+    book = openpyxl.load_workbook(tmp_path / "w" / "whatif.xlsx", read_only=True)
+    assert book.sheetnames == ["汇总", "指标得分"]
+    kpi_rows = [row for row in book["指标得分"].iter_rows(min_row=2, values_only=True)]
+    assert ("2026-10", "乙店", "Cycle", 5, 10, 10, 10, 5) in kpi_rows
 
 
 def test_against_a_rubric_rescores_both_and_mixed_stored_rubrics_are_noted(
