@@ -121,3 +121,23 @@ def test_the_readme_python_example_runs_as_printed(tmp_path: Path) -> None:
     # The October sample's best branch, as the demo's ranking shows it.
     assert first[0] == "1" and first[2] == "98.61"
     assert (tmp_path / "demo-out" / "svcqa.db").is_file()
+
+
+def test_the_readme_demo_table_tail_is_what_make_demo_prints(tmp_path: Path) -> None:
+    """The October rows the quick start quotes are the rows `make demo` prints, branch by branch."""
+    quoted = [line for line in README.splitlines() if line.startswith("│") and "│ 77.44 │" in line]
+    quoted += [
+        line
+        for line in README.splitlines()
+        if line.startswith("│") and any(t in line for t in ("│ 59.19 │", "│ 51.52 │", "│ 98.06 │"))
+    ]
+    assert len(quoted) == 4
+    db = tmp_path / "svcqa.db"
+    for month in ("2026-08", "2026-09"):
+        args = ["score", str(SAMPLE_DATA / f"{month}.xlsx"), "--db", str(db)]
+        assert runner.invoke(app, [*args, "--out", str(tmp_path / month), "-q"]).exit_code == 0
+    october = ["score", str(SAMPLE_DATA / "2026-10.xlsx"), "--db", str(db), "--out", str(tmp_path)]
+    printed = runner.invoke(app, october)
+    assert printed.exit_code == 0, printed.output
+    for line in quoted:
+        assert line in printed.stdout
