@@ -28,6 +28,7 @@ from svcqa.rubric.problems import (
     read_text,
     unknown_keys,
 )
+from svcqa.rubric.span_options import read_span_options
 from svcqa.schema import TABLES, Column
 
 _KPI_KEYS = spec.KPI_KEYS
@@ -175,8 +176,9 @@ def _metric(
     filters = _filters(raw.get("filter"), table, known, path + ("filter",), problems)
     options = _options(raw, kind, path, problems)
     weighting, weighting_ok = _weighting(raw, table, known, path, problems)
+    spans, spans_ok = read_span_options(raw, kind, table, known_columns, path, problems)
     _check_basis_and_column_type(raw, kind, table, column, known_columns, path, problems)
-    if not (column_ok and weighting_ok):
+    if not (column_ok and weighting_ok and spans_ok):
         return None
     return Metric(
         kind=kind,
@@ -185,6 +187,7 @@ def _metric(
         filter=filters,
         **options,
         **weighting,
+        **spans,
         basis_table="tickets",
     )
 

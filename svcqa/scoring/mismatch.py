@@ -31,6 +31,7 @@ from svcqa.findings import RUBRIC_MISMATCH_CODES
 from svcqa.models import Finding
 from svcqa.rubric.model import Kpi, Rubric
 from svcqa.schema import TABLES, Column
+from svcqa.scoring.spans import unknown_threshold_values
 
 MISMATCH_CODES = RUBRIC_MISMATCH_CODES
 _SHOWN_VALUES = 5  # the most frequent values a finding lists
@@ -83,7 +84,26 @@ def _kpi_mismatches(rubric: Rubric, kpi: Kpi, tables: dict[str, pd.DataFrame]) -
                 finding = _filter_finding(rubric, kpi, metric.table, column, values, df[column])
                 if finding is not None:
                     found.append(finding)
+        by = metric.threshold_by
+        if by is not None and by.column in df.columns:
+            unknown = unknown_threshold_values(df[by.column], by)
+            if unknown:
+                found.append(_threshold_finding(kpi, metric.table, by.column, unknown))
     return found
+
+
+def _threshold_finding(kpi: Kpi, table: str, column: str, unknown: dict[str, int]) -> Finding:
+    """Rows whose value threshold_by lists nowhere (and no default): left out, said aloud."""
+    listed = ", ".join(f"{_toml(v)} ×{n}" for v, n in unknown.items())
+    return Finding(
+        "threshold-value-unknown",
+        f"KPI {kpi.id} ({kpi.label}): threshold_by on {table}.{column} has no threshold for "
+        f"{listed}; those {sum(unknown.values())} row(s) are left out of the share. Add each "
+        f"value to threshold_by.values, or give threshold_by a default",
+        table=table,
+        column=column,
+        value=", ".join(unknown),
+    )
 
 
 def _column_missing(
