@@ -239,8 +239,8 @@ FINDING_TYPES: dict[str, FindingType] = registry(
     note_type(
         "filter-matches-nothing",
         "Filter value occurs in no row",
-        "A KPI's filter names a text or number value no row of the month's table holds; filters "
-        "compare exact spellings ('low' is not 'Low'). The message lists the column's values with "
+        "A KPI's filter (or share_in's values) names a text or number value no row of the month's "
+        "table holds; they compare exact spellings ('low' is not 'Low'). The message lists the column's values with "
         f"counts and the spelling equal up to case, width and spaces. {_MISMATCH}",
         "warning",
     ),

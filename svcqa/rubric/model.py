@@ -86,6 +86,7 @@ class Metric:
     span: Span | None = None  # mean, share_over: measure a span instead of ``column``
     open: str = ""  # with a span: "age" or "exclude" ("" = the kind's default)
     threshold_by: ThresholdBy | None = None  # share_over: per-row threshold instead of threshold
+    values: tuple[Any, ...] = ()  # share_in: a row counts when its column holds one of these
 
     @property
     def open_mode(self) -> str:
@@ -135,6 +136,7 @@ class Metric:
             if limit
             else f"share {col}",
             "flag_rate": f"rate {col}",
+            "share_in": f"share {col} in {'/'.join(_value_text(v) for v in self.values)}",
             "sum": f"sum {col}",
         }.get(self.kind)
         if self.kind == "count":
@@ -161,6 +163,8 @@ class Metric:
                 out[name] = getattr(self, name)
         if self.kind == "share_over":
             out["op"] = self.op
+        if self.kind == "share_in":
+            out["values"] = list(self.values)
         if self.span is not None:
             out["span"] = {"from": self.span.start, "to": self.span.end, "unit": self.span.unit}
             out["open"] = self.open_mode

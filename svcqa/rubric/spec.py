@@ -261,6 +261,25 @@ METRIC_KINDS: tuple[MetricKind, ...] = (
         (Key("column", "text (a flag column)", "The flag counted.", required=True),),
     ),
     MetricKind(
+        "share_in", None, True, "rate", (),
+        "The share of the branch's rows (after the filter) whose `column` holds one of `values`, "
+        "e.g. the backlog: status in Open / In Progress.",
+        "Every row is in the basis, blank cells included (a blank is not one of the values); "
+        "values compare as filters do (exact spelling; true/false on a yes/no column); a value no "
+        "row holds is a filter-matches-nothing finding; a branch with no row has no data.",
+        (
+            Key("column", "text (any column)", "The column whose value is compared.", required=True),
+            Key("values", "value or list of values", "The values that count, compared as filters do.",
+                required=True),
+        ),
+        (
+            'metric = { kind = "share_in", table = "tickets", column = "status", values = '
+            '["Open", "In Progress"] }',
+            "A technician with 8 tickets: 1 Open, 1 In Progress, 5 Resolved, 1 Closed: "
+            "(1 + 1) / 8 = 0.25.",
+        ),
+    ),
+    MetricKind(
         "count", None, False, "count", (),
         "The weighted number of the branch's rows: each row weighs `weights[its weight_column "
         "value]`, else `default_weight`; a row's own `points_column` value (as a positive number) "

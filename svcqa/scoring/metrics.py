@@ -387,6 +387,36 @@ def flag_rate(kpi: Kpi, ctx: MetricContext) -> MetricResult:
     return result
 
 
+def share_in(kpi: Kpi, ctx: MetricContext) -> MetricResult:
+    """Share of rows (after the filter) whose column holds one of ``values``, compared as filters
+    compare (a yes/no column matches booleans only); blank cells count in the basis."""
+    metric = kpi.metric
+    column = metric.column or ""
+    rows = _prepare(ctx, metric, (column,))
+    if isinstance(rows, NoData):
+        return _unavailable(ctx, rows)
+    series = rows.col(column)
+    accepted = list(metric.values)
+    if pd.api.types.is_bool_dtype(series.dtype):
+        accepted = [v for v in accepted if isinstance(v, bool)]
+    hit = series.isin(accepted).fillna(False).to_numpy(dtype=bool)
+    result = _with_quarter(kpi, ctx, ctx.count(rows.codes[hit]), ctx.count(rows.codes))
+    behind = ~hit if higher_is_better(kpi.curve) else hit
+    listed = "/".join(str(v) for v in metric.values)
+
+    def evidence(lost: np.ndarray) -> EvidencePart:
+        idx = _lost_rows(rows, behind, lost)
+        pos = rows.pos[idx]
+        return build_evidence(
+            ctx, kpi.id, rows.df, pos, rows.codes[idx], kind="value_in", table=metric.table,
+            category=column_values(rows.df, column, pos),
+            detail=f"{column} {'not ' if higher_is_better(kpi.curve) else ''}in {listed}",
+        )  # fmt: skip
+
+    result.evidence = evidence
+    return result
+
+
 def count_rows(kpi: Kpi, ctx: MetricContext) -> MetricResult:
     """Weighted count of records (attendance by status, discipline by violation or its own points).
 
@@ -496,6 +526,7 @@ KIND_FUNCTIONS: dict[str, Callable[[Kpi, MetricContext], MetricResult]] = {
     "mean": mean_of_column,
     "share_over": share_over,
     "flag_rate": flag_rate,
+    "share_in": share_in,
     "count": count_rows,
     "sum": sum_of_column,
 }
