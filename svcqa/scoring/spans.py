@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from svcqa.rubric.model import SPAN_UNITS, Metric, ThresholdBy
 from svcqa.scoring.context import MetricContext
@@ -61,19 +62,28 @@ def measure(rows, metric: Metric, ctx: MetricContext) -> Measured:  # rows: metr
 
 def row_thresholds(rows, by: ThresholdBy) -> np.ndarray:
     """Each row's threshold from its own value (compared as text); NaN where the value is
-    listed nowhere and there is no default (``mismatch`` reports those values)."""
-    series = rows.col(by.column)
-    mapped = series.astype("string").map(dict(by.values)).to_numpy(dtype="float64", na_value=np.nan)
-    if by.default is not None:
-        mapped = np.where(np.isnan(mapped), by.default, mapped)
-    return mapped
+    listed nowhere and there is no default (``mismatch`` reports those values).
+
+    The distinct values are mapped, then spread by their codes: a million rows cost one
+    factorize, not a million text conversions.
+    """
+    codes, uniques = pd.factorize(rows.col(by.column), use_na_sentinel=True)
+    listed = dict(by.values)
+    fallback = np.nan if by.default is None else by.default
+    per_value = np.array(
+        [listed.get(str(v), fallback) for v in uniques] + [fallback], dtype="float64"
+    )
+    return per_value[codes]  # code -1 (blank) takes the last entry: the default or NaN
 
 
 def unknown_threshold_values(series, by: ThresholdBy) -> dict[str, int]:
-    """The values of ``series`` with no threshold (blank shown as "(blank)"), with row counts."""
-    if by.default is not None:
-        return {}
-    text = series.astype("string")
-    left = text[~text.isin([k for k, _ in by.values]).fillna(False)]
-    counts = left.fillna("(blank)").value_counts()
-    return {str(k): int(n) for k, n in counts.items()}
+    """The values of ``series`` with no threshold (blank shown as "(blank)"), with row counts,
+    compared as ``row_thresholds`` compares them."""
+    if by.default is None:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        listed = dict(by.values)
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        out = {str(v): int(n) for v, n in zip(uniques, counts, strict=True) if str(v) not in listed}
+        blanks = int((codes < 0).sum())
+        return out | ({"(blank)": blanks} if blanks else {})
+    return {}

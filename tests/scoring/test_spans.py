@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import svcqa.rubric.spec as spec
 from svcqa.errors import RubricError
@@ -291,3 +293,52 @@ def test_the_reference_worked_example_for_share_over_holds():
     ]
     _, result = score(frame(rows), _example_metric("share_over"), INVERT)
     assert result.value == pytest.approx(2 / 3, abs=1e-6) and result.basis == 3
+
+
+def test_a_blank_value_without_a_default_is_named_as_blank_and_left_out():
+    """A ticket with no priority and no default: left out of the share, a finding names "(blank)"."""
+    rows = [*BY_ROWS[:2], ("B1", "2026-10-01 00:00", "2026-10-01 09:00", None)]
+    metric = (
+        'kind = "share_over", table = "tickets", '
+        + SPAN.format(to="completed_at", unit="hours")
+        + ", "
+        + BY.format(default="")
+    )
+    card, result = score(frame(rows), metric, INVERT)
+    assert (result.value, result.basis) == (0.5, 2)
+    assert [n.value for n in card.notes if n.code == "threshold-value-unknown"] == ["(blank)"]
+
+
+_minutes = st.lists(
+    st.tuples(st.integers(0, 31 * 1440 - 1), st.one_of(st.none(), st.integers(0, 20 * 1440))),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(_minutes, st.integers(0, 10))
+def test_a_span_in_days_with_open_by_age_is_the_overdue_share(rows, days: int) -> None:
+    """Property: share_over a days span, open by age, equals overdue_share of the same days, and its
+    mean in minutes is 1440 times its mean in days."""
+    start = pd.Timestamp("2026-10-01")
+    df = frame([
+        (f"T{i}", str(start + pd.Timedelta(minutes=a)),
+         None if c is None else str(start + pd.Timedelta(minutes=a + c)), "Low")
+        for i, (a, c) in enumerate(rows)
+    ])  # fmt: skip
+    span = SPAN.format(to="completed_at", unit="days")
+    _, share = score(
+        df, f'kind = "share_over", table = "tickets", threshold = {days}, {span}', INVERT
+    )
+    _, overdue = score(df, f'kind = "overdue_share", days = {days}', INVERT)
+    assert (share.value, share.basis) == (overdue.value, overdue.basis)
+    age = 'open = "age", '
+    _, in_days = score(df, f'kind = "mean", table = "tickets", {age}{span}')
+    minutes = SPAN.format(to="completed_at", unit="minutes")
+    _, in_minutes = score(df, f'kind = "mean", table = "tickets", {age}{minutes}')
+    assert in_minutes.value == pytest.approx(
+        in_days.value * 1440, rel=1e-5, abs=2e-3
+    )  # values kept to 6 decimals
