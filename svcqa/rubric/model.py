@@ -270,6 +270,9 @@ class Kpi:
 
     @property
     def unit(self) -> str:
+        """The kind's unit; a mean of a span is in the span's unit (minutes, hours, days)."""
+        if self.metric.kind == "mean" and self.metric.span is not None:
+            return self.metric.span.unit
         return METRIC_KINDS[self.metric.kind]["unit"]
 
 

@@ -96,6 +96,7 @@ def test_mean_of_a_span_in_each_unit_leaves_open_rows_out_by_default(unit: str, 
     metric = 'kind = "mean", table = "tickets", ' + SPAN.format(to="completed_at", unit=unit)
     _, result = score(frame(MEAN_ROWS), metric)
     assert result.value == pytest.approx(value, abs=1e-6) and result.basis == 2  # 6 decimals kept
+    assert result.unit == unit
 
 
 def test_mean_of_a_span_with_open_by_age_counts_the_open_ticket_to_the_month_end():
