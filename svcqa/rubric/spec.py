@@ -129,7 +129,8 @@ SPAN_PARAM = Key(
     'table: { from = "<datetime column>", to = "<datetime column>", unit = "minutes" | "hours" '
     '| "days" }',
     "Measure each row's time from `from` to `to` in `unit` instead of a column; from and to are "
-    'any datetime or date column, canonical or declared; unit defaults to "days".',
+    'any datetime or date column, canonical or declared; unit defaults to "days" and is the '
+    "KPI's unit in the outputs.",
     default="none (column)",
 )
 
