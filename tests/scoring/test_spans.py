@@ -39,6 +39,9 @@ aliases = ["Priority"]
 type = "datetime"
 aliases = ["Resolved"]
 
+[columns.tickets.wait]
+type = "number"
+
 [[kpis]]
 id = "k"
 label = "K"
@@ -174,6 +177,14 @@ def test_share_over_with_threshold_by_compares_each_row_with_its_own_threshold(
     assert ev.loc["L2", "value"] == pytest.approx(73.0)
     codes = [(n.code, n.value) for n in card.notes if n.code == "threshold-value-unknown"]
     assert codes == ([] if default else [("threshold-value-unknown", "Urgent")])
+
+
+def test_threshold_by_also_applies_to_a_number_column():
+    """share_over column = "wait" by priority: 4 > 4 no, 5 > 4 yes, 30 > 24 yes, blank wait left out: 2/3."""
+    df = frame(BY_ROWS[:4]).assign(wait=[4.0, 5.0, 30.0, None])
+    metric = 'kind = "share_over", table = "tickets", column = "wait", ' + BY.format(default="")
+    _, result = score(df, metric, INVERT)
+    assert result.value == pytest.approx(2 / 3, abs=1e-6) and result.basis == 3
 
 
 def test_an_unknown_threshold_value_finding_names_the_value_the_rows_and_the_kpi():
