@@ -29,6 +29,7 @@ from svcqa.finding_kinds import (
 # value no row holds): `svcqa score` prints them on stderr, --strict exits 1 on them.
 RUBRIC_MISMATCH_CODES = (
     "kpi-table-missing", "kpi-column-missing", "filter-matches-nothing", "filter-not-boolean",
+    "threshold-value-unknown",
 )  # fmt: skip
 
 
@@ -238,8 +239,8 @@ FINDING_TYPES: dict[str, FindingType] = registry(
     note_type(
         "filter-matches-nothing",
         "Filter value occurs in no row",
-        "A KPI's filter names a text or number value no row of the month's table holds; filters "
-        "compare exact spellings ('low' is not 'Low'). The message lists the column's values with "
+        "A KPI's filter (or share_in's values) names a text or number value no row of the month's "
+        "table holds; they compare exact spellings ('low' is not 'Low'). The message lists the column's values with "
         f"counts and the spelling equal up to case, width and spaces. {_MISMATCH}",
         "warning",
     ),
@@ -248,6 +249,13 @@ FINDING_TYPES: dict[str, FindingType] = registry(
         "Filter on a yes/no column is not true/false",
         'A filter on a yes/no (flag) column gives "Y", "是" or 1: flag filters take the TOML '
         f"booleans true/false only, so it matches no row. {_MISMATCH} Write column = true.",
+        "warning",
+    ),
+    note_type(
+        "threshold-value-unknown",
+        "Row's value has no threshold in threshold_by",
+        "A share_over KPI's threshold_by lists no threshold for a value its column holds and has "
+        "no default; those rows are left out of the share. Add the value or a default.",
         "warning",
     ),
     note_type(

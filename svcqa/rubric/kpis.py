@@ -28,6 +28,7 @@ from svcqa.rubric.problems import (
     read_text,
     unknown_keys,
 )
+from svcqa.rubric.span_options import read_span_options
 from svcqa.schema import TABLES, Column
 
 _KPI_KEYS = spec.KPI_KEYS
@@ -152,6 +153,22 @@ def _filters(
     return tuple(out)
 
 
+def _share_in_values(
+    raw: dict[str, Any], table: str, column: Any, known: set[str],
+    path: tuple[Any, ...], problems: Problems,
+) -> tuple[Any, ...]:  # fmt: skip
+    """share_in's ``values``, checked as a filter on ``column`` is (enum codes included)."""
+    if "values" not in raw:
+        problems.add(
+            path + ("values",), 'share_in needs values = ["...", ...] (the values that count)'
+        )
+        return ()
+    if not isinstance(column, str) or column not in known:
+        return ()  # the column's own problem is reported
+    checked = _filters({column: raw["values"]}, table, known, path + ("values",), problems)
+    return checked[0][1] if checked else ()
+
+
 def _metric(
     raw: Any, path: tuple[Any, ...], known_columns: KnownColumns, problems: Problems
 ) -> Metric | None:
@@ -175,8 +192,11 @@ def _metric(
     filters = _filters(raw.get("filter"), table, known, path + ("filter",), problems)
     options = _options(raw, kind, path, problems)
     weighting, weighting_ok = _weighting(raw, table, known, path, problems)
+    spans, spans_ok = read_span_options(raw, kind, table, known_columns, path, problems)
+    if kind == "share_in":
+        spans["values"] = _share_in_values(raw, table, column, known, path, problems)
     _check_basis_and_column_type(raw, kind, table, column, known_columns, path, problems)
-    if not (column_ok and weighting_ok):
+    if not (column_ok and weighting_ok and spans_ok):
         return None
     return Metric(
         kind=kind,
@@ -185,6 +205,7 @@ def _metric(
         filter=filters,
         **options,
         **weighting,
+        **spans,
         basis_table="tickets",
     )
 

@@ -32,6 +32,38 @@ EXTRA_COLUMN_TYPES = tuple(spec.EXTRA_COLUMN_TYPES)
 COMPARISONS = spec.COMPARISONS
 
 
+# A span's unit -> nanoseconds per unit.
+SPAN_UNITS: dict[str, int] = {"minutes": 60 * 10**9, "hours": 3_600 * 10**9, "days": 86_400 * 10**9}
+OPEN_MODES = ("age", "exclude")
+SPAN_KINDS = ("mean", "share_over")
+
+
+@dataclass(frozen=True)
+class Span:
+    """``span = { from, to, unit }``: the time from one datetime column to another, per row."""
+
+    start: str  # the ``from`` column
+    end: str  # the ``to`` column; blank = the row is open
+    unit: str = "days"  # a key of SPAN_UNITS
+
+    def text(self) -> str:
+        return f"{self.unit} {self.start}→{self.end}"
+
+
+@dataclass(frozen=True)
+class ThresholdBy:
+    """``threshold_by = { column, values, default }``: each row's threshold from its own value."""
+
+    column: str
+    values: tuple[tuple[str, float], ...]
+    default: float | None = None  # None: a value listed nowhere is a finding
+
+    def text(self) -> str:
+        listed = ", ".join(f"{k} {v:g}" for k, v in self.values)
+        other = f", else {self.default:g}" if self.default is not None else ""
+        return f"by {self.column} ({listed}{other})"
+
+
 @dataclass(frozen=True)
 class Metric:
     """What to measure for a KPI, per branch, from one table of the month."""
@@ -51,6 +83,15 @@ class Metric:
     default_weight: float = 1.0  # count: rows whose value is not in ``weights``
     points_column: str | None = None  # count: a row's own points override its weight when present
     basis_table: str = "tickets"  # complaint_rate: the denominator table
+    span: Span | None = None  # mean, share_over: measure a span instead of ``column``
+    open: str = ""  # with a span: "age" or "exclude" ("" = the kind's default)
+    threshold_by: ThresholdBy | None = None  # share_over: per-row threshold instead of threshold
+    values: tuple[Any, ...] = ()  # share_in: a row counts when its column holds one of these
+
+    @property
+    def open_mode(self) -> str:
+        """How a span's open rows count: the rubric's ``open``, else the kind's default."""
+        return self.open or ("age" if self.kind == "share_over" else "exclude")
 
     def columns(self) -> dict[str, set[str]]:
         """Canonical columns this metric needs, per table (``branch`` always)."""
@@ -60,6 +101,10 @@ class Metric:
         needed[self.table].update(col for col, _ in self.filter)
         if self.weight_column:
             needed[self.table].add(self.weight_column)
+        if self.span is not None:
+            needed[self.table].update({self.span.start, self.span.end})
+        if self.threshold_by is not None:
+            needed[self.table].add(self.threshold_by.column)
         if self.kind == "complaint_rate":
             needed.setdefault(self.basis_table, set()).update({"branch", "accepted_at"})
         # points_column, is_rework / device_id are optional: used when present.
@@ -72,6 +117,9 @@ class Metric:
         a value is compared in (``answered = true``, ``status = late/absent``).
         """
         col = f"{self.table}.{self.column}"
+        if self.span is not None:
+            col = f"{self.span.text()}" + (", open by age" if self.open_mode == "age" else "")
+        limit = self.threshold_by.text() if self.threshold_by is not None else None
         text = {
             "mean_cycle_days": "mean cycle days",
             "overdue_share": f"share > {self.days:g} d"
@@ -84,8 +132,11 @@ class Metric:
             "mean": f"mean {col}",
             "share_over": f"share {col} {self.op} {self.threshold:g}"
             if self.threshold is not None
+            else f"share {col} {self.op} {limit}"
+            if limit
             else f"share {col}",
             "flag_rate": f"rate {col}",
+            "share_in": f"share {col} in {'/'.join(_value_text(v) for v in self.values)}",
             "sum": f"sum {col}",
         }.get(self.kind)
         if self.kind == "count":
@@ -112,6 +163,16 @@ class Metric:
                 out[name] = getattr(self, name)
         if self.kind == "share_over":
             out["op"] = self.op
+        if self.kind == "share_in":
+            out["values"] = list(self.values)
+        if self.span is not None:
+            out["span"] = {"from": self.span.start, "to": self.span.end, "unit": self.span.unit}
+            out["open"] = self.open_mode
+        if self.threshold_by is not None:
+            by = self.threshold_by
+            out["threshold_by"] = {"column": by.column, "values": dict(by.values)}
+            if by.default is not None:
+                out["threshold_by"]["default"] = by.default
         if self.quarter_to_date:
             out["quarter_to_date"] = True
         if self.kind == "rework_rate":
@@ -209,6 +270,9 @@ class Kpi:
 
     @property
     def unit(self) -> str:
+        """The kind's unit; a mean of a span is in the span's unit (minutes, hours, days)."""
+        if self.metric.kind == "mean" and self.metric.span is not None:
+            return self.metric.span.unit
         return METRIC_KINDS[self.metric.kind]["unit"]
 
 

@@ -192,6 +192,8 @@ def _metric_kinds() -> list[str]:
             *_keys_table(k.all_params()),
             "",
         ]
+        if k.example[0]:
+            lines += ["Worked example:", "", "```toml", k.example[0], "```", "", k.example[1], ""]
     return lines
 
 

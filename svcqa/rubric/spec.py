@@ -49,6 +49,7 @@ class MetricKind:
     counts: str  # what the value is, per branch
     blanks: str  # how blank cells and open items are treated, and when a branch has no data
     params: tuple[Key, ...] = ()  # beyond kind, table and filter (and quarter_to_date for rates)
+    example: tuple[str, str] = ("", "")  # a worked example: the [kpis.metric] TOML, the working
 
     def all_params(self) -> tuple[Key, ...]:
         """Every key the kind's [kpis.metric] table accepts, ``kind`` included."""
@@ -117,6 +118,43 @@ COLUMN_PARAM = Key(
     "The column measured.",
     required=True,
 )
+SPAN_COLUMN_PARAM = Key(
+    "column",
+    "text (a number or duration column)",
+    "The column measured; give either column or span.",
+    default="none (span)",
+)
+SPAN_PARAM = Key(
+    "span",
+    'table: { from = "<datetime column>", to = "<datetime column>", unit = "minutes" | "hours" '
+    '| "days" }',
+    "Measure each row's time from `from` to `to` in `unit` instead of a column; from and to are "
+    'any datetime or date column, canonical or declared; unit defaults to "days" and is the '
+    "KPI's unit in the outputs.",
+    default="none (column)",
+)
+
+
+def _open_param(default: str) -> Key:
+    return Key(
+        "open",
+        'text: "age" or "exclude"',
+        'With a span, a row with a blank `to` (open): "age" measures it up to the end of the '
+        'month (midnight after its last day), "exclude" leaves it out of value and basis. '
+        "Only with span.",
+        default=f'"{default}"',
+    )
+
+
+THRESHOLD_BY_PARAM = Key(
+    "threshold_by",
+    'table: { column = "<column>", values = { <value> = number, ... }, default = number }',
+    "In place of threshold: each row is compared with the threshold of its own value of "
+    "`column` (compared as text); a value listed nowhere takes `default`; without a default "
+    "such a row is left out and the run has a threshold-value-unknown finding naming the value "
+    "and the KPI.",
+    default="none (threshold)",
+)
 
 WHEN_EMPTY: dict[str, str] = {
     "full": "the branch gets the KPI's full points (nothing to hold against it)",
@@ -178,20 +216,42 @@ METRIC_KINDS: tuple[MetricKind, ...] = (
     ),
     MetricKind(
         "mean", None, False, "number", (),
-        "The mean of `column` over the branch's rows that have a value.",
+        "The mean of `column` (or of the `span` in its unit) over the branch's rows that have a "
+        "value.",
         "Blank cells are left out of the mean and its basis; open tickets count like any row "
-        "(their cell is used when it has a value); a branch without a value has no data.",
-        (COLUMN_PARAM,),
+        "(their cell is used when it has a value). With a span, a blank `from` is left out and "
+        "a blank `to` follows `open` (default \"exclude\"); a branch without a value has no data.",
+        (SPAN_COLUMN_PARAM, SPAN_PARAM, _open_param("exclude")),
+        (
+            'metric = { kind = "mean", table = "tickets", span = { from = "accepted_at", '
+            'to = "completed_at", unit = "hours" }, open = "age" }',
+            "October: ticket 1 accepted 10-31 20:00, completed 11-01 02:00 = 6 h; ticket 2 "
+            "accepted 10-31 14:00, still open, is 10 h old at the month end (11-01 00:00). With "
+            'open = "age" the mean is (6 + 10) / 2 = 8 h; with the default "exclude" it is 6 h '
+            "over 1 ticket.",
+        ),
     ),
     MetricKind(
         "share_over", None, True, "rate", (),
-        "The share of the branch's rows with a value whose `column` compares `op` `threshold`.",
-        "Rows with a blank `column` are left out of numerator and basis; a branch without a "
-        "value has no data.",
+        "The share of the branch's rows with a value whose `column` (or `span`) compares `op` "
+        "`threshold` (or the row's own threshold from `threshold_by`).",
+        "Rows with a blank `column` are left out of numerator and basis. With a span, a blank "
+        "`from` is left out and a blank `to` follows `open` (default \"age\": counted by its age "
+        "at the end of the month); a branch without a value has no data.",
         (
-            COLUMN_PARAM,
-            Key("threshold", "number", "The value compared against.", required=True),
+            SPAN_COLUMN_PARAM, SPAN_PARAM, _open_param("age"),
+            Key("threshold", "number", "The value compared against; give threshold or threshold_by.",
+                default="none (threshold_by)"),
+            THRESHOLD_BY_PARAM,
             Key("op", "text: > >= < <=", "The comparison a row must pass to count.", default='">"'),
+        ),
+        (
+            'metric = { kind = "share_over", table = "tickets", span = { from = "accepted_at", '
+            'to = "completed_at", unit = "hours" }, threshold_by = { column = "priority", '
+            "values = { Critical = 4, High = 24 }, default = 72 } }",
+            "A Critical ticket resolved in 5 h (5 > 4: breach), a High one in exactly 24 h "
+            "(24 > 24 is false: met), a Low one (no entry: default 72) open and 80 h old at month "
+            "end (80 > 72: breach): share 2 / 3 = 0.6667.",
         ),
     ),
     MetricKind(
@@ -200,6 +260,25 @@ METRIC_KINDS: tuple[MetricKind, ...] = (
         "Rows with a blank flag are left out of numerator and basis; a branch without a flag "
         "value has no data.",
         (Key("column", "text (a flag column)", "The flag counted.", required=True),),
+    ),
+    MetricKind(
+        "share_in", None, True, "rate", (),
+        "The share of the branch's rows (after the filter) whose `column` holds one of `values`, "
+        "e.g. the backlog: status in Open / In Progress.",
+        "Every row is in the basis, blank cells included (a blank is not one of the values); "
+        "values compare as filters do (exact spelling; true/false on a yes/no column); a value no "
+        "row holds is a filter-matches-nothing finding; a branch with no row has no data.",
+        (
+            Key("column", "text (any column)", "The column whose value is compared.", required=True),
+            Key("values", "value or list of values", "The values that count, compared as filters do.",
+                required=True),
+        ),
+        (
+            'metric = { kind = "share_in", table = "tickets", column = "status", values = '
+            '["Open", "In Progress"] }',
+            "A technician with 8 tickets: 1 Open, 1 In Progress, 5 Resolved, 1 Closed: "
+            "(1 + 1) / 8 = 0.25.",
+        ),
     ),
     MetricKind(
         "count", None, False, "count", (),

@@ -12,7 +12,7 @@ The kinds a rubric may name are declared in ``svcqa.rubric.model.METRIC_KINDS``;
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -32,6 +32,7 @@ from svcqa.scoring.evidence import (
     service_labels,
 )
 from svcqa.scoring.reworks import derives_reworks, has_rework_flag
+from svcqa.scoring.spans import measure, row_thresholds, span_needs
 
 DAY_NS = 86_400 * 10**9
 
@@ -289,29 +290,36 @@ def complaint_rate(kpi: Kpi, ctx: MetricContext) -> MetricResult:
 
 # --------------------------------------------------------------------------- general kinds
 def mean_of_column(kpi: Kpi, ctx: MetricContext) -> MetricResult:
-    """Mean of a number column (rating_mean: cooperation rating, mean of raters; direct_score)."""
-    column = kpi.metric.column or "rating"
-    rows = _prepare(ctx, kpi.metric, (column,))
+    """Mean of a number column (rating_mean: cooperation rating, mean of raters; direct_score),
+    or of a span in its unit (``mean`` with ``span``; open rows per ``open``)."""
+    metric = kpi.metric
+    column = metric.column or ("rating" if metric.span is None else "")
+    rows = _prepare(ctx, metric, (column, *span_needs(metric)))
     if isinstance(rows, NoData):
         return _unavailable(ctx, rows)
-    x = rows.numbers(column)
+    measured = measure(rows, replace(metric, column=column), ctx)
+    x = measured.x
     present = ~np.isnan(x)
     basis = ctx.count(rows.codes[present])
     value = _ratio(ctx.count(rows.codes[present], x[present]), basis)
-    kind = {"rating_mean": "rating", "direct_score": "score"}.get(kpi.metric.kind, "row")
+    kind = {"rating_mean": "rating", "direct_score": "score"}.get(metric.kind, "row")
 
     def evidence(lost: np.ndarray) -> EvidencePart:
         idx = _lost_rows(rows, present & short_of_full(kpi.curve, x), lost)
-        pos = rows.pos[idx]
+        detail: np.ndarray | str = ""
+        if metric.span is not None:
+            detail = np.where(
+                measured.open_[idx], f"open: age at month end in {measured.unit}", ""
+            ).astype(object)
         return build_evidence(
-            ctx, kpi.id, rows.df, pos, rows.codes[idx], kind=kind, table=kpi.metric.table, value=x[idx],
-            category=column,
+            ctx, kpi.id, rows.df, rows.pos[idx], rows.codes[idx], kind=kind, table=metric.table, value=x[idx],
+            category=measured.label, detail=detail,
         )  # fmt: skip
 
     return MetricResult(value, basis, evidence=evidence)
 
 
-_OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+_OPS: dict[str, Callable[[np.ndarray, np.ndarray | float], np.ndarray]] = {
     ">": np.greater,
     ">=": np.greater_equal,
     "<": np.less,
@@ -320,23 +328,36 @@ _OPS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
 
 
 def share_over(kpi: Kpi, ctx: MetricContext) -> MetricResult:
-    """Share of rows (with a value) whose column compares ``op`` the threshold."""
-    column = kpi.metric.column or ""
-    rows = _prepare(ctx, kpi.metric, (column,))
+    """Share of rows (with a value) whose column or span compares ``op`` the threshold: one
+    number, or each row's own from ``threshold_by`` (rows without one are left out)."""
+    metric = kpi.metric
+    rows = _prepare(ctx, metric, (metric.column or "", *span_needs(metric)))
     if isinstance(rows, NoData):
         return _unavailable(ctx, rows)
-    x = rows.numbers(column)
-    present = ~np.isnan(x)
+    measured = measure(rows, metric, ctx)
+    x = measured.x
+    by = metric.threshold_by
+    limit = row_thresholds(rows, by) if by is not None else float(metric.threshold or 0)
+    present = ~np.isnan(x) & ~np.isnan(limit)
     with np.errstate(invalid="ignore"):
-        hit = present & _OPS[kpi.metric.op](x, float(kpi.metric.threshold or 0))
+        hit = present & _OPS[metric.op](x, limit)
     result = _with_quarter(kpi, ctx, ctx.count(rows.codes[hit]), ctx.count(rows.codes[present]))
     behind = (present & ~hit) if higher_is_better(kpi.curve) else hit
 
     def evidence(lost: np.ndarray) -> EvidencePart:
         idx = _lost_rows(rows, behind, lost)
+        own = limit[idx] if isinstance(limit, np.ndarray) else np.full(len(idx), limit)
+        detail = f"{measured.label} {metric.op} " + number_texts(own, "%g")
+        if measured.unit:
+            detail = detail + " " + measured.unit
+        if metric.span is not None:
+            detail = (
+                np.where(measured.open_[idx], "open: age at month end; ", "").astype(object)
+                + detail
+            )
         return build_evidence(
-            ctx, kpi.id, rows.df, rows.pos[idx], rows.codes[idx], kind="over_threshold", table=kpi.metric.table,
-            value=x[idx], category=column, detail=f"{column} {kpi.metric.op} {kpi.metric.threshold:g}",
+            ctx, kpi.id, rows.df, rows.pos[idx], rows.codes[idx], kind="over_threshold", table=metric.table,
+            value=x[idx], category=measured.label, detail=detail,
         )  # fmt: skip
 
     result.evidence = evidence
@@ -360,6 +381,36 @@ def flag_rate(kpi: Kpi, ctx: MetricContext) -> MetricResult:
         return build_evidence(
             ctx, kpi.id, rows.df, rows.pos[idx], rows.codes[idx], kind="flagged", table=kpi.metric.table,
             category=column, detail=f"{column} = {'否' if higher_is_better(kpi.curve) else '是'}",
+        )  # fmt: skip
+
+    result.evidence = evidence
+    return result
+
+
+def share_in(kpi: Kpi, ctx: MetricContext) -> MetricResult:
+    """Share of rows (after the filter) whose column holds one of ``values``, compared as filters
+    compare (a yes/no column matches booleans only); blank cells count in the basis."""
+    metric = kpi.metric
+    column = metric.column or ""
+    rows = _prepare(ctx, metric, (column,))
+    if isinstance(rows, NoData):
+        return _unavailable(ctx, rows)
+    series = rows.col(column)
+    accepted = list(metric.values)
+    if pd.api.types.is_bool_dtype(series.dtype):
+        accepted = [v for v in accepted if isinstance(v, bool)]
+    hit = series.isin(accepted).fillna(False).to_numpy(dtype=bool)
+    result = _with_quarter(kpi, ctx, ctx.count(rows.codes[hit]), ctx.count(rows.codes))
+    behind = ~hit if higher_is_better(kpi.curve) else hit
+    listed = "/".join(str(v) for v in metric.values)
+
+    def evidence(lost: np.ndarray) -> EvidencePart:
+        idx = _lost_rows(rows, behind, lost)
+        pos = rows.pos[idx]
+        return build_evidence(
+            ctx, kpi.id, rows.df, pos, rows.codes[idx], kind="value_in", table=metric.table,
+            category=column_values(rows.df, column, pos),
+            detail=f"{column} {'not ' if higher_is_better(kpi.curve) else ''}in {listed}",
         )  # fmt: skip
 
     result.evidence = evidence
@@ -475,6 +526,7 @@ KIND_FUNCTIONS: dict[str, Callable[[Kpi, MetricContext], MetricResult]] = {
     "mean": mean_of_column,
     "share_over": share_over,
     "flag_rate": flag_rate,
+    "share_in": share_in,
     "count": count_rows,
     "sum": sum_of_column,
 }

@@ -31,6 +31,7 @@ from svcqa.findings import RUBRIC_MISMATCH_CODES
 from svcqa.models import Finding
 from svcqa.rubric.model import Kpi, Rubric
 from svcqa.schema import TABLES, Column
+from svcqa.scoring.spans import unknown_threshold_values
 
 MISMATCH_CODES = RUBRIC_MISMATCH_CODES
 _SHOWN_VALUES = 5  # the most frequent values a finding lists
@@ -83,7 +84,33 @@ def _kpi_mismatches(rubric: Rubric, kpi: Kpi, tables: dict[str, pd.DataFrame]) -
                 finding = _filter_finding(rubric, kpi, metric.table, column, values, df[column])
                 if finding is not None:
                     found.append(finding)
+        if metric.kind == "share_in" and metric.column and metric.column in df.columns:
+            finding = _filter_finding(
+                rubric, kpi, metric.table, metric.column, metric.values, df[metric.column],
+                share_in=True,
+            )  # fmt: skip
+            if finding is not None:
+                found.append(finding)
+        by = metric.threshold_by
+        if by is not None and by.column in df.columns:
+            unknown = unknown_threshold_values(df[by.column], by)
+            if unknown:
+                found.append(_threshold_finding(kpi, metric.table, by.column, unknown))
     return found
+
+
+def _threshold_finding(kpi: Kpi, table: str, column: str, unknown: dict[str, int]) -> Finding:
+    """Rows whose value threshold_by lists nowhere (and no default): left out, said aloud."""
+    listed = ", ".join(f"{_toml(v)} ×{n}" for v, n in unknown.items())
+    return Finding(
+        "threshold-value-unknown",
+        f"KPI {kpi.id} ({kpi.label}): threshold_by on {table}.{column} has no threshold for "
+        f"{listed}; those {sum(unknown.values())} row(s) are left out of the share. Add each "
+        f"value to threshold_by.values, or give threshold_by a default",
+        table=table,
+        column=column,
+        value=", ".join(unknown),
+    )
 
 
 def _column_missing(
@@ -107,11 +134,14 @@ def _column_missing(
 
 
 def _filter_finding(
-    rubric: Rubric, kpi: Kpi, table: str, column: str, values: tuple[Any, ...], series: pd.Series
-) -> Finding | None:
-    """The finding on one filter column, or None when every value is one the month holds."""
+    rubric: Rubric, kpi: Kpi, table: str, column: str, values: tuple[Any, ...], series: pd.Series,
+    share_in: bool = False,
+) -> Finding | None:  # fmt: skip
+    """The finding on one filter column (or share_in's values), or None when every value is
+    one the month holds."""
     given = _toml(values[0]) if len(values) == 1 else f"[{', '.join(map(_toml, values))}]"
-    where = f"KPI {kpi.id} ({kpi.label}): filter {column} = {given} on {table}.{column}"
+    key = f"share_in values = {given}" if share_in else f"filter {column} = {given}"
+    where = f"KPI {kpi.id} ({kpi.label}): {key} on {table}.{column}"
     if pd.api.types.is_bool_dtype(series.dtype):
         bad = [v for v in values if not isinstance(v, bool)]
         if not bad:
@@ -119,7 +149,7 @@ def _filter_finding(
         return Finding(
             "filter-not-boolean",
             f"{where}, a yes/no column: {', '.join(map(_toml, bad))} is not true or false, "
-            f"so it matches no row{_passing(values, series, kpi)}. The column holds "
+            f"so it matches no row{_passing(values, series, kpi, share_in)}. The column holds "
             f"{_top_values(series)}. Write {column} = true or {column} = false (TOML booleans, "
             "no quotes)",
             table=table,
@@ -136,7 +166,7 @@ def _filter_finding(
     return Finding(
         "filter-matches-nothing",
         f"{where}: {', '.join(map(_toml, unmatched))} occurs in no row of the month"
-        f"{_passing(values, series, kpi)}. The column holds {_top_values(series)}.{hints} "
+        f"{_passing(values, series, kpi, share_in)}. The column holds {_top_values(series)}.{hints} "
         "Filters match the exact spelling of the cell: write the value as the data has it",
         table=table,
         column=column,
@@ -144,12 +174,17 @@ def _filter_finding(
     )
 
 
-def _passing(values: tuple[Any, ...], series: pd.Series, kpi: Kpi) -> str:
-    """What the filter leaves: no row (every branch to when_empty) or how many rows."""
+def _passing(values: tuple[Any, ...], series: pd.Series, kpi: Kpi, share_in: bool = False) -> str:
+    """What the filter leaves: no row (every branch to when_empty) or how many rows; for
+    share_in, how many rows count."""
     kept = [
         v for v in values if not pd.api.types.is_bool_dtype(series.dtype) or isinstance(v, bool)
     ]
     rows = int(series.isin(kept).sum()) if kept else 0
+    if share_in:
+        if not rows:
+            return "; no row holds any of the values, so every branch's share is 0"
+        return f"; {rows} row(s) hold the other value(s)"
     if not rows:
         return f"; no row passes the filter, so every branch is scored as when_empty = {kpi.when_empty}"
     return f"; the filter keeps {rows} row(s) on the other value(s)"

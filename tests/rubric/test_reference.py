@@ -54,7 +54,9 @@ def test_committed_reference_is_current() -> None:
 def test_every_kind_the_loader_accepts_has_a_section_with_its_parameters() -> None:
     """Each metric and curve kind the loader accepts has a heading and a row for every parameter."""
     text = render()
-    assert set(METRIC_KINDS) == {k.name for k in spec.METRIC_KINDS} and len(METRIC_KINDS) == 11
+    assert (
+        set(METRIC_KINDS) == {k.name for k in spec.METRIC_KINDS} and len(METRIC_KINDS) == 12
+    )  # share_in (issue 20)
     assert set(CURVE_KINDS) == {"linear", "deduct", "rating", "bands", "ratio"}
     for kinds in (spec.METRIC_KINDS, spec.CURVE_KINDS):
         for kind in kinds:
