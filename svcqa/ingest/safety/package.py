@@ -301,12 +301,13 @@ def xls_password(path: Path) -> str | None:
     FILEPASS record ("XOR obfuscation", "RC4 encryption"). Such a file carries no OOXML
     EncryptionInfo stream, and the reader takes XOR-obfuscated bytes for corrupt ones (or
     plain text), so the record is looked for here. Only record headers are read, up to the
-    globals' EOF; a file the container parser cannot open is left to the reader to judge."""
+    globals' EOF; a container the parser finds damaged (a sector chain used twice, which
+    could loop) is left to the reader to judge."""
     from xlrd import compdoc  # xlrd's OLE2 container parser; no pandas
 
     try:
         document = compdoc.CompDoc(
-            path.read_bytes(), logfile=io.StringIO(), ignore_workbook_corruption=True
+            path.read_bytes(), logfile=io.StringIO(), ignore_workbook_corruption=False
         )
         mem, base, size = document.locate_named_stream("Workbook")
         if mem is None:
