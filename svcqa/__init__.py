@@ -49,6 +49,7 @@ _API = {
     "trend_records": "svcqa.history.queries",
     "trend_grid": "svcqa.history.queries",
     "runs_records": "svcqa.history.queries",
+    "rubric_changes": "svcqa.history.queries",
     # outputs
     "scorecard_document": "svcqa.render.scorecard",
     "scorecard_rows": "svcqa.render.scorecard",

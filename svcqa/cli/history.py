@@ -73,8 +73,8 @@ def _print_grid(grid: Any) -> None:
     for row in grid.rows:
         table.add_row(*(cell(value) for value in row))
     console.print(table)
-    if grid.note:
-        console.print(printable(grid.note), markup=False)
+    for line in grid.note.splitlines():
+        console.print(printable(line), markup=False)
 
 
 @history_app.command("runs")
@@ -89,33 +89,46 @@ def history_runs_command(
 ) -> None:
     """List every scoring run in the history store, newest first, superseded re-runs included.
 
-    Shows the month, run id, when it ran, the rubric, whether it is the month's active run or was
-    superseded by a later re-score, and the input files it was scored from.
+    Shows the month, run id, when it ran, the rubric and its short version (id@first 8 hex of its
+    sha256), whether it is the month's active run or was superseded by a later re-score, and the
+    input files it was scored from. A month marked * was scored under another rubric than the
+    stored month before it; the lines under the table say which.
 
     Example:  svcqa history runs --month 2026-10 --db svcqa.db
     """
-    from svcqa import HistoryStore, Month, resolve_db_path, runs_records
+    from svcqa import HistoryStore, Month, resolve_db_path, rubric_changes, runs_records
 
     with HistoryStore(resolve_db_path(db), create=False) as store:
         records = runs_records(store, Month.parse(month) if month else None)
+        changes = [c for c in rubric_changes(store) if month is None or c.month == month]
     if fmt == DataFormat.json:
         print_json(records)
     elif fmt == DataFormat.csv:
         print_records_csv([{**r, "inputs": [i["name"] for i in r["inputs"]]} for r in records])
     else:
-        _print_runs(records, month)
+        _print_runs(records, month, changes)
 
 
-def _print_runs(records: list[dict[str, Any]], month: str | None) -> None:
+def _print_runs(records: list[dict[str, Any]], month: str | None, changes: list[Any]) -> None:
     from rich.table import Table
 
+    changed = {c.month for c in changes}
     table = Table(title="history runs (newest first)", show_header=True, header_style="bold")
     for header in ("month", "run", "created at", "rubric", "status", "tool", "inputs"):
         table.add_column(header, justify="right" if header == "run" else "left")
     for r in records:
         inputs = ", ".join(i["name"] for i in r["inputs"]) or "-"
-        fields = ("month", "run_id", "created_at", "rubric_id", "status", "tool_version")
-        table.add_row(*(cell(r[f]) for f in fields), cell(inputs))
+        mark = "*" if r["status"] == "active" and r["month"] in changed else ""
+        fields = ("created_at", "rubric", "status", "tool_version")
+        r = {**r, "rubric": f"{r['rubric_id']}@{r['rubric_version']}"}
+        table.add_row(
+            cell(r["month"] + mark), cell(r["run_id"]), *(cell(r[f]) for f in fields), cell(inputs)
+        )
     stdout_console().print(table)
     if not records:
         stdout_console().print("no runs stored" + (f" for {month}" if month else ""), markup=False)
+    for change in changes:
+        stdout_console().print(printable(str(change)), markup=False)
+    if changes:
+        note = "* = scored under another rubric than the stored month before it"
+        stdout_console().print(note, markup=False)

@@ -166,7 +166,9 @@ def _print_run(console: Console, run: Any, rows: int) -> None:
 def _print_later_months(run: Any) -> None:
     err, month = stderr_console(), run.scorecard.month
     for later in run.rescored:
-        err.print(f"svcqa: re-scored {later} because it depends on {month}", markup=False)
+        rubric = run.rescored_rubrics.get(later)
+        under = f", under its stored rubric {rubric}" if rubric else ""
+        err.print(f"svcqa: re-scored {later} because it depends on {month}{under}", markup=False)
     for later in run.stale:
         err.print(
             f"svcqa: warning: {later} was scored before {month} was stored and its input files have changed or moved; "

@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from svcqa.errors import NotFound
 from svcqa.history.codecs import decode_ticket_chunk, ticket_read_options
+from svcqa.history.records import short_version
 from svcqa.labels import trend_arrow
 from svcqa.models import HistoryContext, Month, branch_key
 
@@ -198,9 +199,11 @@ def trend(
         keep = stored[-months:] if months else stored
         if months is not None and months <= 0:
             keep = []
+        versions = {v.month: v.version for v in _versions(conn)}
         if branch_key is None:
             results = _results(conn)
-            return results.loc[results["month"].isin(keep), TREND_COLUMNS].reset_index(drop=True)
+            shown = results.loc[results["month"].isin(keep), TREND_COLUMNS].reset_index(drop=True)
+            return shown.assign(rubric_version=shown["month"].map(versions).astype("str"))
         kpis = pd.DataFrame(
             conn.execute(
                 "SELECT r.month, k.kpi_id, k.label, k.points, k.max, k.value, k.position FROM kpi_results k "
@@ -220,6 +223,7 @@ def trend(
     frame = pd.concat([kpis, totals], ignore_index=True) if not totals.empty else kpis
     frame = frame.loc[frame["month"].isin(keep)].sort_values(["month", "position"], kind="stable")
     frame = frame.drop(columns="position").reset_index(drop=True)
+    frame["rubric_version"] = frame["month"].map(versions)
     return frame.astype(
         {
             "month": "str",
@@ -228,8 +232,55 @@ def trend(
             "points": "float64",
             "max": "float64",
             "value": "float64",
+            "rubric_version": "str",
         }
     )
+
+
+@dataclass(frozen=True)
+class RubricVersion:
+    """The rubric a stored month's active run was scored under: its id and short version."""
+
+    month: str
+    rubric_id: str
+    version: str  # the first 8 hex digits of the rubric's sha256
+
+    def __str__(self) -> str:
+        return f"{self.rubric_id}@{self.version}"
+
+
+@dataclass(frozen=True)
+class RubricChange:
+    """A stored month scored under another rubric than the stored month before it."""
+
+    month: str
+    before: RubricVersion
+    after: RubricVersion
+
+    def __str__(self) -> str:
+        return f"rubric changed in {self.month}: {self.before} → {self.after}"
+
+
+def _versions(conn: sqlite3.Connection) -> list[RubricVersion]:
+    rows = conn.execute(
+        "SELECT month, rubric_id, rubric_sha256 FROM runs WHERE status = 'active' ORDER BY month"
+    ).fetchall()
+    return [RubricVersion(m, rubric_id, short_version(sha)) for m, rubric_id, sha in rows]
+
+
+def rubric_changes(store: StoreReader) -> list[RubricChange]:
+    """Every stored month whose rubric differs from the stored month before it, oldest first.
+
+    Totals on either side of such a month were scored under different rules, so history marks it
+    instead of letting the trend arrows compare them silently.
+    """
+    with store.reading() as conn:
+        versions = _versions(conn)
+    return [
+        RubricChange(after.month, before, after)
+        for before, after in zip(versions, versions[1:])
+        if before.version != after.version or before.rubric_id != after.rubric_id
+    ]
 
 
 def _results(conn: sqlite3.Connection, before: Month | None = None) -> pd.DataFrame:
@@ -425,6 +476,20 @@ def trend_grid(store: StoreReader, *, branch: str | None = None, months: int | N
             arrow = _arrow(result.total, totals.get((_previous_month(month), key)))
             row.append(f"{result.total:.2f} {rank} {arrow}".rstrip())
         grid.rows.append(row)
+    return _mark_rubric_changes(store, grid, month_list)
+
+
+CHANGE_NOTE = "* = scored under another rubric than the stored month before it"
+
+
+def _mark_rubric_changes(store: StoreReader, grid: Grid, month_list: Sequence[str]) -> Grid:
+    """A ``*`` on each shown month whose rubric changed, and one line per change under the table."""
+    changes = [c for c in rubric_changes(store) if c.month in month_list]
+    if changes:
+        changed = {c.month for c in changes}
+        grid.columns = [f"{c}*" if c in changed else c for c in grid.columns]
+        lines = [grid.note, *(str(c) for c in changes), CHANGE_NOTE]
+        grid.note = "\n".join(line for line in lines if line)
     return grid
 
 
@@ -465,4 +530,4 @@ def _branch_grid(store: StoreReader, key: str, months: int | None) -> Grid:
             ],
         ]
     )
-    return grid
+    return _mark_rubric_changes(store, grid, month_list)

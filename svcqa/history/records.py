@@ -43,8 +43,14 @@ RUN_SUMMARY_COLUMNS = (
 )
 
 
+def short_version(sha256: str) -> str:
+    """A rubric's short version as history shows it: the first 8 hex digits of its sha256."""
+    return sha256[:8]
+
+
 def run_summary(row: dict[str, Any]) -> dict[str, Any]:
     summary = {"run_id": row["id"], **{k: v for k, v in row.items() if k != "id"}}
+    summary["rubric_version"] = short_version(summary["rubric_sha256"])
     summary["inputs"] = json.loads(summary["inputs"])
     return summary
 

@@ -21,6 +21,7 @@ from svcqa.ingest.safety.package import (
     ole_encrypted,
     package_kind,
     truncated,
+    xls_password,
 )
 from svcqa.models import Finding, SourceFile
 
@@ -98,10 +99,12 @@ def sniff(path: Path, limits: Limits) -> str:
         magic = handle.read(8)
     suffix = path.suffix.lower()
     if magic.startswith(OLE2_MAGIC):
-        if ole_encrypted(path):
+        legacy = xls_password(path)
+        if legacy is not None or ole_encrypted(path):
+            how = f" (an Excel 97-2003 file with a password to open: {legacy})" if legacy else ""
             raise InputError(
-                "the workbook is encrypted / password-protected; open it in Excel or WPS, remove the "
-                "password (File > Info > Protect Workbook) and save a copy",
+                f"the workbook is encrypted / password-protected{how}; open it in Excel or WPS, "
+                "remove the password (File > Info > Protect Workbook) and save a copy",
                 file=path.name,
                 code="encrypted",
             )

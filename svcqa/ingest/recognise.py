@@ -25,6 +25,9 @@ class Candidate:
     spec: TableSpec
     match: HeaderMatch | None
     by: str  # "name" or "headers"
+    # Headers that match some of a needed table's columns, too few to be read as it: kept only
+    # to be named when the table's other sheets (say a legend named like it) fit even less.
+    partial: bool = False
 
     def missing(self, needed: Iterable[str]) -> list[str]:
         have = self.match.columns if self.match else {}
@@ -44,6 +47,7 @@ def recognise(
     best_score = 0  # best's header score, read only once best is set
     near: Candidate | None = None  # a needed table's sheet that lacks some of its columns
     near_lacking = near_score = 0
+    partial: Candidate | None = None  # a needed table's sheet with a few of its columns
     for spec in specs.values():
         match = find_header(head, spec)
         if match is None or match.score < 2:
@@ -59,6 +63,9 @@ def recognise(
             # which columns it lacks (choose_sheets) rather than that the table is missing.
             if near is None or lacking < near_lacking:
                 near, near_lacking, near_score = candidate, lacking, match.score
+        elif spec.name in needs and lacking < len(needed):
+            if partial is None or len(candidate.missing(needed)) < len(partial.missing(needed)):
+                partial = Candidate(raw, spec, match, "headers", partial=True)
     if near is not None and (best is None or near_score > best_score):
         # It resembles the needed table more than any table it fully matches (工单号, 网点,
         # 受理时间, 完成时间 without 服务类型 is a tickets sheet, not a complaints one).
@@ -72,7 +79,7 @@ def recognise(
                 sheet=raw.sheet,
             )
         )
-        return None
+        return partial
     notes.append(
         Finding(
             "table-by-headers",
@@ -96,10 +103,12 @@ def choose_sheets(
     for name, found in candidates.items():
         spec = specs[name]
         needed = needs.get(name) or list(spec.table.required)
+        if all(c.partial for c in found):
+            continue  # only sheets with a few of its columns: the table is missing, said below
         good = [c for c in found if not c.missing(needed)]
         if not good:
-            raise _missing_column(min(found, key=lambda c: len(c.missing(needed))), needed)
-        for bad in found:
+            raise _missing_column(_closest_sheet(found, needed), needed)
+        for bad in (c for c in found if not c.partial):
             if bad not in good:
                 notes.append(
                     Finding(
@@ -141,6 +150,19 @@ def choose_sheets(
                 code="missing-table",
             )
     return chosen
+
+
+def _closest_sheet(found: list[Candidate], needed: list[str]) -> Candidate:
+    """The sheet a table's missing columns are reported on: the one whose headers match most of
+    the columns it needs, then most of its columns at all, then a sheet named exactly like the
+    table. A legend named like the table ("Attendance Key") loses to the sheets holding its data.
+    """
+
+    def fit(c: Candidate) -> tuple[int, int, bool]:
+        exact = c.by == "name" and c.spec.sheet_match(c.raw.sheet or Path(c.raw.file).stem) >= 1000
+        return (-len(c.missing(needed)), c.match.score if c.match else 0, exact)
+
+    return max(found, key=fit)
 
 
 def _missing_column(cand: Candidate, needed: list[str]) -> InputError:

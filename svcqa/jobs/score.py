@@ -47,6 +47,8 @@ class ScoreRun:
     stale: list[Month] = field(
         default_factory=list
     )  # later months whose inputs are gone: re-score by hand
+    # each re-scored month's rubric as history shows it (id@version): its stored one
+    rescored_rubrics: dict[Month, str] = field(default_factory=dict)
 
     @property
     def mismatches(self) -> list[Finding]:
@@ -188,7 +190,7 @@ def run_score(
         )
         run.db_path = db_path
         if store is not None and rescore_stale:
-            run.rescored, run.stale = _rescore_later_months(
+            run.rescored, run.stale, run.rescored_rubrics = _rescore_later_months(
                 store,
                 data.month,
                 now=now,
@@ -356,19 +358,22 @@ def _rescore_later_months(
     step,
     spool_dir: str | None = None,
     reader: str | None = None,
-) -> tuple[list[Month], list[Month]]:
+) -> tuple[list[Month], list[Month], dict[Month, str]]:
     """Re-score later stored months that depend on ``month``, from their recorded inputs.
 
     A month is re-scored only when every input file it was scored from still exists with the
-    same content hash; otherwise it is reported as stale so the analyst can re-score it.
+    same content hash; otherwise it is reported as stale so the analyst can re-score it. Each is
+    re-scored under the rubric stored with it (returned as id@version), not the one just used.
     """
     from svcqa.history import file_sha256
+    from svcqa.history.records import short_version
     from svcqa.ingest import open_month
     from svcqa.rubric import load_rubric_text
     from svcqa.scoring import score_month
 
     rescored: list[Month] = []
     stale: list[Month] = []
+    rubrics: dict[Month, str] = {}
     for later in sorted(m for m in store.stale_months() if m > month):
         info = store.run_info(later)
         inputs = info.get("inputs", [])
@@ -392,4 +397,5 @@ def _rescore_later_months(
             now=now,
         )
         rescored.append(later)
-    return rescored, stale
+        rubrics[later] = f"{rubric_obj.id}@{short_version(rubric_obj.sha256)}"
+    return rescored, stale, rubrics

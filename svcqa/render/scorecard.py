@@ -27,10 +27,12 @@ _T = SCORECARD_LABELS["zh"]
 _COLUMNS = SCORECARD_COLUMNS["zh"]
 
 
-def _num(value: float | None, digits: int = 4) -> float | None:
+def _num(value: float | None) -> float | None:
+    """A metric value as computed, unrounded: a JSON consumer recomputes points from it exactly
+    (1/35 rounded to 0.0286 would give 4.28 points on a curve that scored 4.29)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    return round(float(value), digits)
+    return float(value)
 
 
 def kpi_document(kpi: KpiResult) -> dict[str, Any]:

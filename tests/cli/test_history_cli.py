@@ -65,6 +65,7 @@ def test_json_prints_the_library_records(store_path: Path) -> None:
         "coefficient": 1.05,
         "assessed": True,
         "flags": ["last_place", "rectification_required"],
+        "rubric_version": "abababab",
     }
 
 
@@ -73,11 +74,11 @@ def test_branch_is_matched_after_nfkc_and_whitespace_removal(store_path: Path) -
     result = invoke("--db", str(store_path), "--branch", "天河　 网点", "--format", "csv")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "month,kpi_id,label,points,max,value"
+    assert lines[0] == "month,kpi_id,label,points,max,value,rubric_version"
     assert lines[1:4] == [
-        "2026-07,exchange_cycle,换机平均服务周期,12.0,12.0,3.5",
-        "2026-07,rework_rate,维修质量(返修率),10.0,10.0,",
-        "2026-07,total,总分,82.0,100.0,",
+        "2026-07,exchange_cycle,换机平均服务周期,12.0,12.0,3.5,abababab",
+        "2026-07,rework_rate,维修质量(返修率),10.0,10.0,,abababab",
+        "2026-07,total,总分,82.0,100.0,,abababab",
     ]
     table = invoke("--db", str(store_path), "--branch", "天河网点")
     assert table.exit_code == 0 and "总分" in table.output and "排名" in table.output

@@ -233,3 +233,45 @@ def with_extra_members(
         struct.pack_into("<HH", data, end + 8, declared, declared)
         path.write_bytes(bytes(data))
     return path
+
+
+def xor_obfuscated_xls(path: Path, source: Path) -> Path:
+    """``source`` (a BIFF8 .xls) as Excel 97-2003 saves it with a password to open under XOR
+    obfuscation: a FILEPASS record (type 0x002F, wEncryptionType 0 = XOR, key, verifier) right
+    after the globals' BOF, and the payloads of the records after it XOR-ed with a key stream.
+
+    Three records follow BOF in the source (INTERFACEHDR 2 bytes, MMS 2, INTERFACEEND 0: 16
+    bytes with their headers); FILEPASS (10 bytes) and an MMS (6) take their place, so the
+    stream keeps its size and the OLE2 container needs no rewrite.
+    """
+    data = bytearray(source.read_bytes())
+    bof = data.find(b"\x09\x08\x10\x00\x00\x06\x05\x00")  # BIFF8 BOF of the workbook globals
+    assert bof >= 0, "not a BIFF8 workbook"
+    at = bof + 4 + 16
+    types = [struct.unpack_from("<H", data, at + offset)[0] for offset in (0, 6, 12)]
+    assert types == [0xE1, 0xC1, 0xE2], types
+    data[at : at + 16] = struct.pack("<HHHHH", 0x2F, 6, 0, 0x1234, 0x5678) + struct.pack(
+        "<HHH", 0xC1, 2, 0
+    )
+    # Obfuscate every later globals record's payload up to EOF (0x000A), as XOR does.
+    at += 16
+    key = b"\x5a\xc3\x17\x88"
+    while True:
+        kind, length = struct.unpack_from("<HH", data, at)
+        if kind == 0x0A:
+            break
+        start = at + 4
+        for i in range(length):
+            data[start + i] ^= key[i % len(key)]
+        at = start + length
+    path.write_bytes(bytes(data))
+    return path
+
+
+def with_duplicate_member(source: Path, path: Path, name: str, second: bytes) -> Path:
+    """``source``'s package with a second member named ``name`` holding ``second`` (appended
+    after all others): zip readers keep one copy or the other, no spreadsheet program writes it."""
+    with zipfile.ZipFile(source) as original:
+        members = [(info.filename, original.read(info)) for info in original.infolist()]
+    members.append((name, second))
+    return write_zip(path, [(n, _deflate(d), zlib.crc32(d), len(d)) for n, d in members])

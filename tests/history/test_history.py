@@ -524,15 +524,25 @@ def test_trend_frames(tmp_path: Path) -> None:
         "coefficient",
         "assessed",
         "flags",
+        "rubric_version",
     ]
+    assert set(overall["rubric_version"]) == {"abababab"}  # the fixture rubric's sha256[:8]
     assert sorted(set(overall["month"])) == ["2026-08", "2026-09"]
     september = overall[overall["month"] == "2026-09"].set_index("branch_key")
     assert september.loc["越秀网点", "rank"] == 3 and september.loc["越秀网点", "total"] == 74.0
     assert september.loc["越秀网点", "flags"] == ["last_place", "rectification_required"]
-    assert list(branch.columns) == ["month", "kpi_id", "label", "points", "max", "value"]
+    assert list(branch.columns) == [
+        "month",
+        "kpi_id",
+        "label",
+        "points",
+        "max",
+        "value",
+        "rubric_version",
+    ]
     assert list(branch.itertuples(index=False, name=None))[:2] == [
-        ("2026-08", "exchange_cycle", "换机平均服务周期", 11.5, 12.0, 3.7),
-        ("2026-08", "rework_rate", "维修质量(返修率)", 7.5, 10.0, 0.07),
+        ("2026-08", "exchange_cycle", "换机平均服务周期", 11.5, 12.0, 3.7, "abababab"),
+        ("2026-08", "rework_rate", "维修质量(返修率)", 7.5, 10.0, 0.07, "abababab"),
     ]
     total = branch.iloc[2]
     assert (total["kpi_id"], total["label"], total["points"], total["max"]) == (

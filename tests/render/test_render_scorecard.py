@@ -117,6 +117,19 @@ def test_json_document_has_the_documented_shape(tmp_path: Path) -> None:
     ) == path.read_text(encoding="utf-8")
 
 
+def test_json_carries_kpi_values_and_numerators_unrounded(tmp_path: Path) -> None:
+    """A KPI value of 1/35 and a numerator of 2/3 come back from scorecard.json bit for bit."""
+    card = _scorecard()
+    card.branches[0].kpis[0] = dataclasses.replace(
+        card.branches[0].kpis[0], value=1 / 35, numerator=2 / 3, points=4.29
+    )
+    path = write_scorecard_json(card, tmp_path / "s.json")
+    kpi = json.loads(path.read_text(encoding="utf-8"))["branches"][0]["kpis"][0]
+    assert kpi["value"] == 1 / 35 and kpi["value"] != 0.0286
+    assert kpi["numerator"] == 2 / 3
+    assert kpi["points"] == 4.29
+
+
 def test_csv_neutralises_formula_like_branch_names(tmp_path: Path) -> None:
     """A branch name starting with '=' is written to CSV with a leading quote, never as a formula."""
     path = write_scorecard_csv(_scorecard(), tmp_path / "s.csv")

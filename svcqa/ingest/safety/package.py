@@ -5,6 +5,7 @@ every XML part (understated sizes, cell extents), OLE2 encryption, formulas save
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import struct
@@ -290,6 +291,43 @@ def ole_encrypted(path: Path) -> bool:
     return False
 
 
+_BIFF_RECORD = struct.Struct("<HH")  # record type, payload length
+_BIFF_FILEPASS, _BIFF_EOF = 0x002F, 0x000A
+_FILEPASS_KINDS = {0: "XOR obfuscation", 1: "RC4 encryption"}
+
+
+def xls_password(path: Path) -> str | None:
+    """How a BIFF .xls is protected with a password to open, or None: its workbook globals hold a
+    FILEPASS record ("XOR obfuscation", "RC4 encryption"). Such a file carries no OOXML
+    EncryptionInfo stream, and the reader takes XOR-obfuscated bytes for corrupt ones (or
+    plain text), so the record is looked for here. Only record headers are read, up to the
+    globals' EOF; a container the parser finds damaged (a sector chain used twice, which
+    could loop) is left to the reader to judge."""
+    from xlrd import compdoc  # xlrd's OLE2 container parser; no pandas
+
+    try:
+        document = compdoc.CompDoc(
+            path.read_bytes(), logfile=io.StringIO(), ignore_workbook_corruption=False
+        )
+        mem, base, size = document.locate_named_stream("Workbook")
+        if mem is None:
+            mem, base, size = document.locate_named_stream("Book")
+    except Exception:  # noqa: BLE001 - a damaged container: the reader's own message says so
+        return None
+    if mem is None:
+        return None
+    at, end = base, base + size
+    while at + _BIFF_RECORD.size <= end:
+        kind, length = _BIFF_RECORD.unpack_from(mem, at)
+        if kind == _BIFF_FILEPASS:
+            method = int.from_bytes(mem[at + 4 : at + 6], "little") if length >= 2 else -1
+            return _FILEPASS_KINDS.get(method, "encryption")
+        if kind == _BIFF_EOF:
+            return None
+        at += _BIFF_RECORD.size + length
+    return None
+
+
 def package_kind(path: Path, archive: zipfile.ZipFile, limits: Limits) -> str:
     """``"ooxml"`` or ``"ods"`` from the zip directory, after its size checks; refuses an empty
     archive and a zip that is neither package."""
@@ -298,6 +336,7 @@ def package_kind(path: Path, archive: zipfile.ZipFile, limits: Limits) -> str:
         raise InputError(
             "an empty zip archive, not a workbook", file=path.name, code="not-a-workbook"
         )
+    check_unique_members(path, names)
     check_zip(path, archive, limits)
     if "[Content_Types].xml" not in names and "mimetype" not in names:
         raise InputError(
@@ -306,6 +345,29 @@ def package_kind(path: Path, archive: zipfile.ZipFile, limits: Limits) -> str:
             code="not-a-workbook",
         )
     return "ooxml" if "[Content_Types].xml" in names else "ods"
+
+
+def check_unique_members(path: Path, names: list[str]) -> None:
+    """Refuse a package listing two members of one name (part names compare case-insensitively
+    in a package): zip readers keep one or the other, so the sheet read could be either, or an
+    empty one; no spreadsheet program writes such a file."""
+    seen: dict[str, str] = {}
+    for name in names:
+        first = seen.get(name.casefold())
+        if first is not None:
+            twice = (
+                f"the zip member {name!r} twice"
+                if first == name
+                else f"the zip members {first!r} and {name!r}, one part name (names ignore case)"
+            )
+            raise InputError(
+                f"the package lists {twice}; a reader would take one "
+                "copy and ignore the other, so the file is corrupt or forged. Open it in "
+                "Excel/WPS and save a copy, or export it again",
+                file=path.name,
+                code="corrupt",
+            )
+        seen[name.casefold()] = name
 
 
 def truncated(path: Path, exc: zipfile.BadZipFile) -> InputError:

@@ -157,6 +157,8 @@ class ReportContext:
         # (iloc, filter, to_dict) cost seconds in ``report --all``; indexing a list costs nothing.
         self.trend_records: list[dict[Hashable, Any]] = []
         self.trend_rank_count = self.rank_count
+        # month -> "old version → new version" where the month's rubric differs from the month before
+        self.rubric_changes: dict[str, str] = {}
         if self.trend is None:
             return
         frame = self.trend.copy()
@@ -170,6 +172,11 @@ class ReportContext:
             ).indices.items()
         }
         self.trend_records = frame.to_dict("records")
+        if "rubric_version" in frame:
+            versions = frame.drop_duplicates("month")[["month", "rubric_version"]].to_numpy()
+            for (_, before), (month, after) in zip(versions, versions[1:]):
+                if before != after:
+                    self.rubric_changes[str(month)] = f"{before} → {after}"
         if "rank" in frame:
             ranked = pd.to_numeric(frame["rank"], errors="coerce")
             per_month = ranked.groupby(frame["month"]).max()

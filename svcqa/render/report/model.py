@@ -136,6 +136,9 @@ class TrendRow:
     grade: str
     coefficient: float | None
     assessed: bool
+    # "1a2b3c4d → 5e6f7a8b" when the month (then shown as "2026-09*") was scored under another
+    # rubric version than the trend's month before it
+    rubric_change: str = ""
 
 
 @dataclass(frozen=True)

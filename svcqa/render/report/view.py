@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -370,7 +371,13 @@ def _trend_rows(branch: BranchResult, ctx: ReportContext, month: str) -> tuple[T
         )
     )
     rows.sort(key=lambda r: r.month)
-    return tuple(rows)
+    # A month scored under another rubric than the month before carries a * (see rubric_changes).
+    return tuple(
+        dataclasses.replace(r, month=r.month + "*", rubric_change=ctx.rubric_changes[r.month])
+        if r.month in ctx.rubric_changes
+        else r
+        for r in rows
+    )
 
 
 def _callouts(
