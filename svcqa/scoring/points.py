@@ -86,7 +86,7 @@ def kpi_result(kpi: Kpi, scored: ScoredKpi, i: int) -> KpiResult:
         id=kpi.id,
         label=kpi.label,
         group=kpi.group,
-        value=None if np.isnan(value) else round(value, 6),
+        value=None if np.isnan(value) else float(value),  # as computed: consumers recompute points
         basis=int(scored.basis[i]),
         points=float(scored.points[i]),
         max=kpi.points,

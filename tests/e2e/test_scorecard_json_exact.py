@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from svcqa.cli import app
@@ -62,9 +61,8 @@ def test_a_value_of_one_in_35_recomputes_the_json_points(
 
     card = json.loads((out / "scorecard.json").read_text(encoding="utf-8"))
     kpi = card["branches"][0]["kpis"][0]
-    # The JSON adds no rounding of its own (scoring keeps a value to 6 decimals today,
-    # svcqa/scoring/points.py), so the 4-decimal 0.0286 is gone.
-    assert kpi["value"] == pytest.approx(1 / 35, rel=0, abs=5e-7) and kpi["value"] != 0.0286
+    # Neither scoring nor the JSON rounds a KPI's value: 1/35 comes out as 1/35.
+    assert kpi["value"] == 1 / 35  # as computed, not rounded (0.0286 would give 4.28 points)
     assert kpi["basis"] == 35 and kpi["numerator"] == 1
     curve = kpi["curve"]
     assert (curve["kind"], curve["full"], curve["zero"]) == ("linear", 0, 0.05)
