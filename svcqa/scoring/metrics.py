@@ -63,6 +63,7 @@ class MetricResult:
     numerator: np.ndarray | None = None
     note: str = ""  # applies to every branch (e.g. partial_quarter, missing column)
     no_data: NoData | None = None  # set when the metric has no data at all (note = its message)
+    partial_quarter: bool = False  # quarter to date, but the store lacks earlier months
     # QTD kinds: this month's own (numerator, basis), before adding earlier months
     month_counts: tuple[np.ndarray, np.ndarray] | None = None
     # lost-points branch mask -> evidence rows (EVIDENCE_COLUMNS)
@@ -512,7 +513,12 @@ def _with_quarter(
     complete = months_text <= found
     note = f"quarter to date {first}..{ctx.month}" if complete else "partial_quarter"
     return MetricResult(
-        _ratio(numerator, basis), basis, numerator=numerator, note=note, month_counts=month_counts
+        _ratio(numerator, basis),
+        basis,
+        numerator=numerator,
+        note=note,
+        month_counts=month_counts,
+        partial_quarter=not complete,
     )
 
 

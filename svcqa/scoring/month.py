@@ -119,7 +119,7 @@ def _kpi_notes(rubric: Rubric, results: dict[str, MetricResult], month: Month) -
                     f"{kpi.id} ({kpi.label}): {result.note}; scored as when_empty = {kpi.when_empty}",
                 )
             )
-        if result.note == "partial_quarter":
+        if result.partial_quarter:  # the note may say more ("...; derived from device_id")
             notes.append(
                 Finding(
                     "partial_quarter",

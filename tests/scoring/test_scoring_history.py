@@ -69,6 +69,17 @@ def test_quarter_to_date_without_history_is_partial() -> None:
     assert any(n.code == "partial_quarter" for n in card.notes)
 
 
+def test_partial_quarter_is_said_when_reworks_are_derived_from_device_ids() -> None:
+    """Reworks derived from IMEIs (no 是否返修 column) in a quarter the store lacks: the KPI says
+    partial_quarter and so does the run's finding (the note carries the derivation too)."""
+    tickets = services("A", 80, 0).drop(columns=["is_rework"])
+    tickets["device_id"] = [f"D{i % 40}" for i in range(80)]  # every device twice: 40 reworks
+    card = score_month(month_data_from_tables("2026-11", {"tickets": tickets}), GD)
+    result = rework_kpi(card)
+    assert result.note == "partial_quarter; derived from device_id"
+    assert any(n.code == "partial_quarter" for n in card.notes)
+
+
 def test_first_month_of_quarter_is_complete_alone() -> None:
     """October is the quarter's first month: the month alone is the whole quarter to date."""
     card = score_month(
