@@ -33,8 +33,8 @@ def _clock_reads(path: Path) -> list[str]:
 
 
 def test_only_the_clock_module_reads_the_wall_clock() -> None:
-    """Library and tests never call datetime.now()/date.today()/time.time() themselves; they take
-    ``now=`` or ask svcqa.clock, which the suite pins for every test."""
+    """Library and tests never read the wall clock themselves (the calls in CLOCK_CALLS); they
+    take ``now=`` or ask svcqa.clock, which the suite pins for every test."""
     files = [*(ROOT / "svcqa").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]
     reads = [hit for f in files if f != ROOT / "svcqa" / "clock.py" for hit in _clock_reads(f)]
     assert reads == []
