@@ -37,6 +37,20 @@ def branch_key(name: object) -> str:
     return "".join(unicodedata.normalize("NFKC", str(name)).split())
 
 
+@dataclass(frozen=True)
+class Measure:
+    """One section-4 row (整改措施及计划) of a returned rectification form: checked by
+    ``rectify.collect``, recorded by ``history.forms``."""
+
+    row: int
+    kpi_id: str
+    problem: str
+    measure: str
+    owner: str
+    deadline: str  # ISO date
+    target: float | None
+
+
 @dataclass(frozen=True, order=True)
 class Month:
     """A calendar month, the assessed period: first to last day inclusive."""

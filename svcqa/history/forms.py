@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from svcqa.history.store import HistoryStore
-from svcqa.models import Month
+from svcqa.models import Measure, Month
 
 MEASURE_COLUMNS = [
     "branch_key",
@@ -50,19 +50,6 @@ class IssuedForm:
     layout: dict[str, Any]
     locked_cells: dict[str, Any]
     locked_sha256: str
-
-
-@dataclass(frozen=True)
-class Measure:
-    """One section-4 row of a collected form."""
-
-    row: int
-    kpi_id: str
-    problem: str
-    measure: str
-    owner: str
-    deadline: str  # ISO date
-    target: float | None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ Each job opens the history store, loads what it needs, calls the pure functions 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -285,7 +285,7 @@ def _collect_one(
         source_file=str(path),
         source_sha256=file_sha256(path),
         texts=checked.texts,
-        measures=[forms_db.Measure(**asdict(m)) for m in checked.measures],
+        measures=list(checked.measures),
     )
 
 

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from svcqa.ingest import Limits
-from svcqa.models import Finding
+from svcqa.models import Finding, Measure
 from svcqa.rectify.sheet import normalise
 from svcqa.rectify.xlsx import META_SHEET, FilledForm, NotAForm, read_filled_form
 
@@ -55,19 +55,6 @@ class IssuedRecord(Protocol):
 
 
 @dataclass(frozen=True)
-class ReturnedMeasure:
-    """One section-4 row of a valid returned form (the store's ``Measure`` fields)."""
-
-    row: int
-    kpi_id: str
-    problem: str
-    measure: str
-    owner: str
-    deadline: str  # ISO date
-    target: float | None
-
-
-@dataclass(frozen=True)
 class CheckedForm:
     """A returned form with no problem: whose it is, its text boxes and its measures."""
 
@@ -75,7 +62,7 @@ class CheckedForm:
     branch_key: str
     month: str
     texts: dict[str, str] = field(default_factory=dict)
-    measures: list[ReturnedMeasure] = field(default_factory=list)
+    measures: list[Measure] = field(default_factory=list)
 
 
 def _as_date(value: Any) -> date:
@@ -257,7 +244,7 @@ def _check_plan_rows(
     issued: IssuedRecord,
     problems: _Problems,
     formulas: Mapping[str, str] = MappingProxyType({}),
-) -> list[ReturnedMeasure]:
+) -> list[Measure]:
     """Section 4: each seeded row, and each blank row the branch used, becomes a measure."""
     layout = issued.layout
     month_end = date.fromisoformat(layout["month_end"])
@@ -284,7 +271,7 @@ def _check_plan_row(
     sheet: str,
     problems: _Problems,
     formula: Mapping[str, str] | None = None,
-) -> ReturnedMeasure:
+) -> Measure:
     """One used plan row: every field filled in (as text, not a formula), a deadline after the
     month, a numeric target."""
     example = month_end + timedelta(days=1)  # the first day after the month, for the hints
@@ -338,7 +325,7 @@ def _check_plan_row(
                 cell=r["target"],
                 value=values["target"],
             )
-    return ReturnedMeasure(
+    return Measure(
         row=int(r["no"]),
         kpi_id=r["kpi_id"],
         problem=_text(values["problem"]),
