@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,6 @@ LOCK_TIMEOUT = 30.0  # seconds a run waits for another run's lock on the store o
 DB_ENV = "SVCQA_DB"
 SPOOL_ENV = "SVCQA_SPOOL_DIR"
 READER_ENV = "SVCQA_READER"
-READERS = ("fork", "inprocess")
 
 
 def month_folder(month: object, out: Path | None = None, part: str | None = None) -> Path:
@@ -43,12 +42,13 @@ class Settings:
 
     spool_dir: str | None = None  # None: /dev/shm, else the temporary folder
     reader: str | None = None  # None: the forked reader where fork exists; "inprocess": never
-    limits: Limits | None = field(default=None)  # None: the defaults
+    limits: Limits | None = None  # None: the defaults
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         from svcqa.errors import UsageError
         from svcqa.ingest import Limits
+        from svcqa.ingest.reading import READERS  # the kinds open_month accepts
 
         env = os.environ if environ is None else environ
         reader = env.get(READER_ENV) or None
