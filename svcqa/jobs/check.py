@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from svcqa.ingest import Limits, check_document, open_month
 from svcqa.models import Month, MonthData
 from svcqa.settings import month_folder
+
+if TYPE_CHECKING:
+    from svcqa.rubric import Rubric
 
 
 def run_check(
@@ -16,7 +19,7 @@ def run_check(
     *,
     month: str | Month | None = None,
     out_dir: str | Path | None = None,
-    rubric: object = None,
+    rubric: str | Path | Rubric | None = None,
     aliases_file: str | Path | None = None,
     limits: Limits | None = None,
     spool_dir: str | None = None,
@@ -33,17 +36,12 @@ def run_check(
     """
     from svcqa.jobs.score import ingest_for_rubric
     from svcqa.render.rejects import write_rejects
-    from svcqa.rubric import DEFAULT_RUBRIC, Rubric, load_rubric
+    from svcqa.rubric import DEFAULT_RUBRIC, load_rubric
 
     if isinstance(month, str):
         month = Month.parse(month)
     with open_month(paths, limits or Limits(), spool_dir=spool_dir, reader=reader) as files:
-        ref = rubric or DEFAULT_RUBRIC
-        rubric_obj = (
-            ref
-            if isinstance(ref, Rubric)
-            else load_rubric(ref if isinstance(ref, Path) else str(ref))
-        )
+        rubric_obj = load_rubric(rubric or DEFAULT_RUBRIC)
         data = ingest_for_rubric(
             files,
             rubric_obj,

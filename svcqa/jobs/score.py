@@ -28,6 +28,7 @@ from svcqa.settings import LOCK_TIMEOUT, month_folder
 if TYPE_CHECKING:
     from svcqa.history import HistoryStore
     from svcqa.ingest import MonthFiles
+    from svcqa.rubric import Rubric
 
 log = logging.getLogger(__name__)
 
@@ -98,14 +99,6 @@ def locked_folder(folder: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]
         handle.close()
 
 
-def _load_rubric(rubric: object):
-    from svcqa.rubric import Rubric, load_rubric
-
-    # run_score accepts any rubric reference (id, path, Path-like) typed as object; load_rubric
-    # reads it through str(), so only its declared str | Path is narrower than what it handles.
-    return rubric if isinstance(rubric, Rubric) else load_rubric(rubric)  # type: ignore[arg-type]
-
-
 def ingest_for_rubric(
     files: MonthFiles,
     rubric,
@@ -135,7 +128,7 @@ def ingest_for_rubric(
 def run_score(
     paths: Sequence[str | Path],
     *,
-    rubric: object = None,
+    rubric: str | Path | Rubric | None = None,
     month: Month | None = None,
     out_dir: Path | None = None,
     db: str | Path | None = None,
@@ -169,9 +162,9 @@ def run_score(
         # The workbook's reader child starts first, so that it works while pandas, the rubric and
         # the ingest code load (a third of a second).
         with open_month(paths, limits, spool_dir=spool_dir, reader=reader) as files:
-            from svcqa.rubric import DEFAULT_RUBRIC
+            from svcqa.rubric import DEFAULT_RUBRIC, load_rubric
 
-            rubric_obj = _load_rubric(rubric or DEFAULT_RUBRIC)
+            rubric_obj = load_rubric(rubric or DEFAULT_RUBRIC)
             early_context = (
                 _context_ahead(background, files, db, month, rubric_obj, lock_timeout)
                 if use_history

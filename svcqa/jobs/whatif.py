@@ -21,6 +21,7 @@ from typing import Any
 from svcqa import clock
 from svcqa.errors import InputError, NotFound, UsageError
 from svcqa.models import Month, MonthData, Scorecard
+from svcqa.rubric import Rubric, load_rubric
 from svcqa.scoring.compare import Comparison, compare
 from svcqa.settings import LOCK_TIMEOUT, month_folder
 
@@ -146,12 +147,6 @@ def _month_pair(
     return active_card, variant_card, fees, (str(info["rubric_id"]), str(info["rubric_sha256"]))
 
 
-def _load(rubric: object) -> Any:
-    from svcqa.rubric import Rubric, load_rubric
-
-    return rubric if isinstance(rubric, Rubric) else load_rubric(rubric)  # type: ignore[arg-type]
-
-
 def _chosen_months(
     store: Any, month: Month | None, first: Month | None, last: Month | None, paths: Sequence[Path]
 ) -> list[Month]:
@@ -169,11 +164,11 @@ def _chosen_months(
 
 def run_whatif(
     *,
-    rubric: object,
+    rubric: str | Path | Rubric,
     month: Month | None = None,
     first: Month | None = None,
     last: Month | None = None,
-    against: object = "active",
+    against: str | Path | Rubric | None = "active",
     paths: Sequence[str | Path] = (),
     db: str | Path | None = None,
     out_dir: Path | None = None,
@@ -193,8 +188,8 @@ def run_whatif(
 
     now = now or clock.now()
     reading = _Reading(limits or Limits(), spool_dir, reader)
-    variant = _load(rubric)
-    against_rubric = None if against in (None, "active") else _load(against)
+    variant = load_rubric(rubric)
+    against_rubric = None if against in (None, "active") else load_rubric(against)
     files = [Path(p) for p in paths]
     with HistoryStore(resolve_db_path(db), lock_timeout=lock_timeout, create=False) as store:
         months = _chosen_months(store, month, first, last, files)

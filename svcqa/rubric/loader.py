@@ -92,8 +92,11 @@ def preset_ids() -> list[str]:
     return sorted(entry.name[:-5] for entry in folder.iterdir() if entry.name.endswith(".toml"))
 
 
-def load_rubric(ref: str | Path) -> Rubric:
-    """Load a preset by id, or a rubric TOML file by path; raise ``RubricError`` listing every problem."""
+def load_rubric(ref: str | Path | Rubric) -> Rubric:
+    """Load a preset by id, or a rubric TOML file by path (a loaded ``Rubric`` is returned as it
+    is, so every job takes either); raise ``RubricError`` listing every problem."""
+    if isinstance(ref, Rubric):
+        return ref
     text_ref = str(ref)
     path = Path(text_ref)
     if not isinstance(ref, Path) and text_ref in preset_ids():
