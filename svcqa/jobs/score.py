@@ -27,7 +27,7 @@ from svcqa.settings import LOCK_TIMEOUT, month_folder
 
 if TYPE_CHECKING:
     from svcqa.history import HistoryStore
-    from svcqa.ingest import MonthFiles
+    from svcqa.ingest import Limits, MonthFiles
     from svcqa.rubric import Rubric
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def locked_folder(folder: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]
 
 def ingest_for_rubric(
     files: MonthFiles,
-    rubric,
+    rubric: Rubric,
     *,
     month: Month | None = None,
     aliases_file: Path | None = None,
@@ -135,7 +135,7 @@ def run_score(
     use_history: bool = True,
     strict: bool = False,
     aliases_file: Path | None = None,
-    limits=None,
+    limits: Limits | None = None,
     now: datetime | None = None,
     rescore_stale: bool = True,
     lock_timeout: float = LOCK_TIMEOUT,
