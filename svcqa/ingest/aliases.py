@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from svcqa import toml_text
 from svcqa.errors import InputError
 from svcqa.schema import TABLES, Column, Table
 
@@ -126,22 +127,13 @@ def _merge(first: Iterable[str], more: Iterable[str]) -> tuple[str, ...]:
 
 def load_alias_file(path: str | Path) -> dict[str, dict[str, list[str]]]:
     """Read a TOML alias file: ``[aliases.tickets] ticket_id = ["单据号"]``, ``__sheet__ = [...]``."""
-    from svcqa.rubric.loader import MAX_TOML_NESTING, toml_nesting
-
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-        if toml_nesting(text) > MAX_TOML_NESTING:
-            raise InputError(
-                f"the alias file has arrays or tables nested more than {MAX_TOML_NESTING} levels "
-                "deep; an alias file needs two (aliases.TABLE.COLUMN = [...]): fix or replace it",
-                file=str(path),
-                code="bad-aliases",
-            )
-        document = tomllib.loads(text)
-    except RecursionError:  # a safety net: the nesting check above should have refused it
+        document = toml_text.loads(path.read_text(encoding="utf-8-sig"))
+    except toml_text.TooDeeplyNested as exc:
         raise InputError(
-            "the alias file is nested too deeply to read; fix or replace it",
+            f"the alias file has arrays or tables {exc}; an alias file needs two "
+            "(aliases.TABLE.COLUMN = [...]): fix or replace it",
             file=str(path),
             code="bad-aliases",
         ) from None

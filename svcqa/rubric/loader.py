@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import svcqa.rubric.spec as spec
-from svcqa import settings
+from svcqa import settings, toml_text
 from svcqa.errors import RubricError
 from svcqa.rubric.kpis import KnownColumns, read_kpis
 from svcqa.rubric.model import (
@@ -126,41 +126,14 @@ def check_rubric_file(path: str | Path) -> Rubric:
     return load_rubric_text(text, origin=str(path))
 
 
-# Arrays and inline tables nested deeper than this are refused before tomllib reads them:
-# tomllib recurses once per level and a file thousands deep ended in a RecursionError. A rubric
-# or an alias file needs three or four levels.
-MAX_TOML_NESTING = 64
-_TOML_TOKENS = re.compile(
-    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*|[\[\]{}]'
-)
-
-
-def toml_nesting(text: str) -> int:
-    """The deepest nesting of ``[`` and ``{`` in TOML text, strings and comments skipped;
-    a loop over tokens, never recursion, so any depth is measured safely."""
-    depth = deepest = 0
-    for match in _TOML_TOKENS.finditer(text):
-        token = match.group()
-        if token in ("[", "{"):
-            depth += 1
-            deepest = max(deepest, depth)
-        elif token in ("]", "}"):
-            depth = max(depth - 1, 0)
-    return deepest
-
-
 def load_rubric_text(text: str, *, origin: str = "<text>") -> Rubric:
     """Parse and validate rubric TOML text (as stored in the history store, for re-scoring)."""
-    if toml_nesting(text) > MAX_TOML_NESTING:
-        raise RubricError(
-            f"rubric {origin} has arrays or tables nested more than {MAX_TOML_NESTING} levels "
-            "deep; a rubric needs a few levels: fix or replace the file"
-        )
     try:
-        doc = tomllib.loads(text)
-    except RecursionError:  # a safety net: the nesting check above should have refused it
+        doc = toml_text.loads(text)
+    except toml_text.TooDeeplyNested as exc:
         raise RubricError(
-            f"rubric {origin} is nested too deeply to read; fix or replace the file"
+            f"rubric {origin} has arrays or tables {exc}; a rubric needs a few levels: "
+            "fix or replace the file"
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise RubricError(

@@ -20,7 +20,8 @@ from svcqa.ingest import ingest
 from svcqa.ingest.aliases import load_alias_file
 from svcqa.ingest.safety.limits import Limits
 from svcqa.models import Month
-from svcqa.rubric.loader import MAX_TOML_NESTING, load_rubric_text
+from svcqa.rubric.loader import load_rubric_text
+from svcqa.toml_text import MAX_TOML_NESTING
 
 HEAD = ["工单号", "网点", "服务类型", "受理时间", "完成时间", "是否返修", "客户评分"]
 OCTOBER = Month(2026, 10)
