@@ -51,6 +51,47 @@ class Measure:
     target: float | None
 
 
+# The tables a branch may appeal (申诉) a row of, and the columns whose values name that row.
+# Rows are named by their own ids, never by a row number: a re-exported month keeps its ids,
+# not its row order. An attendance row has no id of its own: it is "<staff> <YYYY-MM-DD>".
+APPEAL_ROW_ID: dict[str, tuple[str, ...]] = {
+    "tickets": ("ticket_id",),
+    "complaints": ("complaint_id",),
+    "attendance": ("staff", "date"),
+}
+
+
+@dataclass(frozen=True)
+class AppealRequest:
+    """One row a branch disputes: read from its appeal form (申诉表) by ``appeals.collect`` or
+    typed with ``svcqa appeal add``; recorded by ``history.appeals``."""
+
+    month: Month
+    branch: str  # as filed; matched to the scorecard's branch by ``branch_key``
+    table: str  # a key of APPEAL_ROW_ID
+    row_id: str  # the ticket or complaint id; for attendance "<staff> <YYYY-MM-DD>"
+    reason: str  # 申诉理由
+    reference: str = ""  # 佐证材料: where the evidence is
+    kpi_id: str = ""  # the KPI the row cost points in, when the form says
+    source: str = ""  # the returned form's file name; "" when recorded by ``appeal add``
+
+
+@dataclass(frozen=True)
+class AppealDecision:
+    """The analyst's ruling on one appeal. A later decision on the same row supersedes an earlier
+    one; both are kept with who, when and why."""
+
+    month: Month
+    table: str
+    row_id: str
+    accepted: bool
+    reason: str
+    decided_by: str
+    # An accepted ticket appeal may stop the clock by this many days (a customer-caused delay,
+    # taken off its cycle and its age) instead of withdrawing the row. None: withdraw the row.
+    adjust_days: float | None = None
+
+
 @dataclass(frozen=True, order=True)
 class Month:
     """A calendar month, the assessed period: first to last day inclusive."""
