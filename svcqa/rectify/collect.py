@@ -20,14 +20,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
-
+from svcqa.fillable.cells import Problems, cell_text, check_locked_cells
 from svcqa.ingest import Limits
 from svcqa.models import Finding, Measure
-from svcqa.rectify.sheet import normalise
 from svcqa.rectify.xlsx import META_SHEET, FilledForm, NotAForm, read_filled_form
 
-MAX_LOCKED_EDITS = 10  # listed per form; more means the layout itself was changed
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LABELS = {
     "problem": "问题 (problem)",
@@ -91,52 +88,10 @@ def _as_number(value: Any) -> float:
     return number
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-class _Problems:
-    """Problems of one file, each located by sheet and cell as the user sees it in Excel."""
-
-    def __init__(self, name: str):
-        self.name = name
-        self.items: list[Finding] = []
-
-    def add(
-        self, code: str, reason: str, *, sheet: str = "", cell: str = "", value: Any = None
-    ) -> None:
-        where = (
-            f"file {self.name}"
-            + (f", sheet {sheet!r}" if sheet else "")
-            + (f", cell {cell}" if cell else "")
-        )
-        column, row = coordinate_from_string(cell) if cell else ("", None)
-        self.items.append(
-            Finding(
-                code=code,
-                message=f"{where}: {reason}",
-                file=self.name,
-                sheet=sheet,
-                row=row,
-                column=column,
-                value="" if value is None else str(value),
-            )
-        )
-
-
-def _cell_order(ref: str) -> tuple[int, int]:
-    column, row = coordinate_from_string(ref)
-    return row, column_index_from_string(column)
-
-
 def read_returned_form(path: Path, limits: Limits) -> tuple[list[Finding], FilledForm | None]:
     """The returned workbook's cells, or why it cannot be read as a form (missing, unsafe, not
     a workbook, no form metadata) as findings."""
-    problems = _Problems(path.name)
+    problems = Problems(path.name)
     if not path.is_file():
         problems.add("missing-file", "no such file; give the path of a filled-in form (.xlsx)")
         return problems.items, None
@@ -152,7 +107,7 @@ def check_form(
 ) -> tuple[list[Finding], CheckedForm | None]:
     """Validate one filled-in form against its issued record (None: the store has no form of
     that id); (problems, the checked form when there is no problem)."""
-    problems = _Problems(file_name)
+    problems = Problems(file_name)
     cells = _form_cells(filled, issued, problems, store_path)
     if cells is None or issued is None:
         return problems.items, None
@@ -168,7 +123,7 @@ def check_form(
 
 
 def _form_cells(
-    filled: FilledForm, issued: IssuedRecord | None, problems: _Problems, store_path: Path | str
+    filled: FilledForm, issued: IssuedRecord | None, problems: Problems, store_path: Path | str
 ) -> dict[str, Any] | None:
     """The form sheet's cells when the file is the issued form of its branch and month, else
     None with the reason added to ``problems``."""
@@ -200,38 +155,15 @@ def _form_cells(
     return filled.cells[sheet]
 
 
-def _check_locked_cells(
-    cells: Mapping[str, Any], issued: IssuedRecord, problems: _Problems
-) -> None:
+def _check_locked_cells(cells: Mapping[str, Any], issued: IssuedRecord, problems: Problems) -> None:
     """Every cell outside the input cells must hold what was issued (blank stays blank)."""
     layout = issued.layout
-    sheet, rows = layout["sheet"], layout["rows"]
+    rows = layout["rows"]
     inputs = set(layout["inputs"].values()) | {
         r[name] for r in rows for name in ("measure", "owner", "deadline", "target")
     }
     inputs |= {r["problem"] for r in rows if not r["seeded"]}
-    edited = [
-        ref
-        for ref in sorted(set(issued.locked_cells) | set(cells), key=_cell_order)
-        if ref not in inputs
-        and normalise(cells.get(ref)) != normalise(issued.locked_cells.get(ref))
-    ]
-    for ref in edited[:MAX_LOCKED_EDITS]:
-        was, now_value = issued.locked_cells.get(ref), cells.get(ref)
-        problems.add(
-            "locked-cell-edited",
-            f"changed outside the input cells (issued {'blank' if was is None else repr(normalise(was))}, "
-            f"now {'blank' if now_value is None else repr(normalise(now_value))}); fill in only the yellow cells of the form as issued",
-            sheet=sheet,
-            cell=ref,
-            value=now_value,
-        )
-    if len(edited) > MAX_LOCKED_EDITS:
-        problems.add(
-            "locked-cell-edited",
-            f"{len(edited) - MAX_LOCKED_EDITS} more cells outside the input cells were changed (rows inserted or deleted?)",
-            sheet=sheet,
-        )
+    check_locked_cells(cells, issued.locked_cells, inputs, problems, sheet=layout["sheet"])
 
 
 _TEXT_FIELDS = ("problem", "measure", "owner", "deadline")
@@ -242,7 +174,7 @@ _NO_FORMULA = ("problem", "measure", "owner")
 def _check_plan_rows(
     cells: Mapping[str, Any],
     issued: IssuedRecord,
-    problems: _Problems,
+    problems: Problems,
     formulas: Mapping[str, str] = MappingProxyType({}),
 ) -> list[Measure]:
     """Section 4: each seeded row, and each blank row the branch used, becomes a measure."""
@@ -256,9 +188,9 @@ def _check_plan_rows(
         }
         if r["seeded"]:
             values["problem"] = issued.locked_cells.get(r["problem"], "")
-        typed = [name for name in ("measure", "owner", "deadline") if _text(values[name])]
+        typed = [name for name in ("measure", "owner", "deadline") if cell_text(values[name])]
         formula = {name: formulas[r[name]] for name in _NO_FORMULA if r[name] in formulas}
-        if not r["seeded"] and not typed and not formula and not _text(values["problem"]):
+        if not r["seeded"] and not typed and not formula and not cell_text(values["problem"]):
             continue  # an unused blank row (a target value alone does not make a measure)
         measures.append(_check_plan_row(r, values, month_end, layout["sheet"], problems, formula))
     return measures
@@ -269,7 +201,7 @@ def _check_plan_row(
     values: Mapping[str, Any],
     month_end: date,
     sheet: str,
-    problems: _Problems,
+    problems: Problems,
     formula: Mapping[str, str] | None = None,
 ) -> Measure:
     """One used plan row: every field filled in (as text, not a formula), a deadline after the
@@ -285,7 +217,7 @@ def _check_plan_row(
                 cell=r[name],
                 value=formula[name],
             )
-        elif not _text(values[name]):
+        elif not cell_text(values[name]):
             problems.add(
                 f"missing-{name}",
                 f"{_LABELS[name]} is empty in section 4, row {r['no']}; fill it in",
@@ -293,7 +225,7 @@ def _check_plan_row(
                 cell=r[name],
             )
     deadline: date | None = None
-    if _text(values["deadline"]):
+    if cell_text(values["deadline"]):
         try:
             deadline = _as_date(values["deadline"])
         except ValueError:
@@ -314,7 +246,7 @@ def _check_plan_row(
                     value=deadline.isoformat(),
                 )
     target = None
-    if values["target"] is not None and _text(values["target"]):
+    if values["target"] is not None and cell_text(values["target"]):
         try:
             target = _as_number(values["target"])
         except ValueError:
@@ -328,23 +260,23 @@ def _check_plan_row(
     return Measure(
         row=int(r["no"]),
         kpi_id=r["kpi_id"],
-        problem=_text(values["problem"]),
-        measure=_text(values["measure"]),
-        owner=_text(values["owner"]),
+        problem=cell_text(values["problem"]),
+        measure=cell_text(values["measure"]),
+        owner=cell_text(values["owner"]),
         deadline=deadline.isoformat() if deadline else "",
         target=target,
     )
 
 
 def _check_text_boxes(
-    cells: Mapping[str, Any], layout: Mapping[str, Any], problems: _Problems
+    cells: Mapping[str, Any], layout: Mapping[str, Any], problems: Problems
 ) -> dict[str, str]:
     """The text boxes and signature as typed; the two dates, when given, must be dates."""
     example = date.fromisoformat(layout["month_end"]) + timedelta(days=1)
     texts: dict[str, str] = {}
     for role, ref in layout["inputs"].items():
         value = cells.get(ref)
-        if role in ("fill_date", "sign_date") and value is not None and _text(value):
+        if role in ("fill_date", "sign_date") and value is not None and cell_text(value):
             try:
                 texts[role] = _as_date(value).isoformat()
             except ValueError:
@@ -356,5 +288,5 @@ def _check_text_boxes(
                     value=value,
                 )
         else:
-            texts[role] = _text(value)
+            texts[role] = cell_text(value)
     return texts

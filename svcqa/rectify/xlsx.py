@@ -16,9 +16,7 @@ cells. All branch-derived text is written with ``write_string``, never as a form
 from __future__ import annotations
 
 import json
-import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,15 +24,25 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from svcqa.errors import InputError
-from svcqa.ingest.safety.limits import Limits, check_file_size
-from svcqa.ingest.safety.package import check_xml_prologs, check_zip, check_zip_members
+from svcqa.fillable.reading import FilledForm, NotAForm, read_form_workbook
+from svcqa.fillable.sheet import FormLayout, FormSheet, protect_form_sheet
+from svcqa.ingest.safety.limits import Limits
 from svcqa.output import atomic_target
 from svcqa.rectify.form import RectifyForm
-from svcqa.rectify.sheet import LAST_COL, WIDTHS, FormLayout, FormSheet
 from svcqa.render.formats import pts2
 
+__all__ = [
+    "FORM_VERSION",
+    "META_SHEET",
+    "FilledForm",
+    "NotAForm",
+    "read_filled_form",
+    "write_form_xlsx",
+]
+
 META_SHEET = "_svcqa_form"
+WIDTHS = [9, 16, 18, 16, 14, 13, 13, 12]
+LAST_COL = len(WIDTHS) - 1
 FORM_VERSION = 1  # bump when the layout changes in a way collect must know about
 
 
@@ -96,17 +104,10 @@ def write_form_xlsx(form: RectifyForm, path: Path, *, now: datetime | None = Non
             }
         )
         ws = wb.add_worksheet(t["sheet"])
-        _layout_sheet(FormSheet(wb, ws, layout), form, t, _validations(form, t))
+        sheet = FormSheet(wb, ws, layout, last_col=LAST_COL)
+        _layout_sheet(sheet, form, t, _validations(form, t))
         _page_setup(ws)
-        ws.protect(
-            "",
-            {
-                "select_locked_cells": True,
-                "select_unlocked_cells": True,
-                "format_columns": True,
-                "format_rows": True,
-            },
-        )
+        protect_form_sheet(ws)
         _meta_sheet(wb, form, layout, now)
         ws.activate()
         wb.close()
@@ -481,89 +482,9 @@ def _meta_sheet(
 # ---------------------------------------------------------------------------------------------
 
 
-class NotAForm(Exception):
-    """The file is not a readable svcqa form workbook; the message says why."""
-
-    def __init__(self, message: str, code: str = "not-a-form"):
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass
-class FilledForm:
-    meta: dict[str, str]
-    sheets: list[str]
-    cells: dict[str, dict[str, Any]]  # sheet -> cell -> value (non-empty cells only)
-    # sheet -> cell -> formula text: cells the branch typed a formula into (``cells`` holds
-    # their cached value, or nothing when the saving program kept none)
-    formulas: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
 def read_filled_form(path: Path, limits: Limits) -> FilledForm:
-    """Every non-empty cell of a filled-in form (values, not formulas) and its metadata sheet.
-
-    A returned file is untrusted input: ``limits`` (the caller's, as for exports) bound its size
-    and zip package, and XML entity declarations are refused, before openpyxl opens it.
-    """
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        check_file_size(path, path.stat().st_size, limits)
-        if zipfile.is_zipfile(path):
-            check_zip_members(path, limits)
-            with zipfile.ZipFile(path) as archive:
-                check_zip(path, archive, limits)
-                check_xml_prologs(path, archive)
-    except InputError as exc:
-        raise NotAForm(str(exc).removeprefix(f"file {path.name}: "), code="unsafe-file") from exc
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise NotAForm(
-            f"cannot be read as an XLSX workbook ({type(exc).__name__}); collect the .xlsx forms written by svcqa rectify"
-        ) from exc
-    try:
-        if META_SHEET not in wb.sheetnames:
-            raise NotAForm(
-                f"is not an svcqa rectification form (it has no {META_SHEET!r} sheet); collect the .xlsx forms written by svcqa rectify"
-            )
-        cells: dict[str, dict[str, Any]] = {}
-        for ws in wb.worksheets:
-            found: dict[str, Any] = {}
-            for row in ws.iter_rows():
-                for cell in row:
-                    value = getattr(cell, "value", None)
-                    if value is not None and value != "":
-                        found[cell.coordinate] = value
-            cells[ws.title] = found
-        raw = cells[META_SHEET]
-        meta = {
-            str(raw[f"A{r}"]): str(raw.get(f"B{r}", "")) for r in range(1, 10) if f"A{r}" in raw
-        }
-        return FilledForm(
-            meta=meta, sheets=list(wb.sheetnames), cells=cells, formulas=_formula_cells(path)
-        )
-    finally:
-        wb.close()
-
-
-def _formula_cells(path: Path) -> dict[str, dict[str, str]]:
-    """Each sheet's formula cells (the form svcqa writes has none: any is the branch's). Read
-    in a second pass because the values pass (``data_only``) shows a formula only as its cached
-    value, or as an empty cell when none was saved."""
-    import openpyxl
-
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    try:
-        return {
-            ws.title: {
-                cell.coordinate: str(cell.value)
-                for row in ws.iter_rows()
-                for cell in row
-                if getattr(cell, "data_type", None) == "f"
-            }
-            for ws in wb.worksheets
-        }
-    finally:
-        wb.close()
+    """Every non-empty cell of a filled-in rectification form and its metadata (the shared
+    reader, ``svcqa.fillable.reading``, under the caller's limits)."""
+    return read_form_workbook(
+        path, limits, meta_sheet=META_SHEET, kind="rectification form", command="svcqa rectify"
+    )

@@ -24,6 +24,7 @@ FORBIDDEN = {
     "svcqa.rubric": ("svcqa.scoring", "svcqa.render", "svcqa.history", "svcqa.ingest", "svcqa.rectify", "svcqa.jobs", "svcqa.cli"),
     "svcqa.history": ("svcqa.render", "svcqa.rectify", "svcqa.ingest", "svcqa.jobs", "svcqa.cli"),
     "svcqa.rectify": ("svcqa.history", "svcqa.jobs", "svcqa.cli"),
+    "svcqa.fillable": ("svcqa.render", "svcqa.rectify", "svcqa.appeals", "svcqa.history", "svcqa.scoring", "svcqa.jobs", "svcqa.cli"),
     "svcqa.models": ("svcqa.ingest", "svcqa.scoring", "svcqa.history", "svcqa.render", "svcqa.rectify", "svcqa.jobs", "svcqa.cli"),
 }  # fmt: skip
 CLI_MAY_IMPORT = ("svcqa", "svcqa.errors", "svcqa.settings")

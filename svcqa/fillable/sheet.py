@@ -1,10 +1,11 @@
-"""The form sheet's cell writer: styles, locked and input cells, and the layout it records.
+"""A fillable form sheet's cell writer: styles, locked and input cells, and the layout it records.
 
-Every write to the form sheet goes through ``FormSheet`` so the value of each locked cell is
-recorded exactly as written (``FormLayout.locked``): the history store keeps those values when
-the form is issued, and ``svcqa rectify collect`` compares a returned form's cells with them.
-Input cells are light yellow and unlocked; their places are recorded by role (``inputs``) and,
-for the plan rows, by row (``rows``).
+Shared by the rectification form (``svcqa.rectify.xlsx``) and the appeal form
+(``svcqa.appeals.xlsx``). Every write to the form sheet goes through ``FormSheet`` so the value of
+each locked cell is recorded exactly as written (``FormLayout.locked``): the issued record keeps
+those values, and collecting a returned form compares its cells with them. Input cells are light
+yellow and unlocked; their places are recorded by role (``inputs``) and, for row tables, by row
+(``rows``). ``protect_form_sheet`` locks everything else.
 """
 
 from __future__ import annotations
@@ -31,8 +32,19 @@ NUMBER_FORMATS = {
     "number": "0.00",
     "": "0.00",
 }
-WIDTHS = [9, 16, 18, 16, 14, 13, 13, 12]
-LAST_COL = len(WIDTHS) - 1
+# What a protected form sheet still lets the user do: select cells, resize rows and columns.
+PROTECTION = {
+    "select_locked_cells": True,
+    "select_unlocked_cells": True,
+    "format_columns": True,
+    "format_rows": True,
+}
+
+
+def protect_form_sheet(ws: Any) -> None:
+    """Lock every cell but the input cells, without a password: it guards against accidental
+    edits; a determined user is caught by comparing the locked cells on collection."""
+    ws.protect("", PROTECTION)
 
 
 @dataclass
@@ -83,8 +95,9 @@ def locked_hash(cells: dict[str, Any]) -> str:
 class FormSheet:
     """The form sheet: every write goes through here so locked values are recorded as written."""
 
-    def __init__(self, wb: xlsxwriter.Workbook, ws: Any, layout: FormLayout):
+    def __init__(self, wb: xlsxwriter.Workbook, ws: Any, layout: FormLayout, *, last_col: int = 7):
         self.wb, self.ws, self.layout = wb, ws, layout
+        self.last_col = last_col  # a section title spans the sheet's columns up to here
         self.row = 0
         base = {
             "font_size": 10,
@@ -243,6 +256,6 @@ class FormSheet:
 
     def section(self, title: str) -> None:
         self.row += 1
-        self.put(0, title, "section", to_col=LAST_COL)
+        self.put(0, title, "section", to_col=self.last_col)
         self.ws.set_row(self.row, 20)
         self.row += 1
