@@ -72,6 +72,11 @@ _API = {
     "parse_form_formats": "svcqa.rectify",
     "run_whatif": "svcqa.jobs.whatif",
     "WhatIfRun": "svcqa.jobs.whatif",
+    # appeals (申诉): the forms, reading them back, the bulletin
+    "issue_appeal_forms": "svcqa.jobs.appeal_forms",
+    "read_appeal_forms": "svcqa.appeals.collect",
+    "AppealCollection": "svcqa.appeals.collect",
+    "write_bulletin": "svcqa.jobs.appeal_forms",
     # the sample generator and the command line's process set-up
     "write_sample_month": "svcqa.sample",
     "reuse_freed_memory": "svcqa.runtime.allocator",

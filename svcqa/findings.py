@@ -510,6 +510,24 @@ FINDING_TYPES: dict[str, FindingType] = registry(
         "there.",
     ),
     form_problem_type(
+        "missing-appeal-reason",
+        "Appeal without a reason",
+        "A row of an appeal form (申诉表) is marked 申诉 = 是 (yes) but its 申诉理由 (reason) is "
+        "empty. Say why the row should not count, or set 申诉 to 否.",
+    ),
+    form_problem_type(
+        "bad-appeal-choice",
+        "Appeal choice is not yes or no",
+        "The 申诉 (appeal) cell of an appeal form row holds something other than 是/否 (yes/no). "
+        "Choose 是 or 否 from the cell's list.",
+    ),
+    form_problem_type(
+        "unmarked-appeal",
+        "Reason given but the row is not appealed",
+        "An appeal form row has a 申诉理由 (reason) while 申诉 is not 是 (yes); an appeal is never "
+        "guessed. Choose 是 to appeal the row, or clear the reason.",
+    ),
+    form_problem_type(
         "bad-deadline",
         "Deadline is not a date",
         "A 完成时限 cell is not a date. Enter a date after the assessed month.",

@@ -544,3 +544,11 @@ SCORECARD_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "inputs": ("表", "行数", "使用", "排除(非本月)", "拒绝"),
     },
 }
+
+
+def appeal_labels(lang: str) -> Mapping[str, str]:
+    """The appeal form's and the appeals bulletin's labels in ``lang`` (``svcqa.appeal_labels``);
+    an unknown language is a usage error."""
+    from svcqa.appeal_labels import APPEAL_LABELS
+
+    return labels_in(APPEAL_LABELS, lang)

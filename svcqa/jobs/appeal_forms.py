@@ -1,0 +1,104 @@
+"""Appeal jobs that need no appeal store: issue the appeal forms (申诉表) of a stored month, and
+write the monthly appeals bulletin (申诉月度通报) from the appeal status records.
+
+``issue_appeal_forms`` reads the stored month as the reports and rectification forms read it
+(``load_stored_month``: its scorecard and evidence), and the rubric it was scored with (which
+table each KPI reads), builds each branch's form (``svcqa.appeals.form``) and writes the
+workbooks together (``svcqa.appeals.xlsx``). ``write_bulletin`` renders the status records
+(``svcqa.appeal_status``) as HTML and XLSX.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from svcqa import clock
+from svcqa.appeals.form import build_appeal_form
+from svcqa.appeals.xlsx import write_appeal_xlsx
+from svcqa.errors import NotFound
+from svcqa.history import HistoryStore, resolve_db_path
+from svcqa.history.queries import find_branch
+from svcqa.jobs.stored import load_stored_month
+from svcqa.labels import appeal_labels
+from svcqa.models import Month
+from svcqa.output import remove_stale_temps, replaced_together, write_text_atomic
+from svcqa.render.bulletin import render_bulletin_html, write_bulletin_xlsx
+from svcqa.render.report import report_stems
+from svcqa.rubric import load_rubric_text
+from svcqa.settings import month_folder
+
+__all__ = ["issue_appeal_forms", "write_bulletin"]
+
+
+def issue_appeal_forms(
+    db: Path | str | None,
+    month: Month | str | None,
+    *,
+    branch: str | None = None,
+    out: Path | None = None,
+    lang: str = "zh",
+    now: datetime | None = None,
+) -> list[Path]:
+    """Write the appeal form of ``branch``, or of every branch of the stored ``month`` (default:
+    the latest stored), into ``out`` (default ``svcqa-out/<month>/appeals/``); the paths written.
+
+    Each branch's form lists every evidence row that cost it points in a table a branch may
+    appeal. The forms replace their earlier versions together: a failure leaves none written.
+    """
+    appeal_labels(lang)  # an unknown language fails before anything is read
+    now = now or clock.now()
+    wanted = Month.parse(month) if isinstance(month, str) else month
+    with HistoryStore(resolve_db_path(db), create=False) as store:
+        stored = load_stored_month(store, wanted)
+        scorecard = stored.scorecard
+        rubric = load_rubric_text(store.run_info(stored.month)["rubric_source"])
+        keys = [b.branch_key for b in scorecard.branches]
+        if branch is not None:
+            key = find_branch(store, branch)
+            if scorecard.branch(key) is None:
+                raise NotFound(
+                    f"branch {branch!r} has no result in {stored.month}; "
+                    f"stored months: {', '.join(map(str, stored.months))}"
+                )
+            keys = [key]
+    kpi_tables = {k.id: k.metric.table for k in rubric.kpis}
+    target = month_folder(stored.month, out, "appeals")
+    stems = report_stems(scorecard)
+    target.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(target)  # a killed earlier run's half-written files
+    paths: list[Path] = []
+    with replaced_together():
+        for key in keys:
+            form = build_appeal_form(scorecard, key, kpi_tables, lang=lang, now=now)
+            path = target / f"{stems[key]}-appeal.xlsx"
+            write_appeal_xlsx(form, path, now=now)
+            paths.append(path)
+    return paths
+
+
+def write_bulletin(
+    month: Month | str,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    out: Path | None = None,
+    lang: str = "zh",
+    now: datetime | None = None,
+) -> list[Path]:
+    """Write ``bulletin.html`` and ``bulletin.xlsx`` for ``month`` from the appeal status
+    records into ``out`` (default ``svcqa-out/<month>/appeals/``); both or neither."""
+    appeal_labels(lang)
+    now = now or clock.now()
+    target = month_folder(month, out, "appeals")
+    target.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(target)
+    with replaced_together():
+        html = write_text_atomic(
+            target / "bulletin.html", render_bulletin_html(str(month), records, lang=lang, now=now)
+        )
+        xlsx = write_bulletin_xlsx(
+            str(month), records, target / "bulletin.xlsx", lang=lang, now=now
+        )
+    return [html, xlsx]
