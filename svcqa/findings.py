@@ -15,6 +15,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from svcqa.finding_appeals import APPEAL_FORM_TYPES
 from svcqa.finding_kinds import (
     KINDS,
     FindingType,
@@ -25,8 +26,7 @@ from svcqa.finding_kinds import (
     reject_type,
 )
 
-# Notes saying the rubric asks for data the month does not have (a table, a column, a filter
-# value no row holds): `svcqa score` prints them on stderr, --strict exits 1 on them.
+# The rubric asks for data the month lacks (table, column, filter value): notes; --strict exits 1.
 RUBRIC_MISMATCH_CODES = (
     "kpi-table-missing", "kpi-column-missing", "filter-matches-nothing", "filter-not-boolean",
     "threshold-value-unknown",
@@ -510,24 +510,6 @@ FINDING_TYPES: dict[str, FindingType] = registry(
         "there.",
     ),
     form_problem_type(
-        "missing-appeal-reason",
-        "Appeal without a reason",
-        "A row of an appeal form (申诉表) is marked 申诉 = 是 (yes) but its 申诉理由 (reason) is "
-        "empty. Say why the row should not count, or set 申诉 to 否.",
-    ),
-    form_problem_type(
-        "bad-appeal-choice",
-        "Appeal choice is not yes or no",
-        "The 申诉 (appeal) cell of an appeal form row holds something other than 是/否 (yes/no). "
-        "Choose 是 or 否 from the cell's list.",
-    ),
-    form_problem_type(
-        "unmarked-appeal",
-        "Reason given but the row is not appealed",
-        "An appeal form row has a 申诉理由 (reason) while 申诉 is not 是 (yes); an appeal is never "
-        "guessed. Choose 是 to appeal the row, or clear the reason.",
-    ),
-    form_problem_type(
         "bad-deadline",
         "Deadline is not a date",
         "A 完成时限 cell is not a date. Enter a date after the assessed month.",
@@ -542,6 +524,7 @@ FINDING_TYPES: dict[str, FindingType] = registry(
         "Target value is not a number",
         "A target value is not a number. Enter a number such as 0.03, 3% or 4.5.",
     ),
+    *APPEAL_FORM_TYPES,
 )
 
 
