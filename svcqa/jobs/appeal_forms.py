@@ -86,9 +86,11 @@ def write_bulletin(
     out: Path | None = None,
     lang: str = "zh",
     now: datetime | None = None,
+    template_dir: Path | None = None,
 ) -> list[Path]:
     """Write ``bulletin.html`` and ``bulletin.xlsx`` for ``month`` from the appeal status
-    records into ``out`` (default ``svcqa-out/<month>/appeals/``); both or neither."""
+    records into ``out`` (default ``svcqa-out/<month>/appeals/``); both or neither.
+    ``template_dir`` overrides the packaged templates (as for the reports)."""
     appeal_labels(lang)
     now = now or clock.now()
     target = month_folder(month, out, "appeals")
@@ -96,7 +98,10 @@ def write_bulletin(
     remove_stale_temps(target)
     with replaced_together():
         html = write_text_atomic(
-            target / "bulletin.html", render_bulletin_html(str(month), records, lang=lang, now=now)
+            target / "bulletin.html",
+            render_bulletin_html(
+                str(month), records, lang=lang, now=now, template_dir=template_dir
+            ),
         )
         xlsx = write_bulletin_xlsx(
             str(month), records, target / "bulletin.xlsx", lang=lang, now=now
