@@ -72,6 +72,10 @@ _API = {
     "parse_form_formats": "svcqa.rectify",
     "run_whatif": "svcqa.jobs.whatif",
     "WhatIfRun": "svcqa.jobs.whatif",
+    "run_period": "svcqa.jobs.period",
+    "PeriodRun": "svcqa.jobs.period",
+    "period_header": "svcqa.render.period:header",
+    "period_row_cells": "svcqa.render.period:row_cells",
     # the sample generator and the command line's process set-up
     "write_sample_month": "svcqa.sample",
     "reuse_freed_memory": "svcqa.runtime.allocator",
