@@ -29,7 +29,9 @@ def _print_table(card: Any, lang: str) -> None:
     table = Table(title=f"{card.first}..{card.last} · {card.rule['text']}", title_justify="left")
     columns = period_header(card, lang)
     for i, name in enumerate(columns):
-        table.add_column(cell(name), justify="left" if i in (1, len(columns) - 1) else "right")
+        table.add_column(
+            cell(name), justify="left" if i in (1, len(columns) - 1) else "right", no_wrap=i == 1
+        )
     for row in card.rows:
         values = period_row_cells(card, row, lang)
         table.add_row(

@@ -86,11 +86,12 @@ def _read_survey(
 def _stored_rubrics(store: Any, months: list[Month]) -> dict[str, str]:
     """month -> the rubric its active run was scored under, as history shows it (id@version)."""
     wanted = {str(m) for m in months}
-    return {
+    found = {
         r["month"]: f"{r['rubric_id']}@{r['rubric_version']}"
         for r in store.runs()
         if r["status"] == "active" and r["month"] in wanted
     }
+    return dict(sorted(found.items()))
 
 
 def _check_survey_option(rubric: Rubric, survey: Path | None) -> None:

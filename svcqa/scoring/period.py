@@ -39,6 +39,7 @@ class SurveyScore:
     file: str = ""
     sheet: str = ""
     row: int | None = None
+    name: str = ""  # the branch as the survey spells it
 
 
 @dataclass
@@ -158,7 +159,7 @@ def period_scorecard(
         if rule.survey is not None:
             found = (survey or {}).get(key)
             row.survey = found.value if found is not None else None
-            if found is None:
+            if found is None and mean is not None:
                 row.flags.append("no_survey")
                 findings.append(
                     Finding(
@@ -170,7 +171,7 @@ def period_scorecard(
                     )
                 )
                 blend = None
-            elif blend is not None:
+            elif blend is not None and found is not None:
                 blend += rule.survey.weight * found.value * 100.0 / rule.survey.scale_max
         if mean is None:
             row.flags.append("not_assessed")
@@ -201,10 +202,11 @@ def survey_scores(
         return {}, []
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64")
     bad = np.isnan(values) | (values < 0) | (values > scale_max)
-    where = frame[["branch_key", "_file", "_sheet", "_row"]].astype(object).to_numpy()
+    names = frame["branch"] if "branch" in frame.columns else frame["branch_key"]
+    where = frame[["branch_key", "_file", "_sheet", "_row"]].assign(name=names).to_numpy(object)
     scores = {
-        str(k): SurveyScore(float(v), str(f), str(s), int(r))
-        for (k, f, s, r), v in zip(where[~bad], values[~bad])
+        str(k): SurveyScore(float(v), str(f), str(s), int(r), str(n))
+        for (k, f, s, r, n), v in zip(where[~bad], values[~bad])
     }
     findings = [
         Finding(
@@ -217,7 +219,7 @@ def survey_scores(
             column=column,
             value="" if np.isnan(v) else f"{v:g}",
         )
-        for (_k, f, s, r), v in zip(where[bad], values[bad])
+        for (_k, f, s, r, _n), v in zip(where[bad], values[bad])
     ]
     return scores, findings
 
@@ -228,14 +230,14 @@ def _unknown_survey_rows(
     return [
         Finding(
             "survey-unknown-branch",
-            f"survey row for {key!r} matches no branch scored in the period; it is not used. "
-            "Fix the branch name (or add a spelling with --aliases)",
+            f"survey row for {s.name or key!r} matches no branch scored in the period; it is not used. "
+            "Fix the branch name in the survey file",
             table=table,
             file=s.file,
             sheet=s.sheet,
             row=s.row,
             column="branch",
-            value=key,
+            value=s.name or key,
         )
         for key, s in survey.items()
         if key not in known

@@ -113,7 +113,7 @@ def test_survey_scores_leave_out_blank_and_out_of_range_values_with_findings() -
         }
     )
     scores, findings = survey_scores(frame, "score", 100)
-    assert scores == {"A": SurveyScore(88.0, "s.xlsx", "满意度", 2)}
+    assert scores == {"A": SurveyScore(88.0, "s.xlsx", "满意度", 2, "A")}
     assert [(f.code, f.row, f.value) for f in findings] == [
         ("survey-score-invalid", 3, ""),
         ("survey-score-invalid", 4, "101"),
