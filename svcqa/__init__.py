@@ -77,6 +77,10 @@ _API = {
     "read_appeal_forms": "svcqa.appeals.collect",
     "AppealCollection": "svcqa.appeals.collect",
     "write_bulletin": "svcqa.jobs.appeal_forms",
+    "run_period": "svcqa.jobs.period",
+    "PeriodRun": "svcqa.jobs.period",
+    "period_header": "svcqa.render.period:header",
+    "period_row_cells": "svcqa.render.period:row_cells",
     # the sample generator and the command line's process set-up
     "write_sample_month": "svcqa.sample",
     "reuse_freed_memory": "svcqa.runtime.allocator",

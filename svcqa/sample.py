@@ -64,7 +64,9 @@ def _header(table: str, column: str, text: str) -> tuple[str, str]:
     return column, text
 
 
-SHEETS: dict[str, str] = {name: TABLES[name].label for name in TABLES if name != "scores"}
+SHEETS: dict[str, str] = {
+    name: TABLES[name].label for name in TABLES if name not in ("scores", "survey")
+}
 
 HEADERS: dict[str, list[tuple[str, str]]] = {
     "tickets": [

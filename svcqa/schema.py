@@ -219,6 +219,24 @@ TABLES: dict[str, Table] = {
             (_BRANCH,),
             required=("branch",),
         ),
+        Table(
+            # A customer-satisfaction survey per branch (a separate study): read by `svcqa period`
+            # when the rubric's [period] rule weighs it in, never by the monthly scorecard.
+            "survey",
+            "客户满意度",
+            ("客户满意度", "满意度", "满意度调查", "客户满意度调查", "survey"),
+            (
+                _BRANCH,
+                Column(
+                    "score",
+                    "number",
+                    ("满意度得分", "客户满意度得分", "满意度", "客户满意度", "得分", "score"),
+                    "满意度得分",
+                ),
+            ),
+            required=("branch",),
+            id_column="branch",
+        ),
     )
 }
 

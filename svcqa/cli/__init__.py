@@ -11,6 +11,7 @@ from __future__ import annotations
 from svcqa.cli import (
     check,
     history,
+    period,
     rectify,
     report,
     rubric,
@@ -33,6 +34,7 @@ __all__ = [
     "main",
     "check",
     "history",
+    "period",
     "rectify",
     "report",
     "rubric",

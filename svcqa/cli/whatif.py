@@ -9,6 +9,7 @@ import typer
 
 from svcqa.cli.app import app, cell, handles_errors, print_json, stderr_console, stdout_console
 from svcqa.cli.options import (
+    Aliases,
     Db,
     Lang,
     LangOption,
@@ -115,6 +116,7 @@ def whatif_command(
         typer.Option("--out", "-o", help=out_help("whatif/ (YYYY-MM..YYYY-MM/ for a range)")),
     ] = None,
     db: Db = None,
+    aliases: Aliases = None,
     fmt: TableFormatOption = TableFormat.table,
     lang: LangOption = Lang.zh,
 ) -> None:
@@ -145,6 +147,7 @@ def whatif_command(
         limits=settings.limits,
         spool_dir=settings.spool_dir,
         reader=settings.reader,
+        aliases_file=aliases,
     )
     for note in run.notes:
         stderr_console().print(f"svcqa: note: {note}", markup=False)

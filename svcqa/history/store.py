@@ -144,9 +144,20 @@ class HistoryStore:
     for another process (another cron run) to finish before giving up with ``HistoryError``.
     """
 
-    def __init__(self, path: Path, *, lock_timeout: float = LOCK_TIMEOUT, create: bool = True):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        lock_timeout: float = LOCK_TIMEOUT,
+        create: bool = True,
+        read_only: bool = False,
+    ):
         self.path = Path(path)
         self.lock_timeout = float(lock_timeout)
+        # read_only: a mode=ro connection that never migrates, switches journal mode or writes
+        # (whatif, period): an older store is refused with the command that migrates it.
+        self.read_only = read_only
+        create = create and not read_only
         try:
             is_dir, exists = self.path.is_dir(), self.path.exists()
         except OSError as exc:  # a parent folder we may not enter (EACCES), a name too long...
@@ -169,8 +180,13 @@ class HistoryStore:
                     f"cannot create history store {self.path}: {exc.strerror or exc}"
                 ) from exc
         try:
+            target, uri = (
+                (self.path.resolve().as_uri() + "?mode=ro", True)
+                if read_only
+                else (str(self.path), False)
+            )
             self._conn = sqlite3.connect(
-                str(self.path), timeout=self.lock_timeout, isolation_level=None
+                target, timeout=self.lock_timeout, isolation_level=None, uri=uri
             )
         except sqlite3.Error as exc:
             raise self._error(exc, "open") from exc
@@ -192,6 +208,9 @@ class HistoryStore:
                 f"version {latest_version()}; it was written by a newer svcqa. Upgrade svcqa, or use another "
                 "store with --db. The store was not changed."
             )
+        if self.read_only:
+            self._open_read_only(version)
+            return
         try:
             # Stored tickets are ~1 MB blobs, one per completion day; 64 KiB pages read them about
             # twice as fast as the default 4 KiB overflow chains. Only a new, empty file takes
@@ -210,6 +229,19 @@ class HistoryStore:
             with self.writing():
                 # Another process may have migrated while we waited for the lock.
                 migrate(self._conn, self._user_version())
+
+    def _open_read_only(self, version: int) -> None:
+        if version < latest_version():
+            raise HistoryError(
+                f"history store {self.path} has schema version {version}, older than this svcqa's "
+                f"{latest_version()}; this command only reads the store and does not upgrade it. Run "
+                f"`svcqa history --db {self.path}` (or score a month) once to upgrade it, then rerun."
+            )
+        try:
+            self._conn.execute("PRAGMA cache_size = -131072")  # KiB: up to 128 MiB, as a writer
+            self._conn.execute(f"PRAGMA busy_timeout = {int(self.lock_timeout * 1000)}")
+        except sqlite3.Error as exc:
+            raise self._error(exc, "open") from exc
 
     def _enable_wal(self) -> None:
         """Switch to WAL, waiting up to ``lock_timeout`` for a concurrent opener.

@@ -44,6 +44,7 @@ class _Reading:
     limits: Any
     spool_dir: str | None
     reader: str | None
+    aliases_file: Path | None = None
 
 
 def months_in_range(stored: Sequence[Month], first: Month, last: Month) -> list[Month]:
@@ -93,7 +94,7 @@ def _ingest(paths: Sequence[Path], rubric: Any, month: Month, reading: _Reading)
     with open_month(
         paths, reading.limits, spool_dir=reading.spool_dir, reader=reading.reader
     ) as files:
-        return ingest_for_rubric(files, rubric, month=month)
+        return ingest_for_rubric(files, rubric, month=month, aliases_file=reading.aliases_file)
 
 
 def declares_base_fee(rubric: Any) -> bool:
@@ -178,20 +179,23 @@ def run_whatif(
     spool_dir: str | None = None,
     reader: str | None = None,
     lock_timeout: float = LOCK_TIMEOUT,
+    aliases_file: Path | None = None,
 ) -> WhatIfRun:
     """Re-score ``month`` (or the stored months ``first``..``last``) under ``rubric`` and compare
     with the rubric each month was stored under (``against="active"``) or with ``against``
-    re-scored the same way; write ``whatif.xlsx`` into ``out_dir``. The store is never written."""
+    re-scored the same way; write ``whatif.xlsx`` into ``out_dir``. The store is opened read-only
+    (an older store is refused, not migrated) and never written; ``aliases_file`` adds header
+    spellings when the inputs are re-read, as ``score --aliases`` did."""
     from svcqa.history import HistoryStore, resolve_db_path
     from svcqa.ingest import Limits
     from svcqa.render.whatif import write_whatif_xlsx
 
     now = now or clock.now()
-    reading = _Reading(limits or Limits(), spool_dir, reader)
+    reading = _Reading(limits or Limits(), spool_dir, reader, aliases_file)
     variant = load_rubric(rubric)
     against_rubric = None if against in (None, "active") else load_rubric(against)
     files = [Path(p) for p in paths]
-    with HistoryStore(resolve_db_path(db), lock_timeout=lock_timeout, create=False) as store:
+    with HistoryStore(resolve_db_path(db), lock_timeout=lock_timeout, read_only=True) as store:
         months = _chosen_months(store, month, first, last, files)
         pairs, stored_ids = [], []
         for each in months:

@@ -21,7 +21,12 @@ __all__ = ["FILTERS", "make_environment", "packaged_template_dir"]
 
 
 def packaged_template_dir() -> Path:
-    """The folder holding the default templates: the installed package, else the source checkout."""
+    """The folder holding the default templates: the source checkout svcqa was imported from
+    (a git worktree run with PYTHONPATH must see its own templates, not those the editable
+    install maps ``svcqa.templates`` to), else the installed package."""
+    checkout = Path(__file__).resolve().parent.parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "templates" / "_base.css").is_file():
+        return checkout / "templates"
     try:
         folder = resources.files("svcqa.templates")
         path = Path(str(folder))

@@ -43,6 +43,7 @@ from svcqa.rubric.model import (
     Rubric,
     VetoRule,
 )
+from svcqa.rubric.period import read_period
 from svcqa.rubric.positions import KeyLines
 from svcqa.rubric.problems import (
     ID_RE,
@@ -165,6 +166,7 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: Problems) -> R
     vetoes = _vetoes(doc, known_columns, problems)
     aliases = _aliases(doc, known_columns, problems)
     sheet_aliases = _sheet_aliases(doc, problems)
+    period = read_period(doc, known_columns, problems)
 
     if problems.items or max_points is None or not grades:
         if not grades and not any(p.startswith("grades") for p in problems.items):
@@ -188,6 +190,7 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: Problems) -> R
         extra_columns=extra_columns,
         aliases=aliases,
         sheet_aliases=sheet_aliases,
+        period=period,
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import svcqa.rubric.spec as spec
+from svcqa.rubric.period import PeriodRule
 from svcqa.schema import TABLES, Column
 
 # Metric kinds, from the declarations in ``svcqa.rubric.spec``. Each entry: default table,
@@ -324,6 +325,7 @@ class Rubric:
     extra_columns: dict[str, list[Column]] = field(default_factory=dict)
     aliases: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     sheet_aliases: dict[str, list[str]] = field(default_factory=dict)
+    period: PeriodRule = field(default_factory=PeriodRule)  # [period]: svcqa period
 
     def __hash__(self) -> int:  # dict fields are not hashable; the text identifies the rubric
         return hash(self.sha256)

@@ -438,6 +438,17 @@ SECTIONS: tuple[Section, ...] = (
     Section("[aliases.TABLE]", "More header spellings for canonical or declared columns of TABLE: "
             'COLUMN = ["header", ...], added to the built-in spellings.', True),
     Section("[sheet_aliases]", 'More sheet names (CSV: file names) per table: TABLE = ["sheet name", ...].', True),
+    # `svcqa period`: a quarter, half-year or year from the stored months (svcqa.rubric.period).
+    Section("[period]", "How `svcqa period` scores several months: the mean monthly total of the months a "
+            "branch was assessed in, optionally blended with a survey score (score = survey.weight x survey "
+            "scaled to 100 + monthly_weight x monthly mean).", True, (
+        Key("monthly_weight", "number (0 to 1)", "The weight of the mean monthly total; with survey.weight it must add up to 1.",
+            default="1 (1 - survey.weight with a survey)"),
+        Key("survey", 'table: { weight = number, table = "<table>", column = "<number column>", scale_max = number }',
+            "A survey score per branch read from `svcqa period --survey FILE` (table default \"survey\", column "
+            "default \"score\", scale_max default 100 = the best score); a branch without one is a finding.",
+            default="none (no survey)"),
+    )),
 )  # fmt: skip
 
 
