@@ -16,7 +16,8 @@ from svcqa.settings import Settings
 appeal_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
-    help="Appeals (申诉): branches dispute rows that cost them points; the analyst decides; the month is re-scored.",
+    help="Appeals (申诉): branches dispute rows that cost them points; the analyst decides; the "
+    "month is re-scored.\n\nExample:  svcqa appeal status --month 2026-10 --db svcqa.db",
 )
 app.add_typer(appeal_app, name="appeal")
 

@@ -167,7 +167,6 @@ def _check_rows(
     if problems:
         raise InputError(
             f"{len(problems)} appeal(s) name rows that cannot be appealed; nothing was recorded:",
-            code="appeal-row",
             reasons=problems,
         )
     return names
