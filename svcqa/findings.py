@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from svcqa.finding_appeals import APPEAL_FORM_TYPES
 from svcqa.finding_kinds import (
+    APPEAL_WITHDRAWN,
     FindingType,
     error_type,
     form_problem_type,
@@ -30,7 +31,6 @@ RUBRIC_MISMATCH_CODES = (
     "kpi-table-missing", "kpi-column-missing", "filter-matches-nothing", "filter-not-boolean",
     "threshold-value-unknown",
 )  # fmt: skip
-
 
 _MISMATCH = (
     "When no row is left, every branch gets the KPI's when_empty points (usually full marks). "
@@ -136,6 +136,7 @@ FINDING_TYPES: dict[str, FindingType] = registry(
         "Nothing to fix unless the month is wrong: then pass --month YYYY-MM.",
         "info",
     ),
+    APPEAL_WITHDRAWN,
     # ------------------------------------------------------------ notes on the run
     note_type(
         "month-inferred",

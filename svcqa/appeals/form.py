@@ -102,7 +102,10 @@ def lost_evidence(
     branch = _branch(scorecard, branch_key)
     lost = {k.id: k.lost for k in branch.kpis if k.lost > 0}
     ev = scorecard.evidence
-    ev = ev[(ev["branch_key"] == branch_key) & ev["kpi_id"].isin(list(lost))].copy()
+    # Rows of kind "appeal" record decisions already applied to this run: not appealable again.
+    ev = ev[
+        (ev["branch_key"] == branch_key) & ev["kpi_id"].isin(list(lost)) & (ev["kind"] != "appeal")
+    ].copy()
     ev["table"] = ev["kpi_id"].map(dict(kpi_tables)).fillna("")
     ev["kpi_lost"] = ev["kpi_id"].map(lost).astype("float64")
     ev["appealable"] = ev["table"].isin(list(APPEAL_ROW_ID))

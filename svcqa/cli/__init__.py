@@ -9,6 +9,7 @@ from __future__ import annotations
 
 # Each module registers its commands on ``app``; the import order is the order of `svcqa --help`.
 from svcqa.cli import (
+    appeal,
     check,
     history,
     period,
@@ -32,6 +33,7 @@ def main() -> None:
 __all__ = [
     "app",
     "main",
+    "appeal",
     "check",
     "history",
     "period",

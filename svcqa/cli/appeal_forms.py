@@ -14,6 +14,8 @@ import typer
 
 from svcqa.cli.app import handles_errors, stdout_console
 from svcqa.cli.options import Branch, Db, Lang, LangOption, StoredMonth, month_text, out_help
+from svcqa.errors import InputError
+from svcqa.settings import Settings
 
 
 @handles_errors
@@ -72,7 +74,48 @@ def appeal_bulletin_command(
         console.print(f"  {path}", markup=False)
 
 
+@handles_errors
+def appeal_collect_command(
+    files: Annotated[list[Path], typer.Argument(help="Returned appeal forms (.xlsx).")],
+    db: Db = None,
+) -> None:
+    """Record the appeals of returned appeal forms (申诉表), all or nothing.
+
+    Each form is checked cell by cell: a cell changed outside the yellow input cells, 是 without
+    a 申诉理由, or anything but 是/否 under 申诉 is a problem naming file, sheet and cell; then
+    nothing is recorded (exit 1). The rows must be in the month, within the rubric's [appeals]
+    window and max_per_branch; a late appeal is recorded as late and refused (exit 1).
+
+    Example:  svcqa appeal collect svcqa-out/2026-10/appeals/*-appeal.xlsx --db svcqa.db
+    """
+    from svcqa import collect_appeal_forms
+
+    collection, filed = collect_appeal_forms(db, files, limits=Settings.from_env().limits)
+    if not collection.ok:
+        raise InputError(
+            f"{len(collection.problems)} problem(s) in the returned forms; nothing was recorded. "
+            "Correct the forms (only the yellow cells may change) and collect again:",
+            reasons=[p.message for p in collection.problems],
+        )
+    console = stdout_console()
+    if filed is None:
+        console.print(f"{collection.checked} form(s) checked: no row marked 是", markup=False)
+        return
+    console.print(
+        f"{collection.checked} form(s) checked: {len(filed.recorded)} appeal(s) recorded",
+        markup=False,
+    )
+    for appeal in filed.recorded:
+        console.print(
+            f"  appeal {appeal.id}: {appeal.branch} {appeal.table} {appeal.row_id} (pending)",
+            markup=False,
+        )
+    if filed.late:
+        raise InputError("appeal(s) refused and recorded as late:", reasons=filed.refused)
+
+
 def register(group: typer.Typer) -> None:
-    """Add ``forms`` and ``bulletin`` to the ``appeal`` command group ``group``."""
+    """Add ``forms``, ``collect`` and ``bulletin`` to the ``appeal`` command group ``group``."""
     group.command("forms")(appeal_forms_command)
+    group.command("collect")(appeal_collect_command)
     group.command("bulletin")(appeal_bulletin_command)

@@ -96,10 +96,19 @@ def history_runs_command(
 
     Example:  svcqa history runs --month 2026-10 --db svcqa.db
     """
-    from svcqa import HistoryStore, Month, resolve_db_path, rubric_changes, runs_records
+    from svcqa import (
+        HistoryStore,
+        Month,
+        appeal_run_marks,
+        resolve_db_path,
+        rubric_changes,
+        runs_records,
+    )
 
     with HistoryStore(resolve_db_path(db), create=False) as store:
         records = runs_records(store, Month.parse(month) if month else None)
+        marks = appeal_run_marks(store)
+        records = [{**r, "appeals": marks.get(r["run_id"], "")} for r in records]
         changes = [c for c in rubric_changes(store) if month is None or c.month == month]
     if fmt == DataFormat.json:
         print_json(records)
@@ -120,7 +129,8 @@ def _print_runs(records: list[dict[str, Any]], month: str | None, changes: list[
         inputs = ", ".join(i["name"] for i in r["inputs"]) or "-"
         mark = "*" if r["status"] == "active" and r["month"] in changed else ""
         fields = ("created_at", "rubric", "status", "tool_version")
-        r = {**r, "rubric": f"{r['rubric_id']}@{r['rubric_version']}"}
+        status = r["status"] + (f" ({r['appeals']})" if r.get("appeals") else "")
+        r = {**r, "rubric": f"{r['rubric_id']}@{r['rubric_version']}", "status": status}
         table.add_row(
             cell(r["month"] + mark), cell(r["run_id"]), *(cell(r[f]) for f in fields), cell(inputs)
         )

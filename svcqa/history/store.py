@@ -357,6 +357,7 @@ class HistoryStore:
         now: datetime,
         before_commit: Callable[[], object] | None = None,
         encoded_tickets: Future[TicketChunks] | None = None,
+        in_transaction: Callable[[sqlite3.Connection, int], object] | None = None,
     ) -> int:
         """Store a scored month as its active run, superseding the previous one, atomically.
 
@@ -365,6 +366,8 @@ class HistoryStore:
         (the pipeline waits there for the outputs it writes concurrently with this save).
         ``encoded_tickets``, when given, is ``encode_tickets(data)`` already started on another
         thread (it needs only the month's data, so it can run beside the rest of this save).
+        ``in_transaction(conn, run_id)`` writes more rows about the new run in the same
+        transaction (``appeal apply`` records the decisions it applied there).
         """
         if scorecard.month != data.month:
             raise HistoryError(
@@ -388,6 +391,8 @@ class HistoryStore:
                 self._insert_period_counts(run_id, encoded.period_values)
             self._insert_evidence(run_id, encoded.evidence_count, encoded.evidence_blob)
             self._insert_tickets(run_id, encoded.ticket_chunks)
+            if in_transaction is not None:
+                in_transaction(conn, run_id)
             if before_commit is not None:
                 before_commit()
         return run_id

@@ -1,5 +1,6 @@
-"""Appeal jobs that need no appeal store: issue the appeal forms (申诉表) of a stored month, and
-write the monthly appeals bulletin (申诉月度通报) from the appeal status records.
+"""Appeal jobs around the forms: issue the appeal forms (申诉表) of a stored month,
+collect the returned ones into the appeal store, and write the monthly appeals bulletin
+(申诉月度通报) from the appeal status records.
 
 ``issue_appeal_forms`` reads the stored month as the reports and rectification forms read it
 (``load_stored_month``: its scorecard and evidence), and the rubric it was scored with (which
@@ -16,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from svcqa import clock
+from svcqa.appeals.collect import AppealCollection, read_appeal_forms
 from svcqa.appeals.form import build_appeal_form
 from svcqa.appeals.xlsx import write_appeal_xlsx
 from svcqa.errors import NotFound
 from svcqa.history import HistoryStore, resolve_db_path
 from svcqa.history.queries import find_branch
+from svcqa.jobs.appeals import Filed, file_appeals
 from svcqa.jobs.stored import load_stored_month
 from svcqa.labels import appeal_labels
 from svcqa.models import Month
@@ -30,7 +33,7 @@ from svcqa.render.report import report_stems
 from svcqa.rubric import load_rubric_text
 from svcqa.settings import month_folder
 
-__all__ = ["issue_appeal_forms", "write_bulletin"]
+__all__ = ["collect_appeal_forms", "issue_appeal_forms", "write_bulletin"]
 
 
 def issue_appeal_forms(
@@ -77,6 +80,23 @@ def issue_appeal_forms(
             write_appeal_xlsx(form, path, now=now)
             paths.append(path)
     return paths
+
+
+def collect_appeal_forms(
+    db: Path | str | None,
+    paths: Sequence[Path],
+    *,
+    limits: Any = None,
+    now: datetime | None = None,
+) -> tuple[AppealCollection, Filed | None]:
+    """Read returned appeal forms and record their appeals, all or nothing: when any form has a
+    problem (``read_appeal_forms``: cell by cell) nothing is recorded and the problems are
+    returned with ``None``; otherwise every request is filed (``file_appeals``: the rows must be
+    in the month, the window and ``max_per_branch`` hold) and what was recorded is returned."""
+    collection = read_appeal_forms(paths, limits=limits)
+    if not collection.ok or not collection.requests:
+        return collection, None
+    return collection, file_appeals(db, collection.requests, now=now, limits=limits)
 
 
 def write_bulletin(

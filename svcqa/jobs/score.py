@@ -313,11 +313,17 @@ def _taken_context(early: Future | None) -> HistoryContext | None:
 
 
 def write_outputs(
-    scorecard: Scorecard, data: MonthData, out_dir: Path, *, lock_timeout: float = LOCK_TIMEOUT
+    scorecard: Scorecard,
+    data: MonthData,
+    out_dir: Path,
+    *,
+    lock_timeout: float = LOCK_TIMEOUT,
+    appeals: dict[str, int] | None = None,
 ) -> dict[str, Path]:
     """Write every output of a scored month under a folder lock (waiting up to ``lock_timeout``
     seconds for another run to finish with the folder), replacing the previous ones together:
-    a failure leaves the previous set as it was."""
+    a failure leaves the previous set as it was. ``appeals`` ({applied, superseded_run}) marks
+    scorecard.json of a run re-scored by ``svcqa appeal apply``."""
     from svcqa.output import replaced_together
     from svcqa.render.rejects import write_rejects
     from svcqa.render.scorecard import (
@@ -333,7 +339,10 @@ def write_outputs(
                 scorecard, out_dir / "scorecard.xlsx", rejects=data.rejects
             ),
             "scorecard_json": write_scorecard_json(
-                scorecard, out_dir / "scorecard.json", month_source=data.month_source
+                scorecard,
+                out_dir / "scorecard.json",
+                month_source=data.month_source,
+                appeals=appeals,
             ),
             "scorecard_csv": write_scorecard_csv(scorecard, out_dir / "scorecard.csv"),
         }
@@ -380,15 +389,44 @@ def _rescore_later_months(
         rubric_obj = load_rubric_text(info["rubric_source"])
         with open_month(paths, limits, spool_dir=spool_dir, reader=reader) as files:
             data = ingest_for_rubric(files, rubric_obj, month=later)
+        data, marks, record = _reapply_appeals(store, later, data, now)
         context = store.context(later, qtd_kpis=rubric_obj.qtd_kpi_ids)
         scorecard = score_month(data, rubric_obj, context, now=now)
+        if marks is not None and len(marks):
+            import pandas as pd
+
+            scorecard.evidence = pd.concat([scorecard.evidence, marks], ignore_index=True)
         store.save(
             scorecard,
             data,
             rubric=rubric_obj,
             tool_version=__version__,
             now=now,
+            in_transaction=record,
         )
         rescored.append(later)
         rubrics[later] = f"{rubric_obj.id}@{short_version(rubric_obj.sha256)}"
     return rescored, stale, rubrics
+
+
+def _reapply_appeals(store, month: Month, data: MonthData, now: datetime):
+    """A later month whose active run applied appeals (``svcqa appeal apply``) keeps them when
+    re-scored: its accepted decisions are applied again and recorded for the new run.
+    Returns (data, the ``appeal`` evidence rows or None, the in-transaction recorder or None)."""
+    from svcqa.appeals.adjust import apply_rulings, rulings
+    from svcqa.history import appeals
+
+    applied = appeals.applied_run(store, month)
+    if applied is None:
+        return data, None, None
+    chosen = rulings(appeals.appeals(store, month), appeals.decisions(store, month))
+    data, outcomes, marks = apply_rulings(data, chosen)
+    previous = int(applied["run_id"])
+    found = [(o.ruling.decision_id, o.row_found) for o in outcomes]
+
+    def record(conn, run_id: int) -> None:
+        appeals.record_applied(
+            conn, run_id=run_id, month=month, superseded_run=previous, applied_at=now, applied=found
+        )
+
+    return data, marks, record

@@ -134,12 +134,18 @@ def write_scorecard_csv(scorecard: Scorecard, path: Path) -> Path:
 
 
 def write_scorecard_json(
-    scorecard: Scorecard, path: Path, *, month_source: str | None = None
+    scorecard: Scorecard,
+    path: Path,
+    *,
+    month_source: str | None = None,
+    appeals: dict[str, Any] | None = None,
 ) -> Path:
     # orjson writes the text json.dumps(ensure_ascii=False, indent=2) wrote (byte for byte on
     # the sample and bench months; only floats in exponent form are spelled otherwise) in a
     # twentieth of the time: the json module indents in pure Python, 0.1 s for 3 MB.
     document = scorecard_document(scorecard, month_source=month_source)
+    if appeals is not None:  # a run re-scored by ``svcqa appeal apply``
+        document["appeals"] = appeals
     data = orjson.dumps(
         document, default=_plain, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
     )

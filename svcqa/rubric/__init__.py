@@ -24,6 +24,7 @@ from svcqa.rubric.loader import (
 from svcqa.rubric.model import (
     CURVE_KINDS,
     METRIC_KINDS,
+    Appeals,
     Curve,
     Grade,
     Incentives,
@@ -34,6 +35,7 @@ from svcqa.rubric.model import (
 )
 
 __all__ = [
+    "Appeals",
     "CURVE_KINDS",
     "DEFAULT_RUBRIC",
     "METRIC_KINDS",

@@ -38,6 +38,7 @@ from svcqa.rubric.kpis import KnownColumns, read_kpis
 from svcqa.rubric.model import (
     EXTRA_COLUMN_TYPES,
     WHEN_EMPTY,
+    Appeals,
     Grade,
     Incentives,
     Rubric,
@@ -163,6 +164,7 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: Problems) -> R
     grades = _grades(doc, max_points, problems)
     rect, failing, review = _rectification(doc, grades, problems)
     incentives = _incentives(doc, known_columns, problems)
+    appeals = _appeals(doc, problems)
     vetoes = _vetoes(doc, known_columns, problems)
     aliases = _aliases(doc, known_columns, problems)
     sheet_aliases = _sheet_aliases(doc, problems)
@@ -187,6 +189,7 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: Problems) -> R
         rectify_last_place=read_bool(rect, "last_place", ("rectification",), problems, True),
         contract_review_after=review,
         grace_months=grace,
+        appeals=appeals,
         extra_columns=extra_columns,
         aliases=aliases,
         sheet_aliases=sheet_aliases,
@@ -230,6 +233,20 @@ def _check_points_add_up(doc: dict[str, Any], max_points: float | None, problems
             ("kpis",),
             f"KPI points add up to {total:g} but max is {max_points:g}; make the points add up to max",
         )
+
+
+def _appeals(doc: dict[str, Any], problems: Problems) -> Appeals:
+    """The [appeals] section: the appeal window in days and the most appeals per branch."""
+    section = read_section(doc, "appeals", (), problems)
+    unknown_keys(section, spec.section("[appeals]").key_names, ("appeals",), problems)
+    values = {}
+    for key, default in (("window_days", 10), ("max_per_branch", 0)):
+        value = section.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            problems.add(("appeals", key), f"must be a whole number ≥ 0, found {value!r}")
+            value = default
+        values[key] = value
+    return Appeals(**values)
 
 
 def _rectification(

@@ -305,6 +305,14 @@ class Incentives:
 
 
 @dataclass(frozen=True)
+class Appeals:
+    """The appeal (申诉) window: days after the month's first scoring, appeals per branch (0 = any)."""
+
+    window_days: int = 10
+    max_per_branch: int = 0
+
+
+@dataclass(frozen=True)
 class Rubric:
     """A validated, immutable rubric; ``source_text`` is the TOML it was loaded from."""
 
@@ -322,6 +330,7 @@ class Rubric:
     rectify_last_place: bool = True
     contract_review_after: int = 3
     grace_months: int = 1
+    appeals: Appeals = field(default_factory=Appeals)
     extra_columns: dict[str, list[Column]] = field(default_factory=dict)
     aliases: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     sheet_aliases: dict[str, list[str]] = field(default_factory=dict)
@@ -445,6 +454,10 @@ class Rubric:
             "rectify_last_place": self.rectify_last_place,
             "contract_review_after": self.contract_review_after,
             "grace_months": self.grace_months,
+            "appeals": {
+                "window_days": self.appeals.window_days,
+                "max_per_branch": self.appeals.max_per_branch,
+            },
             "incentives": {
                 "enabled": self.incentives.enabled,
                 "table": self.incentives.table,

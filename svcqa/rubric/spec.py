@@ -401,6 +401,10 @@ SECTIONS: tuple[Section, ...] = (
         Key("failing_grades", "list of grade names", "Grades that require rectification.", default="the lowest grade"),
         Key("contract_review_after", "whole number", "Flag a contract review after this many failing months in a row (0 = never).", default="3"),
     )),
+    Section("[appeals]", "The appeal (申诉) window: when and how many rows a branch may dispute.", True, (
+        Key("window_days", "whole number (>= 0)", "Appeals are accepted until this many days after the month's first scoring (that day included).", default="10"),
+        Key("max_per_branch", "whole number (>= 0)", "At most this many appeals per branch and month (0 = no limit).", default="0"),
+    )),
     Section("[incentives]", "Plus and minus points added to the KPI total (the sum is then clipped to [0, max]).", True, (
         Key("enabled", "true/false", "Add the incentive points when the table is supplied.", default="true"),
         Key("table", "text", "The table holding the points.", default='"incentives"'),

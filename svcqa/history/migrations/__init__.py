@@ -24,6 +24,7 @@ from svcqa.history.migrations import (
     m001_initial_schema,
     m002_rectification_forms,
     m003_evidence_blobs,
+    m004_appeals,
 )
 from svcqa.history.migrations.sql import execute_all
 
@@ -61,7 +62,12 @@ def migrate(conn: sqlite3.Connection, current: int) -> int:
 
 
 # Every released migration, oldest first.
-_RELEASED = (m001_initial_schema, m002_rectification_forms, m003_evidence_blobs)
+_RELEASED = (
+    m001_initial_schema,
+    m002_rectification_forms,
+    m003_evidence_blobs,
+    m004_appeals,
+)
 for _step in _RELEASED:
     migration(_step.VERSION)(_step.upgrade)
 
