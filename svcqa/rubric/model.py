@@ -324,6 +324,8 @@ class Rubric:
     extra_columns: dict[str, list[Column]] = field(default_factory=dict)
     aliases: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     sheet_aliases: dict[str, list[str]] = field(default_factory=dict)
+    timezone: str = "Asia/Shanghai"  # dates with a UTC offset are converted to this zone
+    date_order: str = "ymd"  # slash dates with the year last: "mdy" or "dmy" to read them
 
     def __hash__(self) -> int:  # dict fields are not hashable; the text identifies the rubric
         return hash(self.sha256)
@@ -443,6 +445,8 @@ class Rubric:
             "rectify_last_place": self.rectify_last_place,
             "contract_review_after": self.contract_review_after,
             "grace_months": self.grace_months,
+            "timezone": self.timezone,
+            "date_order": self.date_order,
             "incentives": {
                 "enabled": self.incentives.enabled,
                 "table": self.incentives.table,
