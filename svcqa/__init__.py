@@ -71,6 +71,7 @@ _API = {
     "form_status": "svcqa.jobs.rectify",
     "parse_form_formats": "svcqa.rectify",
     "run_whatif": "svcqa.jobs.whatif",
+    "init_rubric": "svcqa.jobs.rubric_init",
     "WhatIfRun": "svcqa.jobs.whatif",
     # the sample generator and the command line's process set-up
     "write_sample_month": "svcqa.sample",
