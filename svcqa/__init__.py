@@ -79,6 +79,7 @@ _API = {
     "apply_appeals": "svcqa.jobs.appeals",
     "appeal_status": "svcqa.jobs.appeals",
     "appeal_run_marks": "svcqa.history.appeals:run_marks",
+    "init_rubric": "svcqa.jobs.rubric_init",
     "WhatIfRun": "svcqa.jobs.whatif",
     # appeals (申诉): the forms, reading them back, the bulletin
     "issue_appeal_forms": "svcqa.jobs.appeal_forms",

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from svcqa.cli.app import app, handles_errors, print_json, stdout_console
-from svcqa.cli.options import RubricFormat, TableFormat, TableFormatOption
+from svcqa.cli.app import app, handles_errors, print_json, stderr_console, stdout_console
+from svcqa.cli.options import Aliases, RubricFormat, TableFormat, TableFormatOption
+from svcqa.settings import Settings
 
 rubric_app = typer.Typer(
     no_args_is_help=True,
@@ -135,3 +136,49 @@ def rubric_check_command(
         f"{path}: OK — {document['id']} ({document['name']}), {document['kpis']} KPIs, max {document['max']:g}",
         markup=False,
     )
+
+
+@rubric_app.command("init")
+@handles_errors
+def rubric_init_command(
+    export: Annotated[Path, typer.Argument(help="The export to start from: .xlsx, .xls or .csv.")],
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            "--sheet",
+            help="The sheet to read (default: the one read as tickets, else the longest).",
+        ),
+    ] = None,
+    aliases: Aliases = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the rubric to this file (atomically) instead of stdout."),
+    ] = None,
+) -> None:
+    """Write a commented starter rubric from an export of your own.
+
+    Reads the export as `svcqa score` does, reads its rows as the tickets table, maps the columns
+    it recognises onto canonical ones (and guesses the id, branch and date columns it needs,
+    marked in comments), declares every other column with the type its values show (flag with
+    the spellings found, number, date or datetime, text), and writes example KPIs for the columns
+    found (the share of a flag, the mean of a number, a share over 72 hours between two dates),
+    points adding up to 100, three grades. `svcqa rubric check` accepts it and `svcqa score` runs
+    it on the same export; edit the thresholds, points and grades to your rules.
+
+    Example:  svcqa rubric init calls-2026-10.csv > my-rubric.toml
+    """
+    from svcqa import init_rubric
+
+    environment = Settings.from_env()
+    text = init_rubric(
+        export,
+        sheet=sheet,
+        aliases_file=aliases,
+        out=out,
+        limits=environment.limits,
+        spool_dir=environment.spool_dir,
+    )
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        stderr_console().print(f"written: {out}", markup=False)

@@ -51,10 +51,27 @@ MAX_NUMBER = 1e15
 # C0 and C1 control characters other than tab, line feed and carriage return: they never
 # belong in an id, a branch name or a text cell, and a NUL in a 网点 cell made a new branch.
 CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
-# UTC offsets (Z, +08:00, +0800, +08) after a time of day; such stamps are converted to wall
-# time in LOCAL_TIME_ZONE. Constant for now (the operators' exports are all in China).
+# UTC offsets after a time of day: Z, +08:00, +0800, +08, and UTC/GMT alone or followed by
+# +8, +08, +0800 or +08:00. Such stamps are converted to wall time in the caller's time zone
+# (the rubric's ``timezone``, default LOCAL_TIME_ZONE); a stamp without an offset is taken as
+# already in it. "+8" without UTC/GMT is not read (it looks like arithmetic, not a zone).
 LOCAL_TIME_ZONE = "Asia/Shanghai"
-_OFFSET = re.compile(r"(?i)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:z|[+-]\d{2}(?::?\d{2})?)$")
+_OFFSET = re.compile(
+    r"(?i)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*"
+    r"(?:z|[+-]\d{2}(?::?\d{2})?|(?:utc|gmt)(?:[+-]\d{1,2}(?::?\d{2})?)?)$"
+)
+_NAMED_OFFSET = re.compile(
+    r"(?i)\s*(?:utc|gmt)(?:(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?)?$"
+)
+# The order of day, month and year in slash text whose year comes last (3/12/21 9:57): "mdy"
+# (US) or "dmy"; "ymd" (the default) reads only year-first text, so such cells are rejected.
+DATE_ORDERS = ("ymd", "mdy", "dmy")
+_YEAR_LAST = re.compile(
+    r"^(?P<a>\d{1,2})\s*[/.-]\s*(?P<b>\d{1,2})\s*[/.-]\s*(?P<y>\d{4}|\d{2})"
+    r"(?:[\sT]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{1,2}(?:\.\d+)?))?\s*(?P<p>[ap]\.?m\.?)?)?$",
+    re.IGNORECASE,
+)
+_ISO_START = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")
 _INT_FLOAT = re.compile(r"^([+-]?\d+)\.0*$")
 _DURATION_CN = re.compile(
     r"^(?:(?P<d>\d+(?:\.\d+)?)\s*(?:天|日|d|days?))?\s*(?:(?P<h>\d+(?:\.\d+)?)\s*(?:小时|时|h|hours?))?"
@@ -165,17 +182,29 @@ def _normalised(uniques: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------- datetimes
 
 
-def parse_datetime(series: pd.Series, *, date1904: bool = False) -> Parsed:
-    """Excel date cells, serial numbers, ISO / slash / Chinese / compact text -> datetime64[ns]."""
+def parse_datetime(
+    series: pd.Series,
+    *,
+    date1904: bool = False,
+    timezone: str = LOCAL_TIME_ZONE,
+    date_order: str = "ymd",
+) -> Parsed:
+    """Excel date cells, serial numbers, ISO / slash / Chinese / compact text -> datetime64[ns].
+
+    Stamps with a UTC offset are converted to wall time in ``timezone`` (an IANA name); with
+    ``date_order`` "mdy" or "dmy", slash text whose year comes last is read in that order.
+    """
     return _by_distinct(
         series,
-        lambda u: _datetime_uniques(u, date1904),
+        lambda u: _datetime_uniques(u, date1904, timezone, date_order),
         np.datetime64("NaT", "ns"),
         "datetime64[ns]",
     )
 
 
-def _datetime_uniques(uniques: pd.Series, date1904: bool) -> Parsed:
+def _datetime_uniques(
+    uniques: pd.Series, date1904: bool, timezone: str = LOCAL_TIME_ZONE, date_order: str = "ymd"
+) -> Parsed:
     text = _normalised(uniques)
     result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     numeric = text.str.fullmatch(r"\d+(\.\d+)?").fillna(False).to_numpy(dtype=bool)
@@ -195,11 +224,15 @@ def _datetime_uniques(uniques: pd.Series, date1904: bool) -> Parsed:
         offset = text.str.contains(_OFFSET.pattern, regex=True).fillna(False).to_numpy(dtype=bool)
         for group, aware in ((rest & ~compact & ~offset, False), (rest & offset, True)):
             if group.any():
-                iso = _iso_datetimes(text[group], aware)
+                part = text[group].str.replace(_NAMED_OFFSET, _offset_text, regex=True)
+                iso = _iso_datetimes(part, timezone if aware else None)
                 result[iso.index] = iso
         todo = result.isna().to_numpy() & rest
         if todo.any():
             result[todo] = _datetime_by_regex(text[todo])
+        todo = result.isna().to_numpy() & rest
+        if todo.any() and date_order != "ymd":
+            result[todo] = _year_last(text[todo], date_order)
 
     years = result.dt.year
     out_of_range = (years < MIN_YEAR) | (years > MAX_YEAR)
@@ -207,27 +240,40 @@ def _datetime_uniques(uniques: pd.Series, date1904: bool) -> Parsed:
     return result, result.isna().to_numpy()
 
 
-def _iso_datetimes(text: pd.Series, aware: bool) -> pd.Series:
-    """ISO 8601 text -> naive datetime64[ns]; with ``aware``, stamps carrying a UTC offset (or Z)
-    converted to wall time in ``LOCAL_TIME_ZONE``. Text pandas refuses as a whole (a form the
-    offset test missed: mixed zones) is parsed value by value, which is rare and never raises."""
+def _offset_text(match: re.Match[str]) -> str:
+    """ " UTC+8" -> "+08:00", " GMT" -> "+00:00": the ISO form pandas reads."""
+    if not match.group("sign"):
+        return "+00:00"
+    return f"{match.group('sign')}{int(match.group('h')):02d}:{match.group('m') or '00'}"
+
+
+def _iso_datetimes(text: pd.Series, zone: str | None) -> pd.Series:
+    """ISO 8601 text -> naive datetime64[ns]; with a ``zone``, stamps carrying a UTC offset (or
+    Z) converted to wall time there. Text pandas refuses as a whole (a form the offset test
+    missed: mixed zones) is parsed value by value, which is rare and never raises."""
+    aware = zone is not None
     try:
         iso = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=aware)
+        if not aware and isinstance(iso.dtype, pd.DatetimeTZDtype):
+            raise ValueError("an offset form the offset test does not accept (+8)")
     except (ValueError, TypeError, OverflowError):
         iso = pd.Series(
-            [_one_iso(value, aware) for value in text], index=text.index, dtype="datetime64[ns]"
+            [_one_iso(value, zone) for value in text], index=text.index, dtype="datetime64[ns]"
         )
         return iso.where(iso.dt.year.between(MIN_YEAR, MAX_YEAR))
-    if aware:
-        iso = iso.dt.tz_convert(LOCAL_TIME_ZONE).dt.tz_localize(None)
+    if zone is not None:
+        iso = iso.dt.tz_convert(zone).dt.tz_localize(None)
     # Years such as 0001 or 9999 parse (at microsecond resolution) but do not fit
     # nanoseconds; they are outside MIN_YEAR..MAX_YEAR anyway, so drop them first.
     iso = iso.where(iso.dt.year.between(MIN_YEAR, MAX_YEAR))
     return iso.astype("datetime64[ns]")
 
 
-def _one_iso(value: str, aware: bool) -> pd.Timestamp:
-    """One ISO text as a naive local timestamp (NaT when it cannot be read)."""
+def _one_iso(value: str, zone: str | None) -> pd.Timestamp:
+    """One ISO text as a naive local timestamp (NaT when it cannot be read). Only year-first
+    text: pd.Timestamp alone would read "3/12/21" as US month/day without being asked."""
+    if not _ISO_START.match(value):
+        return pd.NaT  # type: ignore[return-value]  # NaT stands for "no time" here
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError, OverflowError):
@@ -235,7 +281,9 @@ def _one_iso(value: str, aware: bool) -> pd.Timestamp:
     if stamp is pd.NaT or not MIN_YEAR <= stamp.year <= MAX_YEAR:
         return pd.NaT  # type: ignore[return-value]  # NaT stands for "no time" here
     if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert(LOCAL_TIME_ZONE).tz_localize(None)
+        if zone is None:
+            return pd.NaT  # type: ignore[return-value]  # an offset form not documented: unread
+        stamp = stamp.tz_convert(zone).tz_localize(None)
     return stamp.as_unit("ns")
 
 
@@ -272,9 +320,38 @@ def _datetime_by_regex(text: pd.Series) -> pd.Series:
     return out
 
 
-def parse_date(series: pd.Series, *, date1904: bool = False) -> Parsed:
+def _year_last(text: pd.Series, order: str) -> pd.Series:
+    """Slash text with the year last (3/12/21 9:57 PM) in ``order`` ("mdy" or "dmy"); a
+    two-digit year is 20yy. Text of another form stays NaT."""
+    parts = text.str.extract(_YEAR_LAST.pattern, flags=re.IGNORECASE)
+    first, second = ("a", "b") if order == "mdy" else ("b", "a")
+    year = pd.to_numeric(parts["y"], errors="coerce")
+    hour = pd.to_numeric(parts["H"], errors="coerce").fillna(0)
+    pm = parts["p"].fillna("").str.lower().str.startswith("p")
+    am = parts["p"].fillna("").str.lower().str.startswith("a")
+    twelve = parts["p"].notna()
+    hour = hour.where(~twelve | (hour.between(1, 12)), np.nan)
+    hour = hour.where(~(am & (hour == 12)), 0).where(~(pm & (hour < 12)), hour + 12)
+    iso = pd.Series(
+        (year.where(year >= 100, year + 2000)).astype("Int64").astype("str")
+        + "-"
+        + parts[first].str.zfill(2)
+        + "-"
+        + parts[second].str.zfill(2)
+        + " "
+        + hour.astype("Int64").astype("str").str.zfill(2)
+        + ":"
+        + parts["M"].fillna("00")
+        + ":"
+        + parts["S"].fillna("00").str.zfill(2),
+        index=text.index,
+    )
+    return _iso_datetimes(iso.where(parts["a"].notna() & hour.notna()), None)
+
+
+def parse_date(series: pd.Series, *, date1904: bool = False, **reading: str) -> Parsed:
     """Like ``parse_datetime``, normalised to midnight."""
-    values, bad = parse_datetime(series, date1904=date1904)
+    values, bad = parse_datetime(series, date1904=date1904, **reading)
     return values.dt.normalize(), bad
 
 

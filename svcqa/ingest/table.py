@@ -5,7 +5,7 @@ judged by the reject rules (``rules``), and the used rows handed out.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
@@ -143,10 +143,15 @@ def _gather(cands: list[Candidate], spec: TableSpec) -> _Gathered:
 
 
 def parse_table(
-    cands: list[Candidate], spec: TableSpec, roster_keys: set[str] | None
+    cands: list[Candidate],
+    spec: TableSpec,
+    roster_keys: set[str] | None,
+    dates: Mapping[str, str] | None = None,
 ) -> ParsedTable:
     """One table's sheets parsed, its rows judged by the reject rules (``rules``), and its frame
-    holding the canonical columns plus ``branch_key`` and ``_file``/``_sheet``/``_row``."""
+    holding the canonical columns plus ``branch_key`` and ``_file``/``_sheet``/``_row``.
+
+    ``dates``: how date text is read (``timezone``, ``date_order``; see ``parse_datetime``)."""
     gathered = _gather(cands, spec)
     table = ParsedTable(spec, gathered.frame, gathered.raw_text, gathered.display)
     required = set(spec.table.required)
@@ -158,6 +163,7 @@ def parse_table(
             gathered.is1904,
             name in required,
             name == id_column,
+            dates,
         ),
         gathered.mapped,
         len(gathered.frame),
@@ -314,18 +320,24 @@ class ParsedColumn:
 
 
 def parse_column(
-    column: Column, text: pd.Series, is1904: np.ndarray, required: bool, is_id: bool
+    column: Column,
+    text: pd.Series,
+    is1904: np.ndarray,
+    required: bool,
+    is_id: bool,
+    dates: Mapping[str, str] | None = None,
 ) -> ParsedColumn:
+    reading = dict(dates or {}) if column.type in ("datetime", "date") else {}
     if column.type == "enum":
         values, bad = parse_enum(text, column.values)
     elif column.type in ("datetime", "date", "duration") and is1904.any():
         # Mixed date systems across files: parse each group with its epoch.
-        values, bad = PARSERS[column.type](text)
-        alt, alt_bad = PARSERS[column.type](text[is1904], date1904=True)
+        values, bad = PARSERS[column.type](text, **reading)
+        alt, alt_bad = PARSERS[column.type](text[is1904], date1904=True, **reading)
         values[is1904] = alt
         bad[is1904] = alt_bad
     else:
-        values, bad = PARSERS[column.type](text)
+        values, bad = PARSERS[column.type](text, **reading)
     keys = branch_keys(values) if column.name == "branch" else None
     return ParsedColumn(
         values,

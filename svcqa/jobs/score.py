@@ -122,6 +122,8 @@ def ingest_for_rubric(
         required=rubric.required_columns(),
         extra_columns=rubric.extra_columns,
         extra_aliases=aliases,
+        timezone=rubric.timezone,
+        date_order=rubric.date_order,
     )
 
 

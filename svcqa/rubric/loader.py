@@ -194,7 +194,29 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: Problems) -> R
         aliases=aliases,
         sheet_aliases=sheet_aliases,
         period=period,
+        **_date_reading(doc, problems),
     )
+
+
+def _date_reading(doc: dict[str, Any], problems: Problems) -> dict[str, str]:
+    """``timezone`` (an IANA name, checked with zoneinfo) and ``date_order``."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    zone = read_text(doc, "timezone", (), problems, default="Asia/Shanghai")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.add(
+            ("timezone",),
+            f"{zone!r} is not a known time zone; give an IANA name such as "
+            '"Asia/Shanghai", "Europe/London" or "UTC"',
+        )
+        zone = "Asia/Shanghai"
+    order = read_text(doc, "date_order", (), problems, default="ymd")
+    if order not in ("ymd", "mdy", "dmy"):
+        problems.add(("date_order",), f'{order!r} is not one of "ymd", "mdy", "dmy"')
+        order = "ymd"
+    return {"timezone": zone, "date_order": order}
 
 
 def _top_level(doc: dict[str, Any], problems: Problems) -> tuple[str, str, float | None, str, int]:

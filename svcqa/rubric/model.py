@@ -335,6 +335,8 @@ class Rubric:
     aliases: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     sheet_aliases: dict[str, list[str]] = field(default_factory=dict)
     period: PeriodRule = field(default_factory=PeriodRule)  # [period]: svcqa period
+    timezone: str = "Asia/Shanghai"  # dates with a UTC offset are converted to this zone
+    date_order: str = "ymd"  # slash dates with the year last: "mdy" or "dmy" to read them
 
     def __hash__(self) -> int:  # dict fields are not hashable; the text identifies the rubric
         return hash(self.sha256)
@@ -458,6 +460,8 @@ class Rubric:
                 "window_days": self.appeals.window_days,
                 "max_per_branch": self.appeals.max_per_branch,
             },
+            "timezone": self.timezone,
+            "date_order": self.date_order,
             "incentives": {
                 "enabled": self.incentives.enabled,
                 "table": self.incentives.table,

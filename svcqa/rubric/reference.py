@@ -29,7 +29,8 @@ Contents: [Sections](#sections) · [Keys](#keys) · [Metric kinds](#metric-kinds
 [Curve kinds](#curve-kinds) · [Filters](#filters) · [No data: when_empty and
 min_basis](#no-data-when_empty-and-min_basis) · [Tables and declared
 columns](#tables-and-declared-columns) · [Aliases inside the rubric](#aliases-inside-the-rubric)
-· [Flags](#flags) · [Rounding and totals](#rounding-and-totals)
+· [Flags](#flags) · [Dates and time zones](#dates-and-time-zones) · [Rounding and
+totals](#rounding-and-totals)
 """
 
 _FILTERS = """\
@@ -101,6 +102,24 @@ tickets = ["calls", "Call log"]
 `[aliases.TABLE]` takes canonical or declared columns of TABLE; `[sheet_aliases]` adds sheet
 names (for a CSV file, its file name without `.csv`); a sheet whose name equals or contains one
 is read as that table. `svcqa score --aliases FILE` adds spellings the same way for one run.
+"""
+
+_DATES = """\
+## Dates and time zones
+
+Date and datetime cells are read from Excel dates, serial numbers and text: ISO (`2026-10-03
+14:22`, `2026-10-03T14:22:05`), slash and Chinese text year first (`2026/10/3 14:22`,
+`2026年10月3日 14时22分`) and compact `20261003`. With `date_order = "mdy"` (or `"dmy"`) slash
+text with the year last is read too: `3/12/21 9:57` is 12 March 2021 09:57 (`"dmy"`: 3
+December), `12/31/2020 11:05 PM` is 23:05; a two-digit year is 20yy.
+
+A datetime written with a UTC offset after its time of day is converted to wall time in the
+rubric's `timezone` (default `"Asia/Shanghai"`): `Z`, `+08:00`, `+0800`, `+08`, `UTC`, `GMT`,
+`UTC+8`, `UTC+08:00`, `GMT-5` (one space before the offset is allowed). A datetime without an
+offset is taken as already in that zone and kept as written. `+8` alone is not read as an
+offset (the cell is rejected). Under `timezone = "Europe/London"`, `2026-07-01T12:00:00Z` is
+13:00 (summer time) and `2026-01-15T12:00:00+08:00` is 04:00. A cell that cannot be read as a
+date rejects its row (`bad-date`), never the run.
 """
 
 _ROUNDING = """\
@@ -292,6 +311,7 @@ def render() -> str:
         "\n".join(_tables()),
         _ALIASES,
         "\n".join(_flags()),
+        _DATES,
         _ROUNDING,
     ]
     return "\n".join(p.rstrip("\n") + "\n" for p in parts)

@@ -395,6 +395,8 @@ SECTIONS: tuple[Section, ...] = (
         Key("description", "text", "One line for `svcqa rubric list`.", default='""'),
         Key("when_empty", _WHEN_EMPTY_TYPE, "What a KPI without data gives, unless the KPI says otherwise.", default='"full"'),
         Key("grace_months", "whole number", "A newly signed branch (roster contract_start) is scored but not assessed this many months.", default="1"),
+        Key("timezone", "text (an IANA time zone)", "The zone whose wall time the rubric scores in: a date written with a UTC offset (see Dates) is converted to it; a date without one is taken as already in it.", default='"Asia/Shanghai"'),
+        Key("date_order", 'text: "ymd" | "mdy" | "dmy"', "How slash dates with the year last (3/12/21 9:57 PM) are read: mdy (US) or dmy; with ymd only year-first dates are read and such cells are rejected. A two-digit year is 20yy.", default='"ymd"'),
     )),
     Section("[rectification]", "Who must hand in a rectification form.", True, (
         Key("last_place", "true/false", "The last-ranked branch must rectify.", default="true"),

@@ -415,7 +415,7 @@ def test_text_pandas_refuses_as_a_whole_is_read_value_by_value(
 
     monkeypatch.setattr(parse.pd, "to_datetime", refuse)
     text = pd.Series(["2026-10-20T01:00:00Z", "2026-10-03 09:00", "nonsense", "0001-01-01"])
-    values = parse._iso_datetimes(text, aware=True)
+    values = parse._iso_datetimes(text, "Asia/Shanghai")
     assert values.tolist()[:2] == [
         pd.Timestamp("2026-10-20 09:00"),
         pd.Timestamp("2026-10-03 09:00"),
