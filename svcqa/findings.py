@@ -1,12 +1,10 @@
 """Every finding code svcqa emits: a registry of finding types (code, kind, title, description).
 
-A *finding* is anything svcqa reports with a stable code: a row it rejects or excludes, a note
-on the run, a problem in a returned rectification form, or the error that stops a run (the
-``code`` of ``SvcqaError``). Codes are still written as literals where they are emitted; this
-registry is the one place that says what each means and what to do about it, and
-``docs/FINDINGS.md`` is generated from it (``python -m svcqa.findings --markdown``). A test
-walks the source and fails on any code emitted but not registered here, or registered but no
-longer emitted. Standard library only: importable without pandas.
+A *finding* is anything svcqa reports with a stable code: a row rejected or excluded, a note on
+the run, a problem in a returned form, or the error that stops a run (``SvcqaError.code``). Codes
+are literals where emitted; this registry says what each means and what to do, and
+``docs/FINDINGS.md`` is generated from it (``python -m svcqa.findings --markdown``). A test fails
+on a code emitted but not registered, or registered but no longer emitted. Stdlib only.
 """
 
 from __future__ import annotations
@@ -29,7 +27,7 @@ from svcqa.finding_kinds import (
 # The rubric asks for data the month lacks (table, column, filter value): notes; --strict exits 1.
 RUBRIC_MISMATCH_CODES = (
     "kpi-table-missing", "kpi-column-missing", "filter-matches-nothing", "filter-not-boolean",
-    "threshold-value-unknown",
+    "threshold-value-unknown", "per-basis-missing",
 )  # fmt: skip
 
 _MISMATCH = (
@@ -38,6 +36,7 @@ _MISMATCH = (
 )
 _ROW = "The row is not used for scoring and is listed in the rejects file with its file, sheet, row number and reason."
 
+_PER_BASIS_MISSING = note_type("per-basis-missing", "Branch has no roster value for a per-N rate", "A count or sum KPI with per = { table, column, scale } (complaints per 10,000 users) finds the branch's roster value blank, 0 or the branch absent from the roster, so it cannot divide: the branch has no data on the KPI (its note says why) and gets the KPI's when_empty points. `svcqa score` prints it on stderr; --strict exits 1 (rubric-mismatch). Fill in the roster column for the branch.", "warning")  # fmt: skip
 FINDING_TYPES: dict[str, FindingType] = registry(
     # ------------------------------------------------------------ rows: ingest rejects
     reject_type(
@@ -258,6 +257,7 @@ FINDING_TYPES: dict[str, FindingType] = registry(
         "no default; those rows are left out of the share. Add the value or a default.",
         "warning",
     ),
+    _PER_BASIS_MISSING,
     note_type(
         "partial_quarter",
         "Quarter-to-date KPI with missing months",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from svcqa import toml_text
 from svcqa.errors import InputError
+from svcqa.ingest.joined import TIME_SUFFIX
 from svcqa.schema import TABLES, Column, Table
 
 SHEET_KEY = "__sheet__"
@@ -105,8 +106,13 @@ def build_specs(
                 columns[declared.name] = declared
         sheet_aliases = table.sheet_aliases
         for column_name, more in extra_aliases.get(name, {}).items():
+            dated = columns.get(column_name.removesuffix(TIME_SUFFIX))
             if column_name == SHEET_KEY:
                 sheet_aliases = _merge(sheet_aliases, more)
+            elif column_name.endswith(TIME_SUFFIX) and dated and dated.type in {"datetime", "date"}:
+                # The time half of a date + time pair (joined.py): its own text column.
+                label = f"{dated.label or dated.name} time"
+                columns[column_name] = Column(column_name, "text", tuple(more), label)
             elif column_name in columns:
                 columns[column_name] = replace(
                     columns[column_name], aliases=_merge(columns[column_name].aliases, more)
@@ -123,6 +129,23 @@ def build_specs(
 
 def _merge(first: Iterable[str], more: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*first, *(str(m) for m in more)]))
+
+
+DATE_TIME_EXAMPLE = '{ date = ["Date"], time = ["Time"] } (header spellings of each part)'
+
+
+def split_date_time(value: object) -> tuple[list[str], list[str]] | None:
+    """``{ date = [...], time = [...] }`` as (date headers, time headers); None when malformed.
+
+    The pair travels in the plain alias mapping as ``COLUMN = date headers`` plus
+    ``COLUMN@time = time headers``; ``build_specs`` makes the second a companion column.
+    """
+    if not isinstance(value, dict) or set(value) != {"date", "time"}:
+        return None
+    parts = [[v] if isinstance(v, str) else v for v in (value["date"], value["time"])]
+    if not all(isinstance(p, list) and p and all(isinstance(v, str) for v in p) for p in parts):
+        return None
+    return parts[0], parts[1]
 
 
 def load_alias_file(path: str | Path) -> dict[str, dict[str, list[str]]]:
@@ -157,6 +180,14 @@ def load_alias_file(path: str | Path) -> dict[str, dict[str, list[str]]]:
             problems.append(f"[aliases.{table}] must map column names to lists of header texts")
             continue
         for column, values in columns.items():
+            if isinstance(values, dict):
+                pair = split_date_time(values)
+                if pair is None:
+                    problems.append(f"aliases.{table}.{column} must be {DATE_TIME_EXAMPLE}")
+                    continue
+                result.setdefault(table, {})[column] = pair[0]
+                result[table][column + TIME_SUFFIX] = pair[1]
+                continue
             if isinstance(values, str):
                 values = [values]
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from svcqa.ingest.aliases import TableSpec, normalise_label
+from svcqa.ingest.joined import join_date_time
 from svcqa.ingest.parse import PARSERS, arrow_blank, blank_mask, branch_keys, id_codes, parse_enum
 from svcqa.ingest.raw import RawSheet
 from svcqa.ingest.recognise import Candidate
@@ -168,6 +169,7 @@ def parse_table(
         gathered.mapped,
         len(gathered.frame),
     )
+    join_date_time(columns, gathered.raw_text, gathered.display)
     apply_row_rules(table, columns, gathered.error_cells, roster_keys)
 
     out = pd.DataFrame(index=gathered.frame.index)

@@ -18,6 +18,7 @@ from svcqa.rubric.model import (
     Kpi,
     Metric,
 )
+from svcqa.rubric.per_option import read_per
 from svcqa.rubric.problems import (
     ID_RE,
     Problems,
@@ -195,8 +196,9 @@ def _metric(
     spans, spans_ok = read_span_options(raw, kind, table, known_columns, path, problems)
     if kind == "share_in":
         spans["values"] = _share_in_values(raw, table, column, known, path, problems)
+    spans["per"], per_ok = read_per(raw, kind, known_columns, path, problems)
     _check_basis_and_column_type(raw, kind, table, column, known_columns, path, problems)
-    if not (column_ok and weighting_ok and spans_ok):
+    if not (column_ok and weighting_ok and spans_ok and per_ok):
         return None
     return Metric(
         kind=kind,

@@ -461,11 +461,37 @@ def _aliases(
                     ("aliases", table, column), f"unknown column {column!r} of table {table}"
                 )
                 continue
+            if isinstance(names, dict):  # a date + time pair (svcqa.ingest.joined)
+                _date_time_alias(table, column, names, known_columns, out, problems)
+                continue
             if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
                 problems.add(("aliases", table, column), "must be a list of header spellings")
                 continue
             out.setdefault(table, {})[column] = list(names)
     return out
+
+
+def _date_time_alias(
+    table: str, column: str, names: dict[str, Any], known_columns: KnownColumns,
+    out: dict[str, dict[str, list[str]]], problems: Problems,
+) -> None:  # fmt: skip
+    """``COLUMN = { date = [...], time = [...] }``: passed on as ``COLUMN`` (the date headers)
+    and ``COLUMN@time`` (the time headers), the form ingest takes."""
+    where = ("aliases", table, column)
+    if known_columns.type(table, column) not in {"datetime", "date"}:
+        problems.add(
+            where, f"{table}.{column} is not a datetime column; only those join a date and a time"
+        )
+        return
+    if set(names) != {"date", "time"} or not all(
+        isinstance(v, list) and v and all(isinstance(n, str) for n in v) for v in names.values()
+    ):
+        problems.add(
+            where, 'must be { date = ["Date"], time = ["Time"] } (header spellings of each part)'
+        )
+        return
+    out.setdefault(table, {})[column] = list(names["date"])
+    out[table][column + "@time"] = list(names["time"])
 
 
 def _sheet_aliases(doc: dict[str, Any], problems: Problems) -> dict[str, list[str]]:

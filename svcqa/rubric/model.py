@@ -66,6 +66,19 @@ class ThresholdBy:
 
 
 @dataclass(frozen=True)
+class Per:
+    """``per = { table, column, scale }``: a count or sum divided by the branch's value in a
+    roster column, times ``scale`` (complaints per 10,000 users)."""
+
+    table: str
+    column: str
+    scale: float = 1.0
+
+    def text(self) -> str:
+        return f"per {self.scale:g} {self.table}.{self.column}"
+
+
+@dataclass(frozen=True)
 class Metric:
     """What to measure for a KPI, per branch, from one table of the month."""
 
@@ -88,6 +101,7 @@ class Metric:
     open: str = ""  # with a span: "age" or "exclude" ("" = the kind's default)
     threshold_by: ThresholdBy | None = None  # share_over: per-row threshold instead of threshold
     values: tuple[Any, ...] = ()  # share_in: a row counts when its column holds one of these
+    per: Per | None = None  # count, sum: divided by the branch's roster value, times scale
 
     @property
     def open_mode(self) -> str:
@@ -108,6 +122,8 @@ class Metric:
             needed[self.table].add(self.threshold_by.column)
         if self.kind == "complaint_rate":
             needed.setdefault(self.basis_table, set()).update({"branch", "accepted_at"})
+        if self.per is not None:
+            needed.setdefault(self.per.table, set()).update({"branch", self.per.column})
         # points_column, is_rework / device_id are optional: used when present.
         return needed
 
@@ -151,6 +167,8 @@ class Metric:
         ]
         if self.quarter_to_date:
             parts.append("QTD")
+        if self.per is not None:
+            parts.append(self.per.text())
         return " · ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
@@ -176,6 +194,12 @@ class Metric:
                 out["threshold_by"]["default"] = by.default
         if self.quarter_to_date:
             out["quarter_to_date"] = True
+        if self.per is not None:
+            out["per"] = {
+                "table": self.per.table,
+                "column": self.per.column,
+                "scale": self.per.scale,
+            }
         if self.kind == "rework_rate":
             out["window_days"] = self.window_days
         if self.kind == "count":
@@ -274,6 +298,8 @@ class Kpi:
         """The kind's unit; a mean of a span is in the span's unit (minutes, hours, days)."""
         if self.metric.kind == "mean" and self.metric.span is not None:
             return self.metric.span.unit
+        if self.metric.per is not None:
+            return f"per {self.metric.per.scale:g} {self.metric.per.column}"
         return METRIC_KINDS[self.metric.kind]["unit"]
 
 

@@ -102,6 +102,13 @@ tickets = ["calls", "Call log"]
 `[aliases.TABLE]` takes canonical or declared columns of TABLE; `[sheet_aliases]` adds sheet
 names (for a CSV file, its file name without `.csv`); a sheet whose name equals or contains one
 is read as that table. `svcqa score --aliases FILE` adds spellings the same way for one run.
+
+A datetime column may come from two columns, a date and a time of day (a call-centre log's
+Date and Time): `accepted_at = { date = ["Date"], time = ["Time"] }`. The time cell may be an
+Excel time, `9:57` or `09:57:00`; a date 10-31 with 23:30 is 2026-10-31 23:30, and a reply
+dated 11-01 at 0:45 is 75 minutes later. Both cells blank is a blank (an open ticket's
+completed_at); one blank or unreadable rejects the row (`bad-date`), naming both columns and
+both cells.
 """
 
 _DATES = """\

@@ -156,6 +156,16 @@ THRESHOLD_BY_PARAM = Key(
     default="none (threshold)",
 )
 
+PER_PARAM = Key(
+    "per",
+    'table: { table = "branches", column = "<number column>", scale = number }',
+    "Divide the branch's figure by its value in `column` of `table` (the roster, one row per "
+    "branch), times `scale` (default 1): complaints per 10,000 users. A branch whose value is "
+    "blank, 0 or absent has no data on the KPI and the run a per-basis-missing finding naming "
+    "branch and KPI.",
+    default="none (the figure itself)",
+)
+
 WHEN_EMPTY: dict[str, str] = {
     "full": "the branch gets the KPI's full points (nothing to hold against it)",
     "zero": "the branch gets 0 points on the KPI",
@@ -292,6 +302,13 @@ METRIC_KINDS: tuple[MetricKind, ...] = (
             Key("weights", "table of value = number", "The weight of each value (compared as text).", default="{}"),
             Key("default_weight", "number", "The weight of a row whose value is not in weights.", default="1"),
             Key("points_column", "text", "A number column whose value, when present, is the row's weight.", default="none"),
+            PER_PARAM,
+        ),
+        (
+            'metric = { kind = "count", table = "complaints", filter = { is_valid = true }, '
+            'per = { table = "branches", column = "users", scale = 10000 } }',
+            "A branch with 7 valid complaints and users = 12,000 in the roster: 7 / 12000 x "
+            "10000 = 5.83 per 10,000 users; a branch whose users cell is blank or 0 has no data.",
         ),
     ),
     MetricKind(
@@ -299,7 +316,7 @@ METRIC_KINDS: tuple[MetricKind, ...] = (
         "The sum of `column` over the branch's rows.",
         "Blank cells count 0; a branch with no row in a table that is present sums to 0 (not no "
         "data); an absent table gives every branch no data.",
-        (COLUMN_PARAM,),
+        (COLUMN_PARAM, PER_PARAM),
     ),
 )  # fmt: skip
 

@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from svcqa.models import Finding
 from svcqa.rubric.model import Kpi, Metric
 from svcqa.schema import ATTENDANCE_LABELS
 from svcqa.scoring.context import MetricContext
@@ -31,6 +32,7 @@ from svcqa.scoring.evidence import (
     repeated,
     service_labels,
 )
+from svcqa.scoring.per import per_basis, roster_values
 from svcqa.scoring.reworks import derives_reworks, has_rework_flag
 from svcqa.scoring.spans import measure, row_thresholds, span_needs
 
@@ -71,6 +73,10 @@ class MetricResult:
     # Record the evidence of every branch, not only of those that lost points: valid complaints
     # feed the reports' complaint hot spots and their all-branch shares.
     evidence_for_all: bool = False
+    branch_notes: np.ndarray | None = (
+        None  # object, per branch: e.g. per's "7 / 12000 users × 10000"
+    )
+    findings: list[Finding] = field(default_factory=list)  # run notes, e.g. per-basis-missing
 
 
 @dataclass
@@ -465,7 +471,7 @@ def count_rows(kpi: Kpi, ctx: MetricContext) -> MetricResult:
             category=category, detail=detail,
         )  # fmt: skip
 
-    return MetricResult(value, basis, numerator=basis, evidence=evidence)
+    return _rated_per(kpi, ctx, MetricResult(value, basis, numerator=basis, evidence=evidence))
 
 
 def sum_of_column(kpi: Kpi, ctx: MetricContext) -> MetricResult:
@@ -486,7 +492,36 @@ def sum_of_column(kpi: Kpi, ctx: MetricContext) -> MetricResult:
             value=x[idx], category=column,
         )  # fmt: skip
 
-    return MetricResult(value, basis, evidence=evidence)
+    return _rated_per(kpi, ctx, MetricResult(value, basis, evidence=evidence))
+
+
+def _rated_per(kpi: Kpi, ctx: MetricContext, result: MetricResult) -> MetricResult:
+    """With ``per``: the figure divided by the branch's roster value, times scale (a branch
+    without one has no data and a per-basis-missing finding); unchanged without."""
+    per = kpi.metric.per
+    if per is None:
+        return result
+    roster = roster_values(ctx, per)
+    if isinstance(roster, tuple):
+        return _unavailable(ctx, NoData(*roster))
+    rated = per_basis(kpi, ctx, result.value, roster)
+    figure_evidence = result.evidence
+
+    def evidence(lost: np.ndarray) -> EvidencePart:
+        assert figure_evidence is not None
+        part = figure_evidence(lost)
+        detail = (
+            part.detail
+            if isinstance(part.detail, np.ndarray)
+            else repeated(part.detail, len(part.pos))
+        )
+        part.detail = detail + " · " + rated.notes[part.codes]
+        return part
+
+    return replace(
+        result, value=rated.value, numerator=result.value, evidence=evidence,
+        branch_notes=rated.notes, findings=rated.findings,
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- quarter to date

@@ -112,6 +112,7 @@ def _kpi_notes(rubric: Rubric, results: dict[str, MetricResult], month: Month) -
     notes: list[Finding] = []
     for kpi in rubric.kpis:
         result = results[kpi.id]
+        notes += result.findings
         if result.no_data is not None:
             notes.append(
                 Finding(

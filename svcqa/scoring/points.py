@@ -31,6 +31,7 @@ class ScoredKpi:
     excluded: np.ndarray  # empty and when_empty = "exclude": left out of the total
     note: str
     curve: dict[str, Any]  # the curve as the scorecard records it
+    branch_notes: np.ndarray | None = None  # object, per branch (per's count / roster × scale)
 
 
 def score_kpi(kpi: Kpi, result: MetricResult) -> ScoredKpi:
@@ -56,6 +57,7 @@ def score_kpi(kpi: Kpi, result: MetricResult) -> ScoredKpi:
         excluded=excluded,
         note=result.note,
         curve=_curve_record(kpi),
+        branch_notes=result.branch_notes,
     )
 
 
@@ -67,6 +69,9 @@ def _curve_record(kpi: Kpi) -> dict[str, Any]:
     if kpi.metric.kind == "share_over":
         record["threshold"] = kpi.metric.threshold
         record["op"] = kpi.metric.op
+    if kpi.metric.per is not None:
+        per = kpi.metric.per
+        record["per"] = {"table": per.table, "column": per.column, "scale": per.scale}
     if kpi.min_basis:
         record["min_basis"] = kpi.min_basis
     record["when_empty"] = kpi.when_empty
@@ -80,6 +85,8 @@ def kpi_result(kpi: Kpi, scored: ScoredKpi, i: int) -> KpiResult:
     low = bool(scored.low_volume[i])
     numerator = scored.numerator
     notes = [scored.note] if scored.note else []
+    if scored.branch_notes is not None and scored.branch_notes[i]:
+        notes.append(str(scored.branch_notes[i]))
     if low:
         notes.append(f"low_volume: {int(scored.basis[i])} < min_basis {kpi.min_basis}")
     return KpiResult(
