@@ -10,7 +10,6 @@ import typer
 from svcqa.cli.app import app, cell, handles_errors, print_json, stderr_console, stdout_console
 from svcqa.cli.options import (
     Db,
-    Lang,
     LangOption,
     TableFormat,
     TableFormatOption,
@@ -116,7 +115,7 @@ def whatif_command(
     ] = None,
     db: Db = None,
     fmt: TableFormatOption = TableFormat.table,
-    lang: LangOption = Lang.zh,
+    lang: LangOption = None,
 ) -> None:
     """Re-score stored months under a variant rubric and show who gains, who loses, and the fees.
 
@@ -141,7 +140,7 @@ def whatif_command(
         paths=files or [],
         db=db,
         out_dir=out,
-        lang=lang.value,
+        lang=lang.value if lang else None,
         limits=settings.limits,
         spool_dir=settings.spool_dir,
         reader=settings.reader,

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from svcqa.errors import NotFound
+from svcqa.history.queries import rubric_language
 from svcqa.models import Month, Scorecard
 
 TREND_MONTHS = 12
@@ -22,6 +23,7 @@ class StoredMonth:
     scorecard: Scorecard
     previous: Scorecard | None
     trend: pd.DataFrame | None
+    language: str = "zh"  # the labels' language of the rubric the month was scored under
 
 
 def load_stored_month(store: Any, month: Month | None = None) -> StoredMonth:
@@ -40,7 +42,12 @@ def load_stored_month(store: Any, month: Month | None = None) -> StoredMonth:
         months = sorted({str(m) for m in trend["month"] if str(m) <= str(month)})[-TREND_MONTHS:]
         trend = trend[trend["month"].astype(str).isin(months)]
     return StoredMonth(
-        month=month, months=stored, scorecard=scorecard, previous=previous, trend=trend
+        month=month,
+        months=stored,
+        scorecard=scorecard,
+        previous=previous,
+        trend=trend,
+        language=rubric_language(store, month),
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from svcqa.labels import EVIDENCE_KIND_LABELS, report_labels
+from svcqa.labels import EVIDENCE_KIND_LABELS, report_labels, yes_no
 from svcqa.models import EVIDENCE_COLUMNS, BranchResult, Scorecard
 from svcqa.render.formats import better_direction
 
@@ -120,7 +120,7 @@ class ReportContext:
             "date": _date_column(ev["date"]),
             "value": _number_column(value_num, ev["value"]),
             "category": _text_column(ev["category"]),
-            "detail": _text_column(ev["detail"]),
+            "detail": _flag_details(_text_column(ev["detail"]), kinds, self.lang),
             "file": _text_column(ev["file"]),
             "sheet": _text_column(ev["sheet"]),
             "row": np.where(
@@ -148,7 +148,7 @@ class ReportContext:
 
     @property
     def uncategorised(self) -> str:
-        return "未分类" if self.lang == "zh" else "uncategorised"
+        return self.t["uncategorised"]
 
     def _trend(self, trend: pd.DataFrame | None) -> None:
         self.trend = trend if trend is not None and len(trend) else None
@@ -225,3 +225,17 @@ def _number_column(numbers: pd.Series, raw: pd.Series) -> np.ndarray:
     out[whole] = [str(v) for v in values[whole].astype("int64").tolist()]
     out[present & ~whole] = [f"{v:.2f}" for v in values[present & ~whole].tolist()]
     return out
+
+
+def _flag_details(detail: np.ndarray, kinds: pd.Series, lang: str) -> np.ndarray:
+    """A flag row's detail ("answered = 否", as scoring writes it) with yes/no in ``lang``."""
+    flagged = (kinds == "flagged").to_numpy()
+    if lang == "zh" or not flagged.any():
+        return detail
+    words = pd.Series(detail[flagged], dtype=object).str
+    texts = words.replace(r" = 否$", f" = {yes_no(False, lang)}", regex=True)
+    detail = detail.copy()
+    detail[flagged] = texts.str.replace(
+        r" = 是$", f" = {yes_no(True, lang)}", regex=True
+    ).to_numpy()
+    return detail
