@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from svcqa import settings
 from svcqa.cli.app import app, handles_errors, print_json, stderr_console, stdout_console
 from svcqa.cli.options import (
     Aliases,
@@ -71,7 +72,12 @@ def check(
         print_json(document)
     else:
         console = stdout_console()
-        _print_mapping(console, document["mapping"], document["language"])
+        from svcqa import load_rubric, output_language
+
+        language = output_language(
+            lang.value if lang else None, load_rubric(rubric or settings.RUBRIC).language
+        )
+        _print_mapping(console, document["mapping"], language)
         _print_check(console, document, excluded_summary(data))
     if strict and document["rows_rejected"]:
         stderr_console().print(

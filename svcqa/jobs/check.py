@@ -34,7 +34,7 @@ def run_check(
     columns the rubric needs, its declared columns and aliases, then the alias file's.
     ``limits`` default to ``Limits()`` (the command line passes ``Limits.from_env()``);
     ``spool_dir`` and ``reader``: see ``svcqa.ingest.open_month``. ``lang`` labels the rejects
-    workbook (default: the rubric's ``language``) and is the document's ``language``.
+    workbook (default: the rubric's ``language``).
     """
     from svcqa.jobs.score import ingest_for_rubric
     from svcqa.labels import output_language
@@ -54,6 +54,4 @@ def run_check(
     target = month_folder(data.month, Path(out_dir) if out_dir else None)
     lang = output_language(lang, rubric_obj.language)
     written = write_rejects(data, target, lang=lang)
-    document = check_document(data, written, rubric_obj.optional_columns())
-    document["language"] = lang
-    return data, document
+    return data, check_document(data, written, rubric_obj.optional_columns())

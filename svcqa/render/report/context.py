@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from svcqa.findings import RUBRIC_MISMATCH_CODES
 from svcqa.labels import EVIDENCE_KIND_LABELS, report_labels, yes_no
 from svcqa.models import EVIDENCE_COLUMNS, BranchResult, Scorecard
 from svcqa.render.formats import better_direction
+from svcqa.render.report.model import MismatchLine
 
 
 class ReportContext:
@@ -44,6 +46,7 @@ class ReportContext:
         self._peer_figures()
         self._evidence()
         self._trend(trend)
+        self._sections()
 
     # Medians and best values per KPI over assessed branches with data.
     def _peer_figures(self) -> None:
@@ -144,6 +147,31 @@ class ReportContext:
             {str(category): share for category, share in (counts / counts.sum()).to_dict().items()}
             if len(counts)
             else {}
+        )
+
+    def _sections(self) -> None:
+        """Which optional sections the rubric and the month have data for, and the rubric
+        mismatch findings (the KPIs each names), once for every branch."""
+        card = self.scorecard
+        kinds = set(self.evidence["kind_code"].tolist())
+        has = {
+            "peers": len(self.ranking) > 1,
+            "hot_spots": "complaints" in card.inputs or "complaint" in kinds,
+            "incentives": "incentives" in card.inputs
+            or "incentive" in kinds
+            or any(b.incentive_points for b in card.branches),
+        }
+        self.sections = frozenset(name for name, present in has.items() if present)
+        kpis = card.branches[0].kpis if card.branches else []
+        self.mismatches = tuple(
+            MismatchLine(
+                code=note.code,
+                kpis=tuple(k.label for k in kpis if f"{k.id} (" in note.message),
+                kpi_ids=tuple(k.id for k in kpis if f"{k.id} (" in note.message),
+                message=note.message,
+            )
+            for note in card.notes
+            if note.code in RUBRIC_MISMATCH_CODES
         )
 
     @property
