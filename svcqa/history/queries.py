@@ -394,10 +394,9 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def rubric_language(store: StoreReader, month: Any = None) -> str:
-    """The ``language`` of the rubric the active run of ``month`` (default: the latest stored
-    month) was scored under: what reports, forms and history label themselves in without
-    ``--lang``; zh when nothing is stored or the stored rubric no longer loads."""
+def stored_rubric(store: StoreReader, month: Any = None) -> Any:
+    """The rubric the active run of ``month`` (default: the latest stored month) was scored
+    under, or None when nothing is stored or the stored rubric no longer loads."""
     from svcqa.errors import RubricError
     from svcqa.rubric import load_rubric_text
 
@@ -409,11 +408,18 @@ def rubric_language(store: StoreReader, month: Any = None) -> str:
             params,
         ).fetchone()
     if row is None:
-        return "zh"
+        return None
     try:
-        return load_rubric_text(row[0]).language
+        return load_rubric_text(row[0])
     except RubricError:
-        return "zh"
+        return None
+
+
+def rubric_language(store: StoreReader, month: Any = None) -> str:
+    """The ``language`` of the rubric ``month`` (default: the latest) was scored under: what
+    reports, forms and history label themselves in without ``--lang``; zh when unknown."""
+    rubric = stored_rubric(store, month)
+    return "zh" if rubric is None else rubric.language
 
 
 def trend_records(

@@ -130,7 +130,13 @@ def issue_forms(
         target = month_folder(month, out_dir, "rectify")
         if not keys:
             return IssueRun(month=month, out_dir=target, forms=[])
-        context = ReportContext(scorecard, trend=stored.trend, previous=stored.previous, lang=lang)
+        context = ReportContext(
+            scorecard,
+            trend=stored.trend,
+            previous=stored.previous,
+            lang=lang,
+            column_labels=stored.column_labels,
+        )
         failing = load_rubric_text(store.run_info(month)["rubric_source"]).failing_grades
         earlier = forms_db.measures(store, month.prev(), keys)
         stems = report_stems(scorecard)

@@ -79,6 +79,7 @@ def reports_from_store(
         now=now,
         with_index=keys is None,
         follow_ups=follow_ups,
+        column_labels=stored.column_labels,
     )
     names = [b.branch for b in scorecard.branches if keys is None or b.branch_key in keys]
     return ReportRun(month=month, out_dir=target, paths=paths, branches=names)

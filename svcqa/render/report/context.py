@@ -7,7 +7,7 @@ text and grouped by branch, all-branch complaint shares and the trend as plain r
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
@@ -30,8 +30,11 @@ class ReportContext:
         trend: pd.DataFrame | None = None,
         previous: Scorecard | None = None,
         lang: str = "zh",
+        column_labels: Mapping[str, str] | None = None,
     ):
         self.scorecard = scorecard
+        # The rubric's declared columns by label in the evidence (a flag's category and detail).
+        self.column_labels = dict(column_labels or {})
         self.lang = lang
         self.t = report_labels(lang)
         self.by_key = {b.branch_key: b for b in scorecard.branches}
@@ -122,8 +125,10 @@ class ReportContext:
             "ref": _text_column(ev["ref"]),
             "date": _date_column(ev["date"]),
             "value": _number_column(value_num, ev["value"]),
-            "category": _text_column(ev["category"]),
-            "detail": _flag_details(_text_column(ev["detail"]), kinds, self.lang),
+            "category": _labelled(_text_column(ev["category"]), self.column_labels),
+            "detail": _flag_details(
+                _text_column(ev["detail"]), kinds, self.lang, self.column_labels
+            ),
             "file": _text_column(ev["file"]),
             "sheet": _text_column(ev["sheet"]),
             "row": np.where(
@@ -255,15 +260,26 @@ def _number_column(numbers: pd.Series, raw: pd.Series) -> np.ndarray:
     return out
 
 
-def _flag_details(detail: np.ndarray, kinds: pd.Series, lang: str) -> np.ndarray:
-    """A flag row's detail ("answered = 否", as scoring writes it) with yes/no in ``lang``."""
+def _labelled(category: np.ndarray, labels: Mapping[str, str]) -> np.ndarray:
+    """Declared column names in ``category`` as their labels (other values as they are)."""
+    if not labels or not len(category):
+        return category
+    return pd.Series(category, dtype=object).replace(labels).to_numpy(dtype=object)
+
+
+def _flag_details(
+    detail: np.ndarray, kinds: pd.Series, lang: str, labels: Mapping[str, str]
+) -> np.ndarray:
+    """A flag row's detail ("answered = 否", as scoring writes it) as the column's label and
+    yes/no in ``lang`` ("Answered = no")."""
     flagged = (kinds == "flagged").to_numpy()
-    if lang == "zh" or not flagged.any():
+    if not flagged.any():
         return detail
-    words = pd.Series(detail[flagged], dtype=object).str
-    texts = words.replace(r" = 否$", f" = {yes_no(False, lang)}", regex=True)
+    parts = pd.Series(detail[flagged], dtype=object).str.rsplit(" = ", n=1, expand=True)
+    if parts.shape[1] < 2:
+        return detail
+    columns = parts[0].replace(dict(labels)) if labels else parts[0]
+    words = parts[1].map({"否": yes_no(False, lang), "是": yes_no(True, lang)}).fillna(parts[1])
     detail = detail.copy()
-    detail[flagged] = texts.str.replace(
-        r" = 是$", f" = {yes_no(True, lang)}", regex=True
-    ).to_numpy()
+    detail[flagged] = (columns + " = " + words).to_numpy(dtype=object)
     return detail
