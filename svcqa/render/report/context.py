@@ -158,7 +158,7 @@ class ReportContext:
         """Which optional sections the rubric and the month have data for, and the rubric
         mismatch findings (the KPIs each names), once for every branch."""
         card = self.scorecard
-        kinds = set(self.evidence["kind_code"].tolist())
+        kinds = set(pd.unique(self.evidence["kind_code"]))
         has = {
             "peers": len(self.ranking) > 1,
             "hot_spots": "complaints" in card.inputs or "complaint" in kinds,
@@ -271,15 +271,19 @@ def _flag_details(
     detail: np.ndarray, kinds: pd.Series, lang: str, labels: Mapping[str, str]
 ) -> np.ndarray:
     """A flag row's detail ("answered = 否", as scoring writes it) as the column's label and
-    yes/no in ``lang`` ("Answered = no")."""
+    yes/no in ``lang`` ("Answered = no"). The distinct details are few (a flag column, two
+    values): each is rewritten once and spread back by its code."""
     flagged = (kinds == "flagged").to_numpy()
     if not flagged.any():
         return detail
-    parts = pd.Series(detail[flagged], dtype=object).str.rsplit(" = ", n=1, expand=True)
-    if parts.shape[1] < 2:
-        return detail
-    columns = parts[0].replace(dict(labels)) if labels else parts[0]
-    words = parts[1].map({"否": yes_no(False, lang), "是": yes_no(True, lang)}).fillna(parts[1])
+    codes, distinct = pd.factorize(pd.Series(detail[flagged], dtype=object))
+    words = {"否": yes_no(False, lang), "是": yes_no(True, lang)}
+    rewritten = []
+    for text in distinct:
+        column, sep, word = str(text).rpartition(" = ")
+        rewritten.append(
+            f"{labels.get(column, column)} = {words.get(word, word)}" if sep else str(text)
+        )
     detail = detail.copy()
-    detail[flagged] = (columns + " = " + words).to_numpy(dtype=object)
+    detail[flagged] = np.asarray(rewritten, dtype=object)[codes]
     return detail
