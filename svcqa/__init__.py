@@ -50,6 +50,7 @@ _API = {
     "trend_grid": "svcqa.history.queries",
     "runs_records": "svcqa.history.queries",
     "rubric_changes": "svcqa.history.queries",
+    "rubric_language": "svcqa.history.queries",
     # outputs
     "scorecard_document": "svcqa.render.scorecard",
     "scorecard_rows": "svcqa.render.scorecard",
@@ -57,6 +58,8 @@ _API = {
     "build_branch_view": "svcqa.render.report",
     "flags_text": "svcqa.labels",
     "trend_arrow": "svcqa.labels",
+    "terminal_labels": "svcqa.labels",
+    "output_language": "svcqa.labels",
     "csv_safe": "svcqa.output",
     "write_csv": "svcqa.output",
     # jobs: files, store and renderers together
@@ -84,6 +87,7 @@ _API = {
     # appeals (申诉): the forms, reading them back, the bulletin
     "issue_appeal_forms": "svcqa.jobs.appeal_forms",
     "collect_appeal_forms": "svcqa.jobs.appeal_forms",
+    "appeal_bulletin": "svcqa.jobs.appeal_forms",
     "read_appeal_forms": "svcqa.appeals.collect",
     "AppealCollection": "svcqa.appeals.collect",
     "write_bulletin": "svcqa.jobs.appeal_forms",

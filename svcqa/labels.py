@@ -10,6 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from svcqa.errors import UsageError
+from svcqa.table_labels import (
+    REJECTS_HEADERS,
+    SCORECARD_COLUMNS,
+    SCORECARD_LABELS,
+    TERMINAL_LABELS,
+    WHATIF_LABELS,
+)
+
+# The languages outputs can be labelled in: a rubric's ``language`` and ``--lang`` take one.
+LANGUAGES = ("zh", "en")
 
 FLAG_LABELS = {
     "zh": {
@@ -36,11 +46,30 @@ def flag_label(flag: str, lang: str = "zh") -> str:
 
 
 def flags_text(flags: list[str], lang: str = "zh") -> str:
-    return (
-        "、".join(flag_label(f, lang) for f in flags)
-        if lang == "zh"
-        else ", ".join(flag_label(f, lang) for f in flags)
-    )
+    return list_text([flag_label(f, lang) for f in flags], lang)
+
+
+def output_language(given: str | None, rubric_language: str | None = None) -> str:
+    """The labels' language: ``--lang`` when given, else the rubric's ``language``, else zh."""
+    lang = given or rubric_language or "zh"
+    if lang not in LANGUAGES:
+        raise UsageError(f"--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    return lang
+
+
+def list_text(items: list[str], lang: str = "zh") -> str:
+    """Items joined as the language lists them (、 in Chinese, a comma in English)."""
+    return ("、" if lang == "zh" else ", ").join(items)
+
+
+def yes_no(value: bool, lang: str = "zh") -> str:
+    """A flag as yes/no in the language."""
+    return {"zh": ("是", "否"), "en": ("yes", "no")}[lang][0 if value else 1]
+
+
+def terminal_labels(lang: str) -> Mapping[str, str]:
+    """The terminal tables' headings (score, history, check) in ``lang``."""
+    return labels_in(TERMINAL_LABELS, lang)
 
 
 def trend_arrow(delta: float | None) -> str:
@@ -66,6 +95,10 @@ FORM_LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "服务质量整改报告",
         "subtitle": "考核方案：{name}（{id}） · 整改原因：{reasons} · 请于 {due} 前提交",
+        "mismatch_title": "评分规则所需数据缺失：以下指标的得分不是实测结果",
+        "mismatch_intro": "本月数据缺少评分规则所需的表、列或筛选值，所有网点的这些指标均按 when_empty 计分（通常为满分）。请按说明修正评分规则或别名后重新评分。",
+        "not_measured": "非实测",
+        "missing": "缺少内容",
         "colon": "：",
         "s1": "一、基本情况",
         "s2": "二、上期整改措施执行情况",
@@ -134,6 +167,10 @@ FORM_LABELS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Rectification report",
         "subtitle": "Rubric: {name} ({id}) · required because: {reasons} · due by {due}",
+        "mismatch_title": "The rubric asked for data this month lacks: these KPIs' points are not a measurement",
+        "mismatch_intro": "The month's data lacks a table, column or filter value the rubric asks for, so every branch was scored on these KPIs as when_empty (usually full marks). Fix the rubric or its aliases as each line says and score again.",
+        "not_measured": "not measured",
+        "missing": "What is missing",
         "colon": ": ",
         "s1": "1. Overview",
         "s2": "2. Last period's measures and their effect",
@@ -315,6 +352,15 @@ REPORT_LABELS: dict[str, dict[str, str]] = {
         "sheet_hot": "投诉热点",
         "item": "项目",
         "content": "内容",
+        "mismatch_title": "评分规则所需数据缺失：以下指标的得分不是实测结果",
+        "mismatch_intro": "本月数据缺少评分规则所需的表、列或筛选值，所有网点的这些指标均按 when_empty 计分（通常为满分）。请按说明修正评分规则或别名后重新评分。",
+        "not_measured": "非实测",
+        "missing": "缺少内容",
+        "colon": "：",
+        "lp": "（",
+        "rp": "）",
+        "comma": "，",
+        "uncategorised": "未分类",
     },
     "en": {
         "title": "Branch service-quality report",
@@ -419,6 +465,15 @@ REPORT_LABELS: dict[str, dict[str, str]] = {
         "sheet_hot": "Complaint hot spots",
         "item": "Item",
         "content": "Content",
+        "mismatch_title": "The rubric asked for data this month lacks: these KPIs' points are not a measurement",
+        "mismatch_intro": "The month's data lacks a table, column or filter value the rubric asks for, so every branch was scored on these KPIs as when_empty (usually full marks). Fix the rubric or its aliases as each line says and score again.",
+        "not_measured": "not measured",
+        "missing": "What is missing",
+        "colon": ": ",
+        "lp": " (",
+        "rp": ")",
+        "comma": ", ",
+        "uncategorised": "uncategorised",
     },
 }
 
@@ -483,67 +538,30 @@ def report_labels(lang: str) -> Mapping[str, str]:
     return labels_in(REPORT_LABELS, lang)
 
 
-# ---------------------------------------------------------------------------------------------
-# The scorecard (svcqa.render.scorecard): Chinese only, the headings of the analysts' workbook
-# ---------------------------------------------------------------------------------------------
-
-# The flags column follows --lang; headings, sheet names and rule texts stay Chinese in every
-# language, as the analysts' hand-made workbook had them.
-SCORECARD_LABELS: dict[str, dict[str, str]] = {
-    "zh": {
-        "workbook_title": "{month} {rubric} 考核得分",
-        "summary_title": "{month} {rubric}（满分 {max}）",
-        "sheet_summary": "排名汇总",
-        "sheet_kpi_detail": "指标明细",
-        "sheet_rules": "评分规则",
-        "sheet_inputs": "数据核对",
-        "chart_series": "总分",
-        "chart_title": "各网点总分",
-        "chart_axis": "总分",
-        "no_data": "无数据",
-        "yes": "是",
-        "curve_linear": "满分 {full} / 零分 {zero}",
-        "curve_deduct": "按记录扣分",
-    },
-}
-
-SCORECARD_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
-    "zh": {
-        # The ranked summary (CSV, terminal table, first sheet); each KPI's column follows.
-        "summary": (
-            "排名",
-            "网点",
-            "总分",
-            "等级",
-            "结算系数",
-            "标记",
-            "KPI得分",
-            "激励加减分",
-            "上月总分",
-            "上月排名",
-            "连续末位月数",
-        ),
-        "kpi_detail": (
-            "网点",
-            "排名",
-            "指标",
-            "分组",
-            "指标值",
-            "单位",
-            "样本数",
-            "分子",
-            "评分规则",
-            "得分",
-            "满分",
-            "失分",
-            "无数据",
-            "样本不足",
-            "备注",
-        ),
-        "rules": ("指标ID", "指标", "分组", "满分", "评分规则", "规则参数"),
-        "inputs": ("表", "行数", "使用", "排除(非本月)", "拒绝"),
-    },
-}
+__all__ = [
+    "appeal_labels",
+    "EVIDENCE_KIND_COLUMNS",
+    "EVIDENCE_KIND_LABELS",
+    "FLAG_LABELS",
+    "FORM_LABELS",
+    "LANGUAGES",
+    "REJECTS_HEADERS",
+    "REPORT_LABELS",
+    "SCORECARD_COLUMNS",
+    "SCORECARD_LABELS",
+    "TERMINAL_LABELS",
+    "WHATIF_LABELS",
+    "flag_label",
+    "flags_text",
+    "form_labels",
+    "labels_in",
+    "list_text",
+    "output_language",
+    "report_labels",
+    "terminal_labels",
+    "trend_arrow",
+    "yes_no",
+]
 
 
 def appeal_labels(lang: str) -> Mapping[str, str]:

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from svcqa.cli.app import handles_errors, stdout_console
-from svcqa.cli.options import Branch, Db, Lang, LangOption, StoredMonth, month_text, out_help
+from svcqa.cli.options import Branch, Db, LangOption, StoredMonth, month_text, out_help
 from svcqa.errors import InputError
 from svcqa.settings import Settings
 
@@ -24,7 +24,7 @@ def appeal_forms_command(
     branch: Branch = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help=out_help("appeals/"))] = None,
     db: Db = None,
-    lang: LangOption = Lang.zh,
+    lang: LangOption = None,
 ) -> None:
     """Write the appeal forms (申诉表): per branch, every row that cost it points in the month.
 
@@ -38,7 +38,9 @@ def appeal_forms_command(
     from svcqa import Month, issue_appeal_forms
 
     wanted = Month.parse(month) if month else None
-    paths = issue_appeal_forms(db, wanted, branch=branch, out=out, lang=lang.value)
+    paths = issue_appeal_forms(
+        db, wanted, branch=branch, out=out, lang=lang.value if lang else None
+    )
     console = stdout_console()
     folder = paths[0].parent if paths else out
     console.print(f"{len(paths)} appeal form(s) in {folder}/", markup=False)
@@ -53,7 +55,7 @@ def appeal_bulletin_command(
     ],
     out: Annotated[Path | None, typer.Option("--out", "-o", help=out_help("appeals/"))] = None,
     db: Db = None,
-    lang: LangOption = Lang.zh,
+    lang: LangOption = None,
 ) -> None:
     """Write the monthly appeals bulletin (申诉月度通报) as bulletin.html and bulletin.xlsx.
 
@@ -63,11 +65,10 @@ def appeal_bulletin_command(
 
     Example:  svcqa appeal bulletin --month 2026-10 --db svcqa.db
     """
-    from svcqa import Month, appeal_status, write_bulletin
+    from svcqa import Month, appeal_bulletin
 
     wanted = Month.parse(month)
-    records = appeal_status(db, wanted)
-    paths = write_bulletin(wanted, records, out=out, lang=lang.value)
+    records, paths = appeal_bulletin(db, wanted, out=out, lang=lang.value if lang else None)
     console = stdout_console()
     console.print(f"{wanted}: {len(records)} appeal(s) in the bulletin", markup=False)
     for path in paths:

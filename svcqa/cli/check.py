@@ -8,10 +8,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from svcqa import settings
 from svcqa.cli.app import app, handles_errors, print_json, stderr_console, stdout_console
 from svcqa.cli.options import (
     Aliases,
     InputMonth,
+    LangOption,
     RubricRef,
     TableFormat,
     TableFormatOption,
@@ -37,6 +39,7 @@ def check(
     ] = False,
     fmt: TableFormatOption = TableFormat.table,
     aliases: Aliases = None,
+    lang: LangOption = None,
 ) -> None:
     """Read the month's exports as a rubric needs them and report how every row was accounted for,
     without scoring.
@@ -63,12 +66,18 @@ def check(
         limits=environment.limits,
         spool_dir=environment.spool_dir,
         reader=environment.reader,
+        lang=lang.value if lang else None,
     )
     if fmt == TableFormat.json:
         print_json(document)
     else:
         console = stdout_console()
-        _print_mapping(console, document["mapping"])
+        from svcqa import load_rubric, output_language
+
+        language = output_language(
+            lang.value if lang else None, load_rubric(rubric or settings.RUBRIC).language
+        )
+        _print_mapping(console, document["mapping"], language)
         _print_check(console, document, excluded_summary(data))
     if strict and document["rows_rejected"]:
         stderr_console().print(
@@ -77,8 +86,11 @@ def check(
         raise typer.Exit(1)
 
 
-def _print_mapping(console: Console, mapping: list[dict[str, Any]]) -> None:
+def _print_mapping(console: Console, mapping: list[dict[str, Any]], lang: str = "zh") -> None:
     """Per table read: file and sheet, why, each column's header (or missing), unused headers."""
+    from svcqa import terminal_labels
+
+    named = terminal_labels(lang)["table_named"]
     for table in mapping:
         role = "" if table["needed"] else " (read when present; the rubric does not require it)"
         for sheet in table["sheets"]:
@@ -86,7 +98,7 @@ def _print_mapping(console: Console, mapping: list[dict[str, Any]]) -> None:
                 f"{sheet['file']}, sheet {sheet['sheet']!r}" if sheet["sheet"] else sheet["file"]
             )
             console.print(
-                f"{table['table']} ({table['label']}){role}: {where}, header row "
+                f"{named.format(table=table['table'], label=table['label'])}{role}: {where}, header row "
                 f"{sheet['header_row']} — chosen because {sheet['why']}",
                 markup=False,
                 soft_wrap=True,

@@ -15,7 +15,7 @@ from svcqa.cli.app import (
     printable,
     stdout_console,
 )
-from svcqa.cli.options import Branch, DataFormat, DataFormatOption, Db, month_text
+from svcqa.cli.options import Branch, DataFormat, DataFormatOption, Db, LangOption, month_text
 from svcqa.errors import UsageError
 
 # The group's --help is history_command's docstring.
@@ -36,6 +36,7 @@ def history_command(
     ] = 6,
     fmt: DataFormatOption = DataFormat.table,
     db: Db = None,
+    lang: LangOption = None,
 ) -> None:
     """Show the trend across stored months: each branch's total, rank and change month to month.
 
@@ -59,7 +60,9 @@ def history_command(
             else:
                 print_records_csv(records)
             return
-        grid = trend_grid(store, branch=branch, months=months or None)
+        grid = trend_grid(
+            store, branch=branch, months=months or None, lang=lang.value if lang else None
+        )
     _print_grid(grid)
 
 
@@ -86,6 +89,7 @@ def history_runs_command(
     ] = None,
     fmt: DataFormatOption = DataFormat.table,
     db: Db = None,
+    lang: LangOption = None,
 ) -> None:
     """List every scoring run in the history store, newest first, superseded re-runs included.
 
@@ -100,8 +104,10 @@ def history_runs_command(
         HistoryStore,
         Month,
         appeal_run_marks,
+        output_language,
         resolve_db_path,
         rubric_changes,
+        rubric_language,
         runs_records,
     )
 
@@ -110,21 +116,27 @@ def history_runs_command(
         marks = appeal_run_marks(store)
         records = [{**r, "appeals": marks.get(r["run_id"], "")} for r in records]
         changes = [c for c in rubric_changes(store) if month is None or c.month == month]
+        language = output_language(lang.value if lang else rubric_language(store))
     if fmt == DataFormat.json:
         print_json(records)
     elif fmt == DataFormat.csv:
         print_records_csv([{**r, "inputs": [i["name"] for i in r["inputs"]]} for r in records])
     else:
-        _print_runs(records, month, changes)
+        _print_runs(records, month, changes, language)
 
 
-def _print_runs(records: list[dict[str, Any]], month: str | None, changes: list[Any]) -> None:
+def _print_runs(
+    records: list[dict[str, Any]], month: str | None, changes: list[Any], lang: str = "zh"
+) -> None:
     from rich.table import Table
 
+    from svcqa import terminal_labels
+
+    t = terminal_labels(lang)
     changed = {c.month for c in changes}
-    table = Table(title="history runs (newest first)", show_header=True, header_style="bold")
-    for header in ("month", "run", "created at", "rubric", "status", "tool", "inputs"):
-        table.add_column(header, justify="right" if header == "run" else "left")
+    table = Table(title=t["runs_title"], show_header=True, header_style="bold")
+    for i, header in enumerate(t["runs_columns"].split("|")):
+        table.add_column(header, justify="right" if i == 1 else "left")
     for r in records:
         inputs = ", ".join(i["name"] for i in r["inputs"]) or "-"
         mark = "*" if r["status"] == "active" and r["month"] in changed else ""

@@ -109,7 +109,13 @@ Branch = Annotated[
         help="The branch (name as written in the exports; spaces and full-width forms are ignored).",
     ),
 ]
-LangOption = Annotated[Lang, typer.Option("--lang", help="Language of the labels.")]
+LangOption = Annotated[
+    Lang | None,
+    typer.Option(
+        "--lang",
+        help="Language of the labels (default: the rubric's language; zh for the presets).",
+    ),
+]
 TableFormatOption = Annotated[TableFormat, typer.Option("--format", "-f", help="What to print.")]
 DataFormatOption = Annotated[DataFormat, typer.Option("--format", "-f", help="What to print.")]
 

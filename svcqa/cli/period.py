@@ -11,7 +11,6 @@ from svcqa.cli.app import app, cell, handles_errors, print_json, stderr_console,
 from svcqa.cli.options import (
     Aliases,
     Db,
-    Lang,
     LangOption,
     RubricRef,
     TableFormat,
@@ -64,7 +63,7 @@ def period_command(
     ] = None,
     db: Db = None,
     fmt: TableFormatOption = TableFormat.table,
-    lang: LangOption = Lang.zh,
+    lang: LangOption = None,
 ) -> None:
     """Score a quarter, half-year or year from the stored months, by the rubric's [period] rule.
 
@@ -87,7 +86,7 @@ def period_command(
         survey=survey,
         db=db,
         out_dir=out,
-        lang=lang.value,
+        lang=lang.value if lang else None,
         aliases_file=aliases,
         limits=settings.limits,
         spool_dir=settings.spool_dir,
@@ -100,6 +99,6 @@ def period_command(
     if fmt is TableFormat.json:
         print_json(run.scorecard.document())
         return
-    _print_table(run.scorecard, lang.value)
+    _print_table(run.scorecard, run.lang)
     for key in ("period_xlsx", "period_html"):
         stdout_console().print(f"written: {run.outputs[key]}", markup=False)

@@ -12,7 +12,6 @@ from rich.console import Console
 from svcqa.cli.app import app, handles_errors, print_json, stdout_console
 from svcqa.cli.options import (
     Db,
-    Lang,
     LangOption,
     StoredMonth,
     TableFormat,
@@ -55,7 +54,7 @@ def rectify_command(
         ),
     ] = "xlsx,html,docx",
     db: Db = None,
-    lang: LangOption = Lang.zh,
+    lang: LangOption = None,
 ) -> None:
     """Write rectification report forms (整改报告) for the branches that must rectify, pre-filled.
 
@@ -80,7 +79,7 @@ def rectify_command(
         branch=branch,
         out_dir=out,
         formats=parse_form_formats(formats),
-        lang=lang.value,
+        lang=lang.value if lang else None,
     )
     console = stdout_console()
     if not run.forms:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from svcqa.cli.app import app, handles_errors, stderr_console, stdout_console
-from svcqa.cli.options import Branch, Db, Lang, LangOption, StoredMonth, out_help
+from svcqa.cli.options import Branch, Db, LangOption, StoredMonth, out_help
 from svcqa.errors import UsageError
 
 
@@ -30,7 +30,7 @@ def report_command(
         typer.Option("--format", "-f", help="Report files to write: html, xlsx or html,xlsx."),
     ] = "html,xlsx",
     db: Db = None,
-    lang: LangOption = Lang.zh,
+    lang: LangOption = None,
 ) -> None:
     """Write per-branch reports (HTML and XLSX) for a month stored in the history store.
 
@@ -68,7 +68,7 @@ def report_command(
             branch=branch,
             out_dir=out,
             formats=chosen,
-            lang=lang.value,
+            lang=lang.value if lang else None,
             progress=progress,
         )
     console = stdout_console()

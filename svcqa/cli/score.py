@@ -27,6 +27,7 @@ from svcqa.cli.options import (
     DataFormatOption,
     Db,
     InputMonth,
+    LangOption,
     LockTimeout,
     Strict,
     out_help,
@@ -34,15 +35,16 @@ from svcqa.cli.options import (
 from svcqa.settings import Settings
 
 TABLE_ROWS = 50  # a longer ranked table is shortened on the terminal (``--rows``)
+# The ranked table's columns (labels.TERMINAL_LABELS keys) and how each is aligned.
 HEADINGS: tuple[tuple[str, JustifyMethod], ...] = (
-    ("排名", "right"),
-    ("网点", "left"),
-    ("总分", "right"),
-    ("环比", "right"),
-    ("等级", "left"),
-    ("系数", "right"),
-    ("末位连续", "right"),
-    ("标记", "left"),
+    ("rank", "right"),
+    ("branch", "left"),
+    ("total", "right"),
+    ("change", "right"),
+    ("grade", "left"),
+    ("coefficient", "right"),
+    ("streak", "right"),
+    ("flags", "left"),
 )
 
 
@@ -80,6 +82,7 @@ def score(
         ),
     ] = TABLE_ROWS,
     lock_timeout: LockTimeout = settings.LOCK_TIMEOUT,
+    lang: LangOption = None,
 ) -> None:
     """Score a month: ingest, weight, grade, rank, flag, and write the scorecard.
 
@@ -106,6 +109,7 @@ def score(
             reader=environment.reader,
             lock_timeout=lock_timeout,
             progress=progress,
+            lang=lang.value if lang else None,
         )
     _print_mismatches(run)
     card = run.scorecard
@@ -114,7 +118,7 @@ def score(
     if fmt == DataFormat.json:
         print_json(scorecard_document(card, month_source=run.data.month_source))
     elif fmt == DataFormat.csv:
-        print_csv(*scorecard_rows(card))
+        print_csv(*scorecard_rows(card, run.lang))
     elif quiet:
         _print_summary_line(stdout_console(), run)
     else:
@@ -143,7 +147,11 @@ def _print_summary_line(console: Console, run: Any) -> None:
 def _print_run(console: Console, run: Any, rows: int) -> None:
     inferred = run.data.month_source == "inferred"
     _print_scorecard(
-        console, run.scorecard, "inferred from ticket dates" if inferred else "from --month", rows
+        console,
+        run.scorecard,
+        "inferred from ticket dates" if inferred else "from --month",
+        rows,
+        run.lang,
     )
     parts = [
         f"{name} {s.rows} rows: {s.used} used, {s.excluded} excluded, {s.rejected} rejected"
@@ -204,18 +212,24 @@ def change_text(current: float | None, previous: float | None) -> str:
     return f"{trend_arrow(delta)}{delta:+.2f}" if delta else "→0.00"
 
 
-def _print_scorecard(console: Console, card: Any, month_note: str, limit: int) -> None:
+def _print_scorecard(
+    console: Console, card: Any, month_note: str, limit: int, lang: str = "zh"
+) -> None:
     from rich.table import Table
 
-    from svcqa import flags_text
+    from svcqa import flags_text, terminal_labels
 
-    table = Table(
-        title=cell(
-            f"{card.month} {card.rubric_name} ({card.rubric_id}, 满分 {card.rubric_max:g}; month {month_note})"
-        )
+    t = terminal_labels(lang)
+    title = t["score_title"].format(
+        month=card.month,
+        name=card.rubric_name,
+        id=card.rubric_id,
+        max=f"{card.rubric_max:g}",
+        source=month_note,
     )
+    table = Table(title=cell(title))
     for name, justify in HEADINGS:
-        table.add_column(name, justify=justify)
+        table.add_column(t[name], justify=justify)
     shown = shown_rows(card.branches, limit)
     for b in shown:
         if b is None:
@@ -229,7 +243,7 @@ def _print_scorecard(console: Console, card: Any, month_note: str, limit: int) -
             b.grade or "-",
             f"{b.coefficient:.2f}" if b.coefficient is not None else "-",
             str(b.last_place_streak) if b.last_place_streak else "",
-            flags_text(b.flags),
+            flags_text(b.flags, lang),
         )
     console.print(table)
     hidden = len(card.branches) - sum(b is not None for b in shown)

@@ -11,7 +11,6 @@ from svcqa.cli.app import app, cell, handles_errors, print_json, stderr_console,
 from svcqa.cli.options import (
     Aliases,
     Db,
-    Lang,
     LangOption,
     TableFormat,
     TableFormatOption,
@@ -118,7 +117,7 @@ def whatif_command(
     db: Db = None,
     aliases: Aliases = None,
     fmt: TableFormatOption = TableFormat.table,
-    lang: LangOption = Lang.zh,
+    lang: LangOption = None,
 ) -> None:
     """Re-score stored months under a variant rubric and show who gains, who loses, and the fees.
 
@@ -143,7 +142,7 @@ def whatif_command(
         paths=files or [],
         db=db,
         out_dir=out,
-        lang=lang.value,
+        lang=lang.value if lang else None,
         limits=settings.limits,
         spool_dir=settings.spool_dir,
         reader=settings.reader,

@@ -16,7 +16,7 @@ import difflib
 import json
 import math
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,7 @@ import pyarrow as pa
 from svcqa.errors import NotFound
 from svcqa.history.codecs import decode_ticket_chunk, ticket_read_options
 from svcqa.history.records import short_version
-from svcqa.labels import trend_arrow
+from svcqa.labels import output_language, terminal_labels, trend_arrow
 from svcqa.models import HistoryContext, Month, branch_key
 
 DEVICE_TICKET_COLUMNS = ["device_id", "ticket_id", "completed_at", "month"]
@@ -394,6 +394,34 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def stored_rubric(store: StoreReader, month: Any = None) -> Any:
+    """The rubric the active run of ``month`` (default: the latest stored month) was scored
+    under, or None when nothing is stored or the stored rubric no longer loads."""
+    from svcqa.errors import RubricError
+    from svcqa.rubric import load_rubric_text
+
+    where, params = ("AND r.month = ?", (str(month),)) if month is not None else ("", ())
+    with store.reading() as conn:
+        row = conn.execute(
+            "SELECT b.source FROM runs r JOIN rubrics b ON b.sha256 = r.rubric_sha256 "
+            f"WHERE r.status = 'active' {where} ORDER BY r.month DESC LIMIT 1",
+            params,
+        ).fetchone()
+    if row is None:
+        return None
+    try:
+        return load_rubric_text(row[0])
+    except RubricError:
+        return None
+
+
+def rubric_language(store: StoreReader, month: Any = None) -> str:
+    """The ``language`` of the rubric ``month`` (default: the latest) was scored under: what
+    reports, forms and history label themselves in without ``--lang``; zh when unknown."""
+    rubric = stored_rubric(store, month)
+    return "zh" if rubric is None else rubric.language
+
+
 def trend_records(
     store: StoreReader, *, branch: str | None = None, months: int | None = None
 ) -> list[dict[str, Any]]:
@@ -426,11 +454,19 @@ def _previous_month(month: str) -> str:
     return f"{year - (mon == 1):04d}-{(mon - 2) % 12 + 1:02d}"
 
 
-def trend_grid(store: StoreReader, *, branch: str | None = None, months: int | None = None) -> Grid:
+def trend_grid(
+    store: StoreReader,
+    *,
+    branch: str | None = None,
+    months: int | None = None,
+    lang: str | None = None,
+) -> Grid:
     """The trend as a table: branches x months (total, rank, arrow vs the previous month), or one
-    branch's KPIs x months (points of max)."""
+    branch's KPIs x months (points of max); headings in ``lang`` (default: the latest stored
+    month's rubric language)."""
+    t = terminal_labels(output_language(lang, None if lang else rubric_language(store)))
     if branch is not None:
-        return _branch_grid(store, find_branch(store, branch), months)
+        return _branch_grid(store, find_branch(store, branch), months, t)
     everything = trend(
         store,
     )
@@ -439,7 +475,7 @@ def trend_grid(store: StoreReader, *, branch: str | None = None, months: int | N
     if not month_list:
         return Grid(
             title="history: no months stored yet",
-            columns=["网点"],
+            columns=[t["branch"]],
             note=f"score a month to fill {store.path}",
         )
     totals = {
@@ -462,7 +498,7 @@ def trend_grid(store: StoreReader, *, branch: str | None = None, months: int | N
     names = branch_names(store)
     grid = Grid(
         title=f"history {month_list[0]}..{month_list[-1]}: total, rank and change vs the previous month",
-        columns=["网点", *month_list],
+        columns=[t["branch"], *month_list],
         note="rank - = not ranked (grace month); blank = not scored that month",
     )
     for key in order:
@@ -493,11 +529,13 @@ def _mark_rubric_changes(store: StoreReader, grid: Grid, month_list: Sequence[st
     return grid
 
 
-def _branch_grid(store: StoreReader, key: str, months: int | None) -> Grid:
+def _branch_grid(store: StoreReader, key: str, months: int | None, t: Mapping[str, str]) -> Grid:
     frame = trend(store, branch_key=key, months=months)
     month_list = sorted(set(frame["month"]))
     name = branch_names(store).get(key, key)
-    grid = Grid(title=f"{name}: points per KPI and month", columns=["指标", "满分", *month_list])
+    grid = Grid(
+        title=f"{name}: points per KPI and month", columns=[t["kpi"], t["max"], *month_list]
+    )
     if frame.empty:
         grid.note = "no stored months in range for this branch"
         return grid
@@ -515,14 +553,15 @@ def _branch_grid(store: StoreReader, key: str, months: int | None) -> Grid:
     }
     for kpi_id in [*kpi_order, TOTAL_KPI_ID]:
         latest = next(points[(m, kpi_id)] for m in reversed(month_list) if (m, kpi_id) in points)
-        row = [latest.label, f"{latest.max:g}"]
+        label = t["total"] if kpi_id == TOTAL_KPI_ID else latest.label
+        row = [label, f"{latest.max:g}"]
         for month in month_list:
             result = points.get((month, kpi_id))
             row.append("" if result is None else f"{result.points:.2f}")
         grid.rows.append(row)
     grid.rows.append(
         [
-            "排名",
+            t["rank"],
             "",
             *[
                 ("-" if pd.isna(ranks.get(m)) else str(int(ranks[m]))) if m in ranks else ""

@@ -83,7 +83,7 @@ def recognise(
     notes.append(
         Finding(
             "table-by-headers",
-            f"{raw.where} read as {best.spec.table.label} ({best.spec.name}) from its headers",
+            f"{raw.where} read as the {best.spec.name} table from its headers",
             file=raw.file,
             sheet=raw.sheet,
         )

@@ -22,10 +22,10 @@ from svcqa.appeals.form import build_appeal_form
 from svcqa.appeals.xlsx import write_appeal_xlsx
 from svcqa.errors import NotFound
 from svcqa.history import HistoryStore, resolve_db_path
-from svcqa.history.queries import find_branch
-from svcqa.jobs.appeals import Filed, file_appeals
+from svcqa.history.queries import find_branch, rubric_language
+from svcqa.jobs.appeals import Filed, appeal_status, file_appeals
 from svcqa.jobs.stored import load_stored_month
-from svcqa.labels import appeal_labels
+from svcqa.labels import appeal_labels, output_language
 from svcqa.models import Month
 from svcqa.output import remove_stale_temps, replaced_together, write_text_atomic
 from svcqa.render.bulletin import render_bulletin_html, write_bulletin_xlsx
@@ -33,7 +33,7 @@ from svcqa.render.report import report_stems
 from svcqa.rubric import load_rubric_text
 from svcqa.settings import month_folder
 
-__all__ = ["collect_appeal_forms", "issue_appeal_forms", "write_bulletin"]
+__all__ = ["appeal_bulletin", "collect_appeal_forms", "issue_appeal_forms", "write_bulletin"]
 
 
 def issue_appeal_forms(
@@ -42,7 +42,7 @@ def issue_appeal_forms(
     *,
     branch: str | None = None,
     out: Path | None = None,
-    lang: str = "zh",
+    lang: str | None = None,
     now: datetime | None = None,
 ) -> list[Path]:
     """Write the appeal form of ``branch``, or of every branch of the stored ``month`` (default:
@@ -51,13 +51,14 @@ def issue_appeal_forms(
     Each branch's form lists every evidence row that cost it points in a table a branch may
     appeal. The forms replace their earlier versions together: a failure leaves none written.
     """
-    appeal_labels(lang)  # an unknown language fails before anything is read
+    output_language(lang)  # an unknown language fails before anything is read
     now = now or clock.now()
     wanted = Month.parse(month) if isinstance(month, str) else month
     with HistoryStore(resolve_db_path(db), create=False) as store:
         stored = load_stored_month(store, wanted)
         scorecard = stored.scorecard
         rubric = load_rubric_text(store.run_info(stored.month)["rubric_source"])
+        lang = output_language(lang, rubric.language)
         keys = [b.branch_key for b in scorecard.branches]
         if branch is not None:
             key = find_branch(store, branch)
@@ -97,6 +98,23 @@ def collect_appeal_forms(
     if not collection.ok or not collection.requests:
         return collection, None
     return collection, file_appeals(db, collection.requests, now=now, limits=limits)
+
+
+def appeal_bulletin(
+    db: Path | str | None,
+    month: Month,
+    *,
+    out: Path | None = None,
+    lang: str | None = None,
+    now: datetime | None = None,
+) -> tuple[list[dict[str, Any]], list[Path]]:
+    """Write the appeals bulletin of a stored ``month`` from its appeal status records, labelled
+    in ``lang`` (default: the language of the rubric the month was scored under); the records
+    and the two paths."""
+    records = appeal_status(db, month)
+    with HistoryStore(resolve_db_path(db), create=False) as store:
+        lang = output_language(lang, rubric_language(store, month))
+    return records, write_bulletin(month, records, out=out, lang=lang, now=now)
 
 
 def write_bulletin(

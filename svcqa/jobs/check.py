@@ -24,6 +24,7 @@ def run_check(
     limits: Limits | None = None,
     spool_dir: str | None = None,
     reader: str | None = None,
+    lang: str | None = None,
 ) -> tuple[MonthData, dict[str, Any]]:
     """Ingest ``paths`` as ``rubric`` reads them (a preset id, a .toml path or a ``Rubric``;
     default: the default rubric), write rejects.xlsx/csv and excluded.csv (default
@@ -32,9 +33,11 @@ def run_check(
     The same reading as ``score`` (``jobs.score.ingest_for_rubric``): exactly the tables and
     columns the rubric needs, its declared columns and aliases, then the alias file's.
     ``limits`` default to ``Limits()`` (the command line passes ``Limits.from_env()``);
-    ``spool_dir`` and ``reader``: see ``svcqa.ingest.open_month``.
+    ``spool_dir`` and ``reader``: see ``svcqa.ingest.open_month``. ``lang`` labels the rejects
+    workbook (default: the rubric's ``language``).
     """
     from svcqa.jobs.score import ingest_for_rubric
+    from svcqa.labels import output_language
     from svcqa.render.rejects import write_rejects
     from svcqa.rubric import DEFAULT_RUBRIC, load_rubric
 
@@ -49,5 +52,6 @@ def run_check(
             aliases_file=Path(aliases_file) if aliases_file else None,
         )
     target = month_folder(data.month, Path(out_dir) if out_dir else None)
-    written = write_rejects(data, target)
+    lang = output_language(lang, rubric_obj.language)
+    written = write_rejects(data, target, lang=lang)
     return data, check_document(data, written, rubric_obj.optional_columns())

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from svcqa.errors import UsageError
+from svcqa.labels import output_language
 from svcqa.models import Finding, Month
 from svcqa.rubric import Rubric, load_rubric, load_rubric_text
 from svcqa.scoring.period import PeriodScorecard, period_scorecard, survey_scores
@@ -30,6 +31,7 @@ class PeriodRun:
     scorecard: PeriodScorecard
     outputs: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    lang: str = "zh"  # the labels' language: --lang, else the rubric's
 
 
 def _calendar(first: Month, last: Month) -> list[Month]:
@@ -117,7 +119,7 @@ def run_period(
     survey: str | Path | None = None,
     db: str | Path | None = None,
     out_dir: Path | None = None,
-    lang: str = "zh",
+    lang: str | None = None,
     aliases_file: Path | None = None,
     limits: Any = None,
     spool_dir: str | None = None,
@@ -126,7 +128,8 @@ def run_period(
 ) -> PeriodRun:
     """The period ``first``..``last`` from the stored months under ``rubric``'s ``[period]`` rule
     and grade bands (default: the rubric the last stored month of the period was scored under);
-    write ``period.xlsx`` and ``period.html`` into ``out_dir``. The store is only read."""
+    write ``period.xlsx`` and ``period.html`` into ``out_dir``, labelled in ``lang`` (default: the
+    rubric's language). The store is only read."""
     from svcqa.history import HistoryStore, resolve_db_path
     from svcqa.jobs.whatif import months_in_range
     from svcqa.render.period import write_period_html, write_period_xlsx
@@ -157,12 +160,13 @@ def run_period(
     card.rubric = f"{chosen.id}@{chosen.sha256[:8]}"
     card.findings = findings + card.findings
     card.notes = _notes(first, last, months, rubrics)
+    lang = output_language(lang, chosen.language)
     target = month_folder(f"{first}..{last}", out_dir, "period")
     outputs = {
         "period_xlsx": write_period_xlsx(card, target / "period.xlsx", lang=lang),
         "period_html": write_period_html(card, target / "period.html", lang=lang),
     }
-    return PeriodRun(card, outputs, list(card.notes))
+    return PeriodRun(card, outputs, list(card.notes), lang)
 
 
 def _notes(first: Month, last: Month, months: list[Month], rubrics: dict[str, str]) -> list[str]:

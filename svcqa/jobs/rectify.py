@@ -27,7 +27,7 @@ from svcqa.history import forms as forms_db
 from svcqa.history.queries import find_branch
 from svcqa.ingest import Limits
 from svcqa.jobs.stored import StoredMonth, load_stored_month
-from svcqa.labels import form_labels
+from svcqa.labels import form_labels, output_language
 from svcqa.models import Finding, Month
 from svcqa.output import remove_stale_temps, replaced_together, write_text_atomic
 from svcqa.rectify.collect import check_form, read_returned_form
@@ -107,7 +107,7 @@ def issue_forms(
     branch: str | None = None,
     out_dir: Path | None = None,
     formats: Sequence[str] = FORMATS,
-    lang: str = "zh",
+    lang: str | None = None,
     now: datetime | None = None,
 ) -> IssueRun:
     """Write the form of ``branch``, or of every branch that must rectify, and record them as issued.
@@ -118,17 +118,25 @@ def issue_forms(
     files replace their targets together, then it is recorded (with the XLSX's locked cells, so
     ``collect`` can check them); a failure on one branch leaves no file of it and no record.
     """
-    form_labels(lang)
+    if lang is not None:
+        form_labels(lang)
     check_form_formats(formats)
     now = now or clock.now()
     with HistoryStore(resolve_db_path(db), create=False) as store:
         stored = load_stored_month(store, month)
+        lang = output_language(lang, stored.language)
         scorecard, month = stored.scorecard, stored.month
         keys = _branches_to_issue(store, stored, branch)
         target = month_folder(month, out_dir, "rectify")
         if not keys:
             return IssueRun(month=month, out_dir=target, forms=[])
-        context = ReportContext(scorecard, trend=stored.trend, previous=stored.previous, lang=lang)
+        context = ReportContext(
+            scorecard,
+            trend=stored.trend,
+            previous=stored.previous,
+            lang=lang,
+            column_labels=stored.column_labels,
+        )
         failing = load_rubric_text(store.run_info(month)["rubric_source"]).failing_grades
         earlier = forms_db.measures(store, month.prev(), keys)
         stems = report_stems(scorecard)

@@ -17,7 +17,7 @@ from svcqa.history import HistoryStore, resolve_db_path
 from svcqa.history.queries import find_branch
 from svcqa.jobs.rectify import report_follow_ups
 from svcqa.jobs.stored import load_stored_month
-from svcqa.labels import report_labels
+from svcqa.labels import output_language, report_labels
 from svcqa.models import Month
 from svcqa.render.report import write_branch_reports
 from svcqa.settings import month_folder
@@ -40,7 +40,7 @@ def reports_from_store(
     branch: str | None = None,
     out_dir: Path | None = None,
     formats: Sequence[str] = ("html", "xlsx"),
-    lang: str = "zh",
+    lang: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     now: datetime | None = None,
 ) -> ReportRun:
@@ -49,10 +49,13 @@ def reports_from_store(
     The month defaults to the latest stored one; the previous month (when stored) gives the
     changes, and up to 12 stored months up to this one give the trend. ``branch`` is matched
     after NFKC and whitespace removal; an unknown name raises NotFound naming the closest ones.
+    ``lang`` labels the reports (default: the language of the rubric the month was scored under).
     """
-    report_labels(lang)
+    if lang is not None:
+        report_labels(lang)
     with HistoryStore(resolve_db_path(db), create=False) as store:
         stored = load_stored_month(store, month)
+        lang = output_language(lang, stored.language)
         month, scorecard = stored.month, stored.scorecard
         keys = None
         if branch is not None:
@@ -76,6 +79,7 @@ def reports_from_store(
         now=now,
         with_index=keys is None,
         follow_ups=follow_ups,
+        column_labels=stored.column_labels,
     )
     names = [b.branch for b in scorecard.branches if keys is None or b.branch_key in keys]
     return ReportRun(month=month, out_dir=target, paths=paths, branches=names)

@@ -50,6 +50,7 @@ class ScoreRun:
     )  # later months whose inputs are gone: re-score by hand
     # each re-scored month's rubric as history shows it (id@version): its stored one
     rescored_rubrics: dict[Month, str] = field(default_factory=dict)
+    lang: str = "zh"  # the labels' language: --lang, else the rubric's language
 
     @property
     def mismatches(self) -> list[Finding]:
@@ -144,29 +145,29 @@ def run_score(
     progress: Callable[[str], None] | None = None,
     spool_dir: str | None = None,
     reader: str | None = None,
+    lang: str | None = None,
 ) -> ScoreRun:
     """Score one month and write ``scorecard.xlsx/json/csv`` and the rejects into ``out_dir``.
 
     With history (the default), the month's earlier quarter months, stored tickets and ranks
     feed the scoring, the result replaces the month in the store in one transaction, and any
     later stored months whose inputs are still on disk unchanged are re-scored in order.
-    ``spool_dir`` and ``reader`` choose how workbooks are read (``svcqa.ingest.open_month``).
+    ``spool_dir`` and ``reader`` choose how workbooks are read (``svcqa.ingest.open_month``);
+    ``lang`` labels the outputs (default: the rubric's ``language``).
     """
     from svcqa.ingest import Limits, open_month
+    from svcqa.labels import output_language
 
-    step = progress or (lambda _message: None)
-    now = now or clock.now()
+    step, now, limits = progress or (lambda _message: None), now or clock.now(), limits or Limits()
     step("reading inputs")
-    limits = limits or Limits()
-    store = None
-    background = ThreadPoolExecutor(2)
+    store, background = None, ThreadPoolExecutor(2)
     try:
-        # The workbook's reader child starts first, so that it works while pandas, the rubric and
-        # the ingest code load (a third of a second).
+        # The reader child starts first, working while pandas, the rubric and ingest load.
         with open_month(paths, limits, spool_dir=spool_dir, reader=reader) as files:
             from svcqa.rubric import DEFAULT_RUBRIC, load_rubric
 
             rubric_obj = load_rubric(rubric or DEFAULT_RUBRIC)
+            lang = output_language(lang, rubric_obj.language)
             early_context = (
                 _context_ahead(background, files, db, month, rubric_obj, lock_timeout)
                 if use_history
@@ -181,18 +182,22 @@ def run_score(
             db_path = resolve_db_path(db)
             store = HistoryStore(db_path, lock_timeout=lock_timeout)
         run = _score_and_write(
-            data, rubric_obj, store, early_context, target, now, lock_timeout, step, background
+            data,
+            rubric_obj,
+            store,
+            early_context,
+            target,
+            now,
+            lock_timeout,
+            step,
+            background,
+            lang,
         )
-        run.db_path = db_path
+        run.db_path, run.lang = db_path, lang
         if store is not None and rescore_stale:
+            reading = {"limits": limits, "spool_dir": spool_dir, "reader": reader}
             run.rescored, run.stale, run.rescored_rubrics = _rescore_later_months(
-                store,
-                data.month,
-                now=now,
-                limits=limits,
-                step=step,
-                spool_dir=spool_dir,
-                reader=reader,
+                store, data.month, now=now, step=step, **reading
             )
     finally:
         background.shutdown(wait=True, cancel_futures=True)
@@ -233,6 +238,7 @@ def _score_and_write(
     lock_timeout: float,
     step: Callable[[str], None],
     background: ThreadPoolExecutor,
+    lang: str = "zh",
 ) -> ScoreRun:
     """Score the month (with the store's context, when there is a store), write the outputs and
     save the month in the store."""
@@ -248,7 +254,9 @@ def _score_and_write(
     if store is None:
         step("writing outputs")
         return ScoreRun(
-            scorecard, data, write_outputs(scorecard, data, target, lock_timeout=lock_timeout)
+            scorecard,
+            data,
+            write_outputs(scorecard, data, target, lock_timeout=lock_timeout, lang=lang),
         )
     from svcqa.history.codecs import encode_tickets
 
@@ -260,7 +268,9 @@ def _score_and_write(
     # store untouched.
     step("writing outputs and saving history")
     chunks = background.submit(encode_tickets, data)
-    written = background.submit(write_outputs, scorecard, data, target, lock_timeout=lock_timeout)
+    written = background.submit(
+        write_outputs, scorecard, data, target, lock_timeout=lock_timeout, lang=lang
+    )
     run_id = store.save(
         scorecard,
         data,
@@ -321,6 +331,7 @@ def write_outputs(
     *,
     lock_timeout: float = LOCK_TIMEOUT,
     appeals: dict[str, int] | None = None,
+    lang: str = "zh",
 ) -> dict[str, Path]:
     """Write every output of a scored month under a folder lock (waiting up to ``lock_timeout``
     seconds for another run to finish with the folder), replacing the previous ones together:
@@ -335,10 +346,10 @@ def write_outputs(
     )
 
     with locked_folder(out_dir, lock_timeout), replaced_together():
-        rejects_paths = write_rejects(data, out_dir)
+        rejects_paths = write_rejects(data, out_dir, lang=lang)
         outputs = {
             "scorecard_xlsx": write_scorecard_xlsx(
-                scorecard, out_dir / "scorecard.xlsx", rejects=data.rejects
+                scorecard, out_dir / "scorecard.xlsx", rejects=data.rejects, lang=lang
             ),
             "scorecard_json": write_scorecard_json(
                 scorecard,
@@ -346,7 +357,7 @@ def write_outputs(
                 month_source=data.month_source,
                 appeals=appeals,
             ),
-            "scorecard_csv": write_scorecard_csv(scorecard, out_dir / "scorecard.csv"),
+            "scorecard_csv": write_scorecard_csv(scorecard, out_dir / "scorecard.csv", lang=lang),
         }
     for path in rejects_paths:  # rejects_xlsx, rejects_csv, excluded_csv
         outputs[f"{path.stem}_{path.suffix.lstrip('.')}"] = path

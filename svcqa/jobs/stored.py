@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from svcqa.errors import NotFound
+from svcqa.history.queries import stored_rubric
 from svcqa.models import Month, Scorecard
 
 TREND_MONTHS = 12
@@ -22,6 +23,9 @@ class StoredMonth:
     scorecard: Scorecard
     previous: Scorecard | None
     trend: pd.DataFrame | None
+    language: str = "zh"  # the labels' language of the rubric the month was scored under
+    # that rubric's declared columns: name -> label (the name when it has none), for evidence
+    column_labels: dict[str, str] = field(default_factory=dict)
 
 
 def load_stored_month(store: Any, month: Month | None = None) -> StoredMonth:
@@ -36,12 +40,26 @@ def load_stored_month(store: Any, month: Month | None = None) -> StoredMonth:
     scorecard = store.load_scorecard(month)
     previous = store.load_scorecard(month.prev()) if month.prev() in stored else None
     trend = store.trend()
+    rubric = stored_rubric(store, month)
     if trend is not None and len(trend):
         months = sorted({str(m) for m in trend["month"] if str(m) <= str(month)})[-TREND_MONTHS:]
         trend = trend[trend["month"].astype(str).isin(months)]
     return StoredMonth(
-        month=month, months=stored, scorecard=scorecard, previous=previous, trend=trend
+        month=month,
+        months=stored,
+        scorecard=scorecard,
+        previous=previous,
+        trend=trend,
+        language="zh" if rubric is None else rubric.language,
+        column_labels=declared_labels(rubric),
     )
 
 
-__all__ = ["TREND_MONTHS", "StoredMonth", "load_stored_month"]
+def declared_labels(rubric: Any) -> dict[str, str]:
+    """The rubric's declared columns, name -> label (the name when it gives none)."""
+    if rubric is None:
+        return {}
+    return {c.name: c.label or c.name for cols in rubric.extra_columns.values() for c in cols}
+
+
+__all__ = ["TREND_MONTHS", "StoredMonth", "declared_labels", "load_stored_month"]

@@ -173,7 +173,7 @@ def run_whatif(
     paths: Sequence[str | Path] = (),
     db: str | Path | None = None,
     out_dir: Path | None = None,
-    lang: str = "zh",
+    lang: str | None = None,
     limits: Any = None,
     now: datetime | None = None,
     spool_dir: str | None = None,
@@ -183,16 +183,19 @@ def run_whatif(
 ) -> WhatIfRun:
     """Re-score ``month`` (or the stored months ``first``..``last``) under ``rubric`` and compare
     with the rubric each month was stored under (``against="active"``) or with ``against``
-    re-scored the same way; write ``whatif.xlsx`` into ``out_dir``. The store is opened read-only
-    (an older store is refused, not migrated) and never written; ``aliases_file`` adds header
-    spellings when the inputs are re-read, as ``score --aliases`` did."""
+    re-scored the same way; write ``whatif.xlsx`` into ``out_dir`` labelled in ``lang`` (default:
+    the variant rubric's language). The store is opened read-only (an older store is refused,
+    not migrated) and never written; ``aliases_file`` adds header spellings when the inputs are
+    re-read, as ``score --aliases`` did."""
     from svcqa.history import HistoryStore, resolve_db_path
     from svcqa.ingest import Limits
+    from svcqa.labels import output_language
     from svcqa.render.whatif import write_whatif_xlsx
 
     now = now or clock.now()
     reading = _Reading(limits or Limits(), spool_dir, reader, aliases_file)
     variant = load_rubric(rubric)
+    lang = output_language(lang, variant.language)
     against_rubric = None if against in (None, "active") else load_rubric(against)
     files = [Path(p) for p in paths]
     with HistoryStore(resolve_db_path(db), lock_timeout=lock_timeout, read_only=True) as store:

@@ -21,12 +21,16 @@ __all__ = ["FILTERS", "make_environment", "packaged_template_dir"]
 
 
 def packaged_template_dir() -> Path:
-    """The folder holding the default templates: the source checkout svcqa was imported from
-    (a git worktree run with PYTHONPATH must see its own templates, not those the editable
-    install maps ``svcqa.templates`` to), else the installed package."""
-    checkout = Path(__file__).resolve().parent.parent.parent
-    if (checkout / "pyproject.toml").is_file() and (checkout / "templates" / "_base.css").is_file():
-        return checkout / "templates"
+    """The folder holding the default templates: the source checkout this package was imported
+    from, else the installed package.
+
+    The checkout comes first because an editable install maps ``svcqa.templates`` to the folder
+    of the checkout it was installed from: another worktree importing its own ``svcqa`` (with
+    ``PYTHONPATH``) would otherwise render that checkout's templates, not its own.
+    """
+    source = Path(__file__).resolve().parent.parent.parent / "templates"
+    if (source / "report.html.j2").is_file():
+        return source
     try:
         folder = resources.files("svcqa.templates")
         path = Path(str(folder))
@@ -34,7 +38,7 @@ def packaged_template_dir() -> Path:
             return path
     except (ModuleNotFoundError, TypeError):  # not packaged yet / a namespace-less zip import
         pass
-    return Path(__file__).resolve().parent.parent.parent / "templates"
+    return source
 
 
 FILTERS = {"pct1": pct1, "days2": days2, "pts2": pts2, "signed": signed, "metric": metric}

@@ -7,6 +7,7 @@ as formulas.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -14,19 +15,10 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from svcqa.labels import REJECTS_HEADERS, labels_in
 from svcqa.models import ROW_ISSUE_COLUMNS, MonthData
 from svcqa.output import atomic_target, atomic_write, remove_stale_temps, write_csv
 
-HEADERS_ZH = {
-    "table": "表 table",
-    "file": "文件 file",
-    "sheet": "工作表 sheet",
-    "row": "行号 row",
-    "column": "列 column",
-    "value": "值 value",
-    "code": "代码 code",
-    "reason": "原因 reason",
-}
 WIDTHS = {
     "table": 12,
     "file": 24,
@@ -50,7 +42,7 @@ def issue_rows(frame: pd.DataFrame | None) -> pd.DataFrame:
     )
 
 
-def write_rejects(data: MonthData, out_dir: Path) -> list[Path]:
+def write_rejects(data: MonthData, out_dir: Path, *, lang: str = "zh") -> list[Path]:
     """Write ``rejects.xlsx``, ``rejects.csv`` and ``excluded.csv`` into ``out_dir``.
 
     Rejected rows (unusable) and excluded rows (usable, but dated in another month) are kept
@@ -58,8 +50,10 @@ def write_rejects(data: MonthData, out_dir: Path) -> list[Path]:
     rejects, rejects.xlsx has them on its first sheet ``rejects`` and the excluded rows on a
     second sheet ``excluded``, and excluded.csv holds the excluded rows (both files always
     written, header only when empty, so a rerun never leaves an earlier month's list behind).
+    rejects.xlsx's headers are in ``lang``; the CSV files keep the English field names.
     Returns the three paths: rejects.xlsx, rejects.csv, excluded.csv.
     """
+    headers = labels_in(REJECTS_HEADERS, lang)
     out_dir = Path(out_dir)
     # The folder's first output of a run (score writes it first, under the folder's lock):
     # tidy up what a killed run left half-written here.
@@ -72,8 +66,8 @@ def write_rejects(data: MonthData, out_dir: Path) -> list[Path]:
             str(tmp), {"strings_to_formulas": False, "strings_to_urls": False}
         )
         bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-        _write_sheet(book.add_worksheet("rejects"), bold, rejects)
-        _write_sheet(book.add_worksheet("excluded"), bold, excluded)
+        _write_sheet(book.add_worksheet("rejects"), bold, rejects, headers)
+        _write_sheet(book.add_worksheet("excluded"), bold, excluded, headers)
         book.close()
     return [
         xlsx_path,
@@ -82,9 +76,11 @@ def write_rejects(data: MonthData, out_dir: Path) -> list[Path]:
     ]
 
 
-def _write_sheet(sheet: Worksheet, bold: Format, records: list[dict]) -> None:
+def _write_sheet(
+    sheet: Worksheet, bold: Format, records: list[dict], headers: Mapping[str, str]
+) -> None:
     for col, name in enumerate(ROW_ISSUE_COLUMNS):
-        sheet.write_string(0, col, HEADERS_ZH[name], bold)
+        sheet.write_string(0, col, headers[name], bold)
         sheet.set_column(col, col, WIDTHS[name])
     for r, record in enumerate(records, start=1):
         for col, name in enumerate(ROW_ISSUE_COLUMNS):

@@ -17,14 +17,11 @@ import xlsxwriter
 from xlsxwriter.format import Format
 
 from svcqa.findings import RUBRIC_MISMATCH_CODES
-from svcqa.labels import SCORECARD_COLUMNS, SCORECARD_LABELS, flag_label, flags_text
+from svcqa.labels import SCORECARD_COLUMNS, SCORECARD_LABELS, flag_label, flags_text, labels_in
 from svcqa.models import BranchResult, KpiResult, Scorecard
 from svcqa.output import atomic_target, write_csv, write_text_atomic
 
 SCHEMA = "svcqa.scorecard/1"
-# Headings, sheet names and rule texts are Chinese whatever --lang says; only flags follow it.
-_T = SCORECARD_LABELS["zh"]
-_COLUMNS = SCORECARD_COLUMNS["zh"]
 
 
 def _num(value: float | None) -> float | None:
@@ -99,9 +96,10 @@ def _kpi_ids(scorecard: Scorecard) -> list[KpiResult]:
 
 
 def scorecard_rows(scorecard: Scorecard, lang: str = "zh") -> tuple[list[str], list[list[Any]]]:
-    """The summary table: one row per branch, ranked, with every KPI's points."""
+    """The summary table: one row per branch, ranked, with every KPI's points; headings in ``lang``."""
+    labels_in(SCORECARD_LABELS, lang)
     kpis = _kpi_ids(scorecard)
-    header = list(_COLUMNS["summary"])
+    header = list(SCORECARD_COLUMNS[lang]["summary"])
     header += [f"{k.label} ({k.max:g})" for k in kpis]
     rows = []
     for b in scorecard.branches:
@@ -125,8 +123,8 @@ def scorecard_rows(scorecard: Scorecard, lang: str = "zh") -> tuple[list[str], l
     return header, rows
 
 
-def write_scorecard_csv(scorecard: Scorecard, path: Path) -> Path:
-    header, rows = scorecard_rows(scorecard)
+def write_scorecard_csv(scorecard: Scorecard, path: Path, *, lang: str = "zh") -> Path:
+    header, rows = scorecard_rows(scorecard, lang)
     buffer = io.StringIO()
     write_csv(buffer, header, rows)
     # UTF-8 with BOM so Excel on Chinese Windows opens the Chinese headers correctly.
@@ -159,28 +157,33 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _curve_text(kpi: KpiResult) -> str:
+def _curve_text(kpi: KpiResult, t: dict[str, str]) -> str:
     curve = kpi.curve or {}
     kind = curve.get("kind", "")
     if kind == "linear":
-        return _T["curve_linear"].format(full=curve.get("full"), zero=curve.get("zero"))
+        return t["curve_linear"].format(full=curve.get("full"), zero=curve.get("zero"))
     if kind == "deduct":
-        return _T["curve_deduct"]
+        return t["curve_deduct"]
     return str(kind)
 
 
-def write_scorecard_xlsx(scorecard: Scorecard, path: Path, *, rejects: Any = None) -> Path:
-    """The analyst's workbook: 排名汇总 (ranked, coloured lost points, chart), 指标值, 评分规则, 异常行."""
+def write_scorecard_xlsx(
+    scorecard: Scorecard, path: Path, *, rejects: Any = None, lang: str = "zh"
+) -> Path:
+    """The analyst's workbook: the ranking (coloured lost points, chart), the KPI detail, the
+    rules and the input check; headings and sheet names in ``lang``."""
+    t = dict(labels_in(SCORECARD_LABELS, lang))
+    t["lang"] = lang
     with atomic_target(path) as tmp:
         # Never turn input text into formulas or links.
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
-        title = _T["workbook_title"].format(month=scorecard.month, rubric=scorecard.rubric_name)
+        title = t["workbook_title"].format(month=scorecard.month, rubric=scorecard.rubric_name)
         wb.set_properties({"title": title, "author": "svcqa"})
         formats = _formats(wb)
-        _summary_sheet(wb, formats, scorecard)
-        _kpi_detail_sheet(wb, formats, scorecard)
-        _rules_sheet(wb, formats, scorecard)
-        _inputs_sheet(wb, formats, scorecard, rejects)
+        _summary_sheet(wb, formats, scorecard, t)
+        _kpi_detail_sheet(wb, formats, scorecard, t)
+        _rules_sheet(wb, formats, scorecard, t)
+        _inputs_sheet(wb, formats, scorecard, rejects, t)
         wb.close()
     return path
 
@@ -221,12 +224,14 @@ def _formats(wb: xlsxwriter.Workbook) -> dict[str, Format]:
     }
 
 
-def _summary_sheet(wb: xlsxwriter.Workbook, f: dict[str, Format], scorecard: Scorecard) -> None:
+def _summary_sheet(
+    wb: xlsxwriter.Workbook, f: dict[str, Format], scorecard: Scorecard, t: dict[str, str]
+) -> None:
     """Sheet 1: the ranked summary, lost points coloured, totals as data bars and a bar chart."""
     kpis = _kpi_ids(scorecard)
-    header, rows = scorecard_rows(scorecard)
-    ws = wb.add_worksheet(_T["sheet_summary"])
-    title = _T["summary_title"].format(
+    header, rows = scorecard_rows(scorecard, t["lang"])
+    ws = wb.add_worksheet(t["sheet_summary"])
+    title = t["summary_title"].format(
         month=scorecard.month, rubric=scorecard.rubric_name, max=f"{scorecard.rubric_max:g}"
     )
     ws.write_string(0, 0, title, f["title"])
@@ -262,34 +267,36 @@ def _summary_sheet(wb: xlsxwriter.Workbook, f: dict[str, Format], scorecard: Sco
     ws.set_column(first_kpi_col, first_kpi_col + max(len(kpis) - 1, 0), 12)
     if n:
         ws.autofilter(1, 0, n + 1, len(header) - 1)
-        ws.insert_chart(1, len(header) + 1, _totals_chart(wb, scorecard, n))
+        ws.insert_chart(1, len(header) + 1, _totals_chart(wb, scorecard, n, t))
 
 
-def _totals_chart(wb: xlsxwriter.Workbook, scorecard: Scorecard, n: int) -> Any:
+def _totals_chart(wb: xlsxwriter.Workbook, scorecard: Scorecard, n: int, t: dict[str, str]) -> Any:
     """Each branch's total as a horizontal bar, in ranking order (the summary's rows)."""
-    sheet = _T["sheet_summary"]
+    sheet = t["sheet_summary"]
     chart = wb.add_chart({"type": "bar"})
     chart.add_series(
         {
-            "name": _T["chart_series"],
+            "name": t["chart_series"],
             "categories": [sheet, 2, 1, n + 1, 1],
             "values": [sheet, 2, 2, n + 1, 2],
             "fill": {"color": "#5B9BD5"},
             "data_labels": {"value": True, "num_format": "0.0"},
         }
     )
-    chart.set_title({"name": _T["chart_title"]})
-    chart.set_x_axis({"min": 0, "max": scorecard.rubric_max, "name": _T["chart_axis"]})
+    chart.set_title({"name": t["chart_title"]})
+    chart.set_x_axis({"min": 0, "max": scorecard.rubric_max, "name": t["chart_axis"]})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"none": True})
     chart.set_size({"width": 720, "height": max(320, 18 * n + 80)})
     return chart
 
 
-def _kpi_detail_sheet(wb: xlsxwriter.Workbook, f: dict[str, Format], scorecard: Scorecard) -> None:
+def _kpi_detail_sheet(
+    wb: xlsxwriter.Workbook, f: dict[str, Format], scorecard: Scorecard, t: dict[str, str]
+) -> None:
     """Sheet 2: every KPI's metric value, basis, thresholds and lost points (the audit trail)."""
-    ws = wb.add_worksheet(_T["sheet_kpi_detail"])
-    cols = _COLUMNS["kpi_detail"]
+    ws = wb.add_worksheet(t["sheet_kpi_detail"])
+    cols = SCORECARD_COLUMNS[t["lang"]]["kpi_detail"]
     text, pts = f["text"], f["pts"]
     for c, name in enumerate(cols):
         ws.write_string(0, c, name, f["head"])
@@ -301,7 +308,7 @@ def _kpi_detail_sheet(wb: xlsxwriter.Workbook, f: dict[str, Format], scorecard: 
             ws.write_string(r, 2, k.label, text)
             ws.write_string(r, 3, k.group, text)
             if k.value is None or (isinstance(k.value, float) and math.isnan(k.value)):
-                ws.write_string(r, 4, _T["no_data"], text)
+                ws.write_string(r, 4, t["no_data"], text)
             else:
                 _write_number(ws, r, 4, k.value, f["pct"] if k.unit == "rate" else f["days"])
             ws.write_string(r, 5, k.unit, text)
@@ -310,12 +317,12 @@ def _kpi_detail_sheet(wb: xlsxwriter.Workbook, f: dict[str, Format], scorecard: 
                 ws.write_blank(r, 7, None, text)
             else:
                 _write_number(ws, r, 7, k.numerator, text)
-            ws.write_string(r, 8, _curve_text(k), text)
+            ws.write_string(r, 8, _curve_text(k, t), text)
             _write_number(ws, r, 9, k.points, pts)
             _write_number(ws, r, 10, k.max, pts)
             _write_number(ws, r, 11, k.lost, pts)
-            ws.write_string(r, 12, _T["yes"] if k.no_data else "", text)
-            ws.write_string(r, 13, _T["yes"] if k.low_volume else "", text)
+            ws.write_string(r, 12, t["yes"] if k.no_data else "", text)
+            ws.write_string(r, 13, t["yes"] if k.low_volume else "", text)
             ws.write_string(r, 14, k.note, text)
             r += 1
     if r > 1:
@@ -329,48 +336,50 @@ def _kpi_detail_sheet(wb: xlsxwriter.Workbook, f: dict[str, Format], scorecard: 
     ws.set_column(8, 8, 22)
 
 
-def _rules_sheet(wb: xlsxwriter.Workbook, f: dict[str, Format], scorecard: Scorecard) -> None:
+def _rules_sheet(
+    wb: xlsxwriter.Workbook, f: dict[str, Format], scorecard: Scorecard, t: dict[str, str]
+) -> None:
     """Sheet 3: the rules as scored."""
-    ws = wb.add_worksheet(_T["sheet_rules"])
+    ws = wb.add_worksheet(t["sheet_rules"])
     text = f["text"]
-    for c, name in enumerate(_COLUMNS["rules"]):
+    for c, name in enumerate(SCORECARD_COLUMNS[t["lang"]]["rules"]):
         ws.write_string(0, c, name, f["head"])
     for r, k in enumerate(_kpi_ids(scorecard), start=1):
         ws.write_string(r, 0, k.id, text)
         ws.write_string(r, 1, k.label, text)
         ws.write_string(r, 2, k.group, text)
         _write_number(ws, r, 3, k.max, f["pts"])
-        ws.write_string(r, 4, _curve_text(k), text)
+        ws.write_string(r, 4, _curve_text(k, t), text)
         ws.write_string(r, 5, json.dumps(k.curve, ensure_ascii=False), text)
-    _mismatch_rows(ws, f, scorecard, len(_kpi_ids(scorecard)) + 2)
+    _mismatch_rows(ws, f, scorecard, len(_kpi_ids(scorecard)) + 2, t["mismatch_heading"])
     ws.set_column(0, 1, 22)
     ws.set_column(4, 5, 40)
 
 
-# The heading of the block below the rules (zh as the sheet, with the English meaning).
-_MISMATCH_HEADING = (
-    "本月数据缺少评分规则所需内容 (the rubric asks for data this month does not have)"
-)
-
-
-def _mismatch_rows(ws: Any, f: dict[str, Format], scorecard: Scorecard, start: int) -> None:
+def _mismatch_rows(
+    ws: Any, f: dict[str, Format], scorecard: Scorecard, start: int, heading: str
+) -> None:
     """Below the rules: each finding of the rubric asking for data the month lacks (code, KPI
     message), so the workbook says why those KPIs got their when_empty points."""
     found = [n for n in scorecard.notes if n.code in RUBRIC_MISMATCH_CODES]
     if not found:
         return
-    ws.write_string(start, 0, _MISMATCH_HEADING, f["head"])
+    ws.write_string(start, 0, heading, f["head"])
     for r, note in enumerate(found, start=start + 1):
         ws.write_string(r, 0, note.code, f["text"])
         ws.write_string(r, 1, note.message, f["text"])
 
 
 def _inputs_sheet(
-    wb: xlsxwriter.Workbook, f: dict[str, Format], scorecard: Scorecard, rejects: Any
+    wb: xlsxwriter.Workbook,
+    f: dict[str, Format],
+    scorecard: Scorecard,
+    rejects: Any,
+    t: dict[str, str],
 ) -> None:
     """Sheet 4: input accounting, then the rejected / excluded rows."""
-    ws = wb.add_worksheet(_T["sheet_inputs"])
-    for c, name in enumerate(_COLUMNS["inputs"]):
+    ws = wb.add_worksheet(t["sheet_inputs"])
+    for c, name in enumerate(SCORECARD_COLUMNS[t["lang"]]["inputs"]):
         ws.write_string(0, c, name, f["head"])
     for r, (table, stats) in enumerate(scorecard.inputs.items(), start=1):
         ws.write_string(r, 0, table, f["text"])

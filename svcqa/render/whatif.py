@@ -13,49 +13,11 @@ from typing import Any
 
 import xlsxwriter
 
+from svcqa.labels import WHATIF_LABELS
 from svcqa.output import atomic_target, xml_safe
 from svcqa.scoring.compare import Comparison
 
-LABELS: dict[str, dict[str, str]] = {
-    "zh": {
-        "summary": "汇总",
-        "kpis": "指标得分",
-        "month": "月份",
-        "branch": "网点",
-        "kpi": "指标",
-        "active": "现行",
-        "variant": "方案",
-        "change": "变化",
-        "total": "总分",
-        "rank": "排名",
-        "grade": "等级",
-        "coefficient": "系数",
-        "fee": "费用",
-        "points": "得分",
-        "max": "满分",
-        "payout": "总费用",
-        "title": "规则调整影响：{active} → {variant}",
-    },
-    "en": {
-        "summary": "Summary",
-        "kpis": "KPI points",
-        "month": "Month",
-        "branch": "Branch",
-        "kpi": "KPI",
-        "active": "active",
-        "variant": "variant",
-        "change": "change",
-        "total": "Total",
-        "rank": "Rank",
-        "grade": "Grade",
-        "coefficient": "Coefficient",
-        "fee": "Fee",
-        "points": "points",
-        "max": "max",
-        "payout": "Payout",
-        "title": "What-if: {active} → {variant}",
-    },
-}
+LABELS = WHATIF_LABELS  # the catalogue's what-if labels, {lang: labels}
 
 _MEASURES = ("total", "rank", "grade", "coefficient", "fee")
 

@@ -34,6 +34,7 @@ from typing import Any
 import svcqa.rubric.spec as spec
 from svcqa import settings, toml_text
 from svcqa.errors import RubricError
+from svcqa.labels import LANGUAGES
 from svcqa.rubric.kpis import KnownColumns, read_kpis
 from svcqa.rubric.model import (
     EXTRA_COLUMN_TYPES,
@@ -169,6 +170,7 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: Problems) -> R
     aliases = _aliases(doc, known_columns, problems)
     sheet_aliases = _sheet_aliases(doc, problems)
     period = read_period(doc, known_columns, problems)
+    language = _language(doc, problems)
 
     if problems.items or max_points is None or not grades:
         if not grades and not any(p.startswith("grades") for p in problems.items):
@@ -183,6 +185,7 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: Problems) -> R
         source_text=text,
         origin=origin,
         description=read_text(doc, "description", (), problems),
+        language=language,
         incentives=incentives,
         vetoes=tuple(vetoes),
         failing_grades=tuple(failing),
@@ -240,6 +243,15 @@ def _top_level(doc: dict[str, Any], problems: Problems) -> tuple[str, str, float
         problems.add(("grace_months",), f"must be a whole number ≥ 0, found {grace!r}")
         grace = 1
     return rubric_id, name, max_points, default_empty, grace
+
+
+def _language(doc: dict[str, Any], problems: Problems) -> str:
+    """The outputs' language: one of ``LANGUAGES`` (default zh, as the presets)."""
+    language = read_text(doc, "language", (), problems, default="zh")
+    if language not in LANGUAGES:
+        problems.add(("language",), f"{language!r} is not one of {', '.join(LANGUAGES)}")
+        return "zh"
+    return language
 
 
 def _check_points_add_up(doc: dict[str, Any], max_points: float | None, problems: Problems) -> None:

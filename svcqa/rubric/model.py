@@ -350,6 +350,7 @@ class Rubric:
     source_text: str
     origin: str = ""  # preset id or file path
     description: str = ""
+    language: str = "zh"  # the labels' language in outputs (LANGUAGES); --lang overrides it
     incentives: Incentives = field(default_factory=Incentives)
     vetoes: tuple[VetoRule, ...] = ()
     failing_grades: tuple[str, ...] = ()  # grades that require rectification

@@ -410,6 +410,7 @@ SECTIONS: tuple[Section, ...] = (
         Key("name", "text", "The name shown in outputs.", required=True),
         Key("max", "number (> 0)", "The total a branch can reach; the KPI points must add up to it.", required=True),
         Key("description", "text", "One line for `svcqa rubric list`.", default='""'),
+        Key("language", 'text: "zh" | "en"', "The language of the labels in every output (terminal tables, history, scorecard and rejects workbooks, reports, forms); `--lang` overrides it.", default='"zh"'),
         Key("when_empty", _WHEN_EMPTY_TYPE, "What a KPI without data gives, unless the KPI says otherwise.", default='"full"'),
         Key("grace_months", "whole number", "A newly signed branch (roster contract_start) is scored but not assessed this many months.", default="1"),
         Key("timezone", "text (an IANA time zone)", "The zone whose wall time the rubric scores in: a date written with a UTC offset (see Dates) is converted to it; a date without one is taken as already in it.", default='"Asia/Shanghai"'),

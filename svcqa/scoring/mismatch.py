@@ -37,18 +37,25 @@ MISMATCH_CODES = RUBRIC_MISMATCH_CODES
 _SHOWN_VALUES = 5  # the most frequent values a finding lists
 
 
-def rubric_mismatches(rubric: Rubric, tables: dict[str, pd.DataFrame]) -> list[Finding]:
+def rubric_mismatches(
+    rubric: Rubric, tables: dict[str, pd.DataFrame]
+) -> tuple[list[Finding], set[str]]:
     """Every mismatch between the rubric's KPIs and the month's tables: one finding per missing
-    table (naming every KPI that reads it), then per KPI its missing columns and filters."""
+    table (naming every KPI that reads it), then per KPI its missing columns and filters; and
+    the ids of the KPIs concerned (their "no data" is this finding, not a note of its own)."""
     by_table: dict[str, list[Kpi]] = {}
     for kpi in rubric.kpis:
         for table in kpi.metric.columns():
             if tables.get(table) is None:
                 by_table.setdefault(table, []).append(kpi)
     found = [_table_missing(rubric, table, kpis) for table, kpis in by_table.items()]
+    concerned = {kpi.id for kpis in by_table.values() for kpi in kpis}
     for kpi in rubric.kpis:
-        found += _kpi_mismatches(rubric, kpi, tables)
-    return found
+        own = _kpi_mismatches(rubric, kpi, tables)
+        if own:
+            concerned.add(kpi.id)
+        found += own
+    return found, concerned
 
 
 def _table_missing(rubric: Rubric, table: str, kpis: list[Kpi]) -> Finding:

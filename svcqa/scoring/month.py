@@ -60,6 +60,7 @@ def score_month(
     ctx = MetricContext(month, tables, history)
     results = _compute_metrics(rubric, ctx)
     scored = [score_kpi(kpi, results[kpi.id]) for kpi in rubric.kpis]
+    mismatches, mismatched = rubric_mismatches(rubric, tables)
 
     evidence_parts = _kpi_evidence(rubric, results, scored, ctx.n)
     incentive_points, incentive_evidence = incentives(rubric, ctx)
@@ -86,7 +87,7 @@ def score_month(
         branches=branches,
         inputs=dict(data.stats),
         evidence=assemble_evidence(ctx, evidence_parts),
-        notes=rubric_mismatches(rubric, tables) + _kpi_notes(rubric, results, month),
+        notes=mismatches + _kpi_notes(rubric, results, month, mismatched),
         generated_at=now,
         period_counts=_period_counts(rubric, results, ctx),
     )
@@ -107,13 +108,16 @@ def _compute_metrics(rubric: Rubric, ctx: MetricContext) -> dict[str, MetricResu
         }
 
 
-def _kpi_notes(rubric: Rubric, results: dict[str, MetricResult], month: Month) -> list[Finding]:
-    """The run's notes on KPIs: those without data, those scored on a partial quarter."""
+def _kpi_notes(
+    rubric: Rubric, results: dict[str, MetricResult], month: Month, mismatched: set[str]
+) -> list[Finding]:
+    """The run's notes on KPIs: those without data, those scored on a partial quarter. A KPI
+    with a mismatch finding (``mismatched``) gets no ``kpi-no-data`` besides: that finding is why."""
     notes: list[Finding] = []
     for kpi in rubric.kpis:
         result = results[kpi.id]
         notes += result.findings
-        if result.no_data is not None:
+        if result.no_data is not None and kpi.id not in mismatched:
             notes.append(
                 Finding(
                     "kpi-no-data",

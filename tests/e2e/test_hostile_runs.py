@@ -282,7 +282,7 @@ def test_a_failure_on_the_last_output_keeps_the_whole_previous_set(
 
     before = first_run(tmp_path)
 
-    def disk_full(_card: object, path: Path) -> Path:
+    def disk_full(_card: object, path: Path, **_options: object) -> Path:
         with atomic_write(path, "w", encoding="utf-8") as handle:
             handle.write("half a file")
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

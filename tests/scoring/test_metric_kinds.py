@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from svcqa.findings import RUBRIC_MISMATCH_CODES
 from svcqa.models import Month
 from svcqa.rubric import CURVE_KINDS, METRIC_KINDS, Curve, load_rubric
 from svcqa.scoring import (
@@ -74,11 +75,18 @@ def test_a_metric_without_data_says_why_as_a_type(
 
 
 def test_kpi_no_data_findings_follow_the_typed_reason() -> None:
-    """score_month reports kpi-no-data exactly for the KPIs whose metric returned NoData."""
+    """score_month accounts for every KPI whose metric returned NoData once: a kpi-no-data note,
+    or (when the rubric asks for a table or column the month lacks) the mismatch finding alone."""
     frame = _ticket_frame(completed_at=pd.to_datetime(["2026-10-03", "2026-10-04"]))
     data = month_data_from_tables("2026-10", {"tickets": frame})
     card = score_month(data, GD)
     ctx = MetricContext(MONTH, data.tables, None)
     without = [k.id for k in GD.kpis if compute_metric(k, ctx).no_data is not None]
     reported = [n.message.split(" ", 1)[0] for n in card.notes if n.code == "kpi-no-data"]
-    assert reported == without and "exchange_cycle" not in reported
+    mismatch_text = " ".join(n.message for n in card.notes if n.code in RUBRIC_MISMATCH_CODES)
+    mismatched = [k for k in without if f"{k} (" in mismatch_text]
+    # Only tickets were given: the rework flag, complaints, attendance, discipline and
+    # cooperation are all missing, so each of those KPIs is a mismatch finding, not no-data.
+    assert without == ["rework_rate", "complaint_rate", "attendance", "discipline", "cooperation"]
+    assert mismatched == without and reported == []
+    assert "exchange_cycle" not in mismatch_text

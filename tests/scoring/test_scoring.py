@@ -547,7 +547,9 @@ def test_scorecard_metadata() -> None:
     )
     assert card.generated_at == datetime(2026, 11, 2, 9, 0)
     assert card.inputs["attendance"].used == 1
-    assert any(n.code == "kpi-no-data" and "complaints" in n.message for n in card.notes)
+    # The complaints table is missing: one kpi-table-missing finding, no kpi-no-data besides it.
+    assert any(n.code == "kpi-table-missing" and n.table == "complaints" for n in card.notes)
+    assert not any(n.code == "kpi-no-data" and "complaint_rate" in n.message for n in card.notes)
 
 
 def test_curve_record_for_audit() -> None:

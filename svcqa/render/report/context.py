@@ -7,15 +7,17 @@ text and grouped by branch, all-branch complaint shares and the trend as plain r
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from svcqa.labels import EVIDENCE_KIND_LABELS, report_labels
+from svcqa.findings import RUBRIC_MISMATCH_CODES
+from svcqa.labels import EVIDENCE_KIND_LABELS, report_labels, yes_no
 from svcqa.models import EVIDENCE_COLUMNS, BranchResult, Scorecard
 from svcqa.render.formats import better_direction
+from svcqa.render.report.model import MismatchLine
 
 
 class ReportContext:
@@ -28,8 +30,11 @@ class ReportContext:
         trend: pd.DataFrame | None = None,
         previous: Scorecard | None = None,
         lang: str = "zh",
+        column_labels: Mapping[str, str] | None = None,
     ):
         self.scorecard = scorecard
+        # The rubric's declared columns by label in the evidence (a flag's category and detail).
+        self.column_labels = dict(column_labels or {})
         self.lang = lang
         self.t = report_labels(lang)
         self.by_key = {b.branch_key: b for b in scorecard.branches}
@@ -44,6 +49,7 @@ class ReportContext:
         self._peer_figures()
         self._evidence()
         self._trend(trend)
+        self._sections()
 
     # Medians and best values per KPI over assessed branches with data.
     def _peer_figures(self) -> None:
@@ -119,8 +125,10 @@ class ReportContext:
             "ref": _text_column(ev["ref"]),
             "date": _date_column(ev["date"]),
             "value": _number_column(value_num, ev["value"]),
-            "category": _text_column(ev["category"]),
-            "detail": _text_column(ev["detail"]),
+            "category": _labelled(_text_column(ev["category"]), self.column_labels),
+            "detail": _flag_details(
+                _text_column(ev["detail"]), kinds, self.lang, self.column_labels
+            ),
             "file": _text_column(ev["file"]),
             "sheet": _text_column(ev["sheet"]),
             "row": np.where(
@@ -146,9 +154,34 @@ class ReportContext:
             else {}
         )
 
+    def _sections(self) -> None:
+        """Which optional sections the rubric and the month have data for, and the rubric
+        mismatch findings (the KPIs each names), once for every branch."""
+        card = self.scorecard
+        kinds = set(pd.unique(self.evidence["kind_code"]))
+        has = {
+            "peers": len(self.ranking) > 1,
+            "hot_spots": "complaints" in card.inputs or "complaint" in kinds,
+            "incentives": "incentives" in card.inputs
+            or "incentive" in kinds
+            or any(b.incentive_points for b in card.branches),
+        }
+        self.sections = frozenset(name for name, present in has.items() if present)
+        kpis = card.branches[0].kpis if card.branches else []
+        self.mismatches = tuple(
+            MismatchLine(
+                code=note.code,
+                kpis=tuple(k.label for k in kpis if f"{k.id} (" in note.message),
+                kpi_ids=tuple(k.id for k in kpis if f"{k.id} (" in note.message),
+                message=note.message,
+            )
+            for note in card.notes
+            if note.code in RUBRIC_MISMATCH_CODES
+        )
+
     @property
     def uncategorised(self) -> str:
-        return "未分类" if self.lang == "zh" else "uncategorised"
+        return self.t["uncategorised"]
 
     def _trend(self, trend: pd.DataFrame | None) -> None:
         self.trend = trend if trend is not None and len(trend) else None
@@ -225,3 +258,32 @@ def _number_column(numbers: pd.Series, raw: pd.Series) -> np.ndarray:
     out[whole] = [str(v) for v in values[whole].astype("int64").tolist()]
     out[present & ~whole] = [f"{v:.2f}" for v in values[present & ~whole].tolist()]
     return out
+
+
+def _labelled(category: np.ndarray, labels: Mapping[str, str]) -> np.ndarray:
+    """Declared column names in ``category`` as their labels (other values as they are)."""
+    if not labels or not len(category):
+        return category
+    return pd.Series(category, dtype=object).replace(labels).to_numpy(dtype=object)
+
+
+def _flag_details(
+    detail: np.ndarray, kinds: pd.Series, lang: str, labels: Mapping[str, str]
+) -> np.ndarray:
+    """A flag row's detail ("answered = 否", as scoring writes it) as the column's label and
+    yes/no in ``lang`` ("Answered = no"). The distinct details are few (a flag column, two
+    values): each is rewritten once and spread back by its code."""
+    flagged = (kinds == "flagged").to_numpy()
+    if not flagged.any():
+        return detail
+    codes, distinct = pd.factorize(pd.Series(detail[flagged], dtype=object))
+    words = {"否": yes_no(False, lang), "是": yes_no(True, lang)}
+    rewritten = []
+    for text in distinct:
+        column, sep, word = str(text).rpartition(" = ")
+        rewritten.append(
+            f"{labels.get(column, column)} = {words.get(word, word)}" if sep else str(text)
+        )
+    detail = detail.copy()
+    detail[flagged] = np.asarray(rewritten, dtype=object)[codes]
+    return detail

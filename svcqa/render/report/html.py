@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from svcqa.labels import flag_label, report_labels
+from svcqa.labels import flags_text, report_labels
 from svcqa.models import Scorecard
 from svcqa.render.environment import make_environment
 from svcqa.render.formats import DASH, change_text, signed
@@ -56,7 +56,7 @@ def render_index_html(
             total=round(b.total, 2),
             grade=b.grade or DASH,
             coefficient=b.coefficient,
-            flags=("、" if lang == "zh" else ", ").join(flag_label(f, lang) for f in b.flags),
+            flags=flags_text(b.flags, lang),
             total_change=change_text(
                 None if b.prev_total is None else round(b.total - b.prev_total, 2),
                 signed(None if b.prev_total is None else b.total - b.prev_total),

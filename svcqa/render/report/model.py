@@ -148,6 +148,22 @@ class Callout:
 
 
 @dataclass(frozen=True)
+class MismatchLine:
+    """A finding of the rubric asking for data the month lacks, as the report shows it: the
+    KPIs it concerns (labels) and the finding's message (what is missing, and the fix)."""
+
+    code: str
+    kpis: tuple[str, ...]
+    kpi_ids: tuple[str, ...]
+    message: str
+
+
+# The report's optional sections, each left out when the rubric and the month give it no data:
+# peers (a branch alone in the ranking has none), complaint hot spots, incentives.
+OPTIONAL_SECTIONS = frozenset({"peers", "hot_spots", "incentives"})
+
+
+@dataclass(frozen=True)
 class Incentive:
     points: float
     reason: str
@@ -205,6 +221,14 @@ class BranchView:
     evidence_columns: Mapping[str, np.ndarray] = field(repr=False, default_factory=dict)
     # Last period's rectification measures with the KPI's value then and now.
     follow_ups: tuple[FollowUpLine, ...] = ()
+    # The optional sections the month has data for (OPTIONAL_SECTIONS; the others are left out).
+    sections: frozenset[str] = OPTIONAL_SECTIONS
+    # The rubric asked for data the month lacks: these KPIs' points are not a measurement.
+    mismatches: tuple[MismatchLine, ...] = ()
+
+    @property
+    def mismatch_kpis(self) -> frozenset[str]:
+        return frozenset(i for m in self.mismatches for i in m.kpi_ids)
 
     @property
     def lost_total(self) -> float:

@@ -13,7 +13,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from svcqa.errors import NotFound
-from svcqa.labels import EVIDENCE_KIND_COLUMNS, REPORT_LABELS, flag_label
+from svcqa.labels import EVIDENCE_KIND_COLUMNS, REPORT_LABELS, flag_label, list_text
 from svcqa.models import BranchResult, KpiResult, Scorecard
 from svcqa.render.charts import Bar, lost_points_chart, trend_chart
 from svcqa.render.formats import (
@@ -69,9 +69,7 @@ def build_branch_view(
         raise NotFound(
             f"branch {branch_key!r} is not in the {scorecard.month} scorecard; run `svcqa report --all` to see the branches"
         )
-    t = ctx.t
-    lang = ctx.lang
-    month = str(scorecard.month)
+    t, lang, month = ctx.t, ctx.lang, str(scorecard.month)
     kpis = tuple(_kpi_row(k, ctx) for k in branch.kpis)
     prev_total, prev_rank = _previous(branch, ctx, month)
     total_delta = None if prev_total is None else round(branch.total - prev_total, 2)
@@ -126,6 +124,8 @@ def build_branch_view(
         generated_at=stamp.strftime("%Y-%m-%d %H:%M") if stamp else "",
         evidence_columns=columns,
         follow_ups=tuple(follow_ups),
+        sections=ctx.sections,
+        mismatches=ctx.mismatches,
     )
 
 
@@ -412,9 +412,7 @@ def _callouts(
         out.append(
             Callout(
                 "info",
-                t["low_volume_note"].format(
-                    kpis="、".join(low) if lang == "zh" else ", ".join(low)
-                ),
+                t["low_volume_note"].format(kpis=list_text(low, lang)),
             )
         )
     known = {

@@ -49,18 +49,22 @@ def write_branch_reports(
     lang: str = "zh",
     template_dir: Path | None = None,
     follow_ups: Mapping[str, Sequence[FollowUpLine]] | None = None,
+    column_labels: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write each branch's report (HTML and/or XLSX) and the ranked index; return the paths written.
 
     ``follow_ups``: branch_key -> last period's rectification measures next to the KPI's new
-    value, shown in that branch's report.
+    value, shown in that branch's report. ``column_labels``: the rubric's declared columns
+    (name -> label), shown by their label in the evidence.
     """
     unknown_formats = sorted(set(formats) - {"html", "xlsx"})
     if unknown_formats or not formats:
         raise UsageError(
             f"report formats must be html and/or xlsx, not {', '.join(unknown_formats) or 'nothing'}"
         )
-    ctx = ReportContext(scorecard, trend=trend, previous=previous, lang=lang)
+    ctx = ReportContext(
+        scorecard, trend=trend, previous=previous, lang=lang, column_labels=column_labels
+    )
     keys = (
         list(branch_keys) if branch_keys is not None else [b.branch_key for b in scorecard.branches]
     )

@@ -1,4 +1,5 @@
-"""The branch report as a workbook: 概览 / KPI / 明细 / 投诉热点, laid out from the ``BranchView``."""
+"""The branch report as a workbook: overview / KPI / detail / complaint hot spots (概览 / KPI /
+明细 / 投诉热点), laid out from the ``BranchView``; the optional parts only when the month has them."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from svcqa.render.workbook import Workbook
 
 
 def write_branch_xlsx(view: BranchView, path: Path, *, now: datetime | None = None) -> Path:
-    """The branch report as a workbook: 概览 / KPI / 明细 / 投诉热点; input text always as strings."""
+    """The branch report as a workbook (sheet names in the view's language); input text always as
+    strings. The hot-spot sheet only when the month has complaints (``view.sections``)."""
     wb = Workbook(title=f"{view.month} {view.branch} {view.t['title']}", created=now)
     _overview_sheet(wb, view)
     _kpi_sheet(wb, view)
     _detail_sheet(wb, view)
-    _hot_sheet(wb, view)
+    if "hot_spots" in view.sections:
+        _hot_sheet(wb, view)
     return wb.save(path)
 
 
@@ -37,8 +40,9 @@ def _overview_sheet(wb: Workbook, view: BranchView) -> None:
         (f"{t['vs_previous']} ({t['total']})", view.total_change or t["no_previous"], "text"),
         (f"{t['vs_previous']} ({t['rank']})", view.rank_change or t["no_previous"], "text"),
         (t["kpi_points"], view.kpi_total, "pts"),
-        (t["incentive_points"], view.incentive_points, "pts"),
     ]
+    if "incentives" in view.sections:
+        items.append((t["incentive_points"], view.incentive_points, "pts"))
     if view.echelon:
         items.insert(2, (t["echelon"], view.echelon, "text"))
     if view.region:
@@ -51,6 +55,26 @@ def _overview_sheet(wb: Workbook, view: BranchView) -> None:
         ws.row([t["flags"]], "bold")
         for callout in view.callouts:
             ws.row(["", callout.text], [None, "danger" if callout.level == "danger" else "info"])
+    _mismatch_rows(ws, view)
+    _follow_up_rows(ws, view)
+    _overview_tail(ws, view)
+
+
+def _mismatch_rows(ws: Any, view: BranchView) -> None:
+    """The box of the rubric asking for data the month lacks: each finding with its KPIs."""
+    if not view.mismatches:
+        return
+    t = view.t
+    ws.row()
+    ws.row([t["mismatch_title"]], "bold")
+    ws.row(["", t["mismatch_intro"]], [None, "wrap"])
+    ws.row([t["kpi"], t["missing"]], "head")
+    for line in view.mismatches:
+        ws.row([t["comma"].join(line.kpis), line.message], ["text", "wrap"])
+
+
+def _follow_up_rows(ws: Any, view: BranchView) -> None:
+    t = view.t
     if view.follow_ups:
         ws.row()
         ws.row([t["follow_ups"].format(month=view.follow_ups[0].month)], "bold")
@@ -71,15 +95,23 @@ def _overview_sheet(wb: Workbook, view: BranchView) -> None:
                 [u.label, u.measure, u.owner, u.deadline, u.prev_text, u.value_text, u.moved_text],
                 ["text", "wrap", "text", "text", "text", "text", "text"],
             )
-    ws.row()
-    ws.row([t["incentives"]], "bold")
-    if view.incentives:
-        ws.row([t["points"], t["reason"], t["date"], t["source"]], "head")
-        for inc in view.incentives:
-            ws.row([inc.points, inc.reason, inc.date, inc.source], ["pts", "wrap", "text", "text"])
-    else:
-        ws.row(["", t["no_incentives"]])
-    if view.neighbours:
+
+
+def _overview_tail(ws: Any, view: BranchView) -> None:
+    """Incentives and the ranking (when the month has them), then the months on record."""
+    t = view.t
+    if "incentives" in view.sections:
+        ws.row()
+        ws.row([t["incentives"]], "bold")
+        if view.incentives:
+            ws.row([t["points"], t["reason"], t["date"], t["source"]], "head")
+            for inc in view.incentives:
+                ws.row(
+                    [inc.points, inc.reason, inc.date, inc.source], ["pts", "wrap", "text", "text"]
+                )
+        else:
+            ws.row(["", t["no_incentives"]])
+    if view.neighbours and "peers" in view.sections:
         ws.row()
         ws.row([t["ranking"]], "bold")
         ws.row([t["rank"], t["neighbour_branch"], t["total"]], "head")
@@ -119,11 +151,12 @@ def _kpi_sheet(wb: Workbook, view: BranchView) -> None:
     ws = wb.add_sheet(
         t["sheet_kpi"], widths=[10, 22, 11, 8, 12, 12, 8, 8, 8, 8, 8, 14, 12, 24], freeze=(1, 2)
     )
-    ws.row(header, "head")
+    width = len(header) if "peers" in view.sections else len(header) - 3  # median, best, branch
+    ws.row(header[:width], "head")
     for k in view.kpis:
         value_style = "pct" if k.unit == "rate" else "pts"
         value = t["no_data"] if k.no_data or k.value is None else k.value
-        ws.row(
+        cells = (
             [
                 k.group,
                 k.label,
@@ -157,6 +190,7 @@ def _kpi_sheet(wb: Workbook, view: BranchView) -> None:
                 "text",
             ],
         )
+        ws.row(cells[0][:width], cells[1][:width])
     ws.row(
         [
             "",
