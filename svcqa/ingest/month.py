@@ -20,7 +20,13 @@ from svcqa.ingest.files import expand_paths, source_file
 from svcqa.ingest.parse import branch_keys
 from svcqa.ingest.reading import MonthFiles, open_month
 from svcqa.ingest.recognise import Candidate, choose_sheets, describe_mapping, recognise
-from svcqa.ingest.rules import outside_month, outside_month_rows, reject_implausible_dates
+from svcqa.ingest.rules import (
+    IMPLAUSIBLE_AFTER_DAYS,
+    Bounds,
+    outside_month,
+    outside_month_rows,
+    reject_implausible_dates,
+)
 from svcqa.ingest.safety.limits import Limits
 from svcqa.ingest.table import ParsedTable, parse_table
 from svcqa.models import ROW_ISSUE_COLUMNS, Finding, Month, MonthData, TableStats
@@ -41,6 +47,8 @@ def ingest(
     limits: Limits | None = None,
     spool_dir: str | None = None,
     reader: str | None = None,
+    bounds: Mapping[str, Bounds] | None = None,
+    max_days_after_month: int = IMPLAUSIBLE_AFTER_DAYS,
 ) -> MonthData:
     """Read the month's exports into canonical tables; see ``docs/DESIGN.md`` for the contract.
 
@@ -53,6 +61,8 @@ def ingest(
             required=required,
             extra_columns=extra_columns,
             extra_aliases=extra_aliases,
+            bounds=bounds,
+            max_days_after_month=max_days_after_month,
         )
 
 
@@ -63,8 +73,14 @@ def read_month(
     required: Mapping[str, Iterable[str]] | None = None,
     extra_columns: Mapping[str, Sequence[Column]] | None = None,
     extra_aliases: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+    bounds: Mapping[str, Bounds] | None = None,
+    max_days_after_month: int = IMPLAUSIBLE_AFTER_DAYS,
 ) -> MonthData:
-    """``ingest`` of files already opened with ``open_month`` (whose reader may be under way)."""
+    """``ingest`` of files already opened with ``open_month`` (whose reader may be under way).
+
+    ``bounds``: table -> column -> (low, high, the rubric key that sets them); a value outside
+    is an out-of-range reject. ``max_days_after_month``: a later date is implausible-date.
+    """
     specs = build_specs(extra_columns, extra_aliases)
     if required is None:
         required = {name: TABLES[name].required for name in DEFAULT_REQUIRED}
@@ -85,7 +101,7 @@ def read_month(
                 candidates.setdefault(candidate.spec.name, []).append(candidate)
 
     chosen = choose_sheets(candidates, specs, needs, seen, notes)
-    parsed = _parse_tables(chosen, specs, needs)
+    parsed = _parse_tables(chosen, specs, needs, bounds or {})
 
     month_source = "option"
     if month is None:
@@ -97,7 +113,7 @@ def read_month(
                 f"month {month} inferred from the dates of the rows (most ticket acceptances); pass --month to set it",
             )
         )
-    data = _account(parsed, needs, month, month_source, notes, sources)
+    data = _account(parsed, needs, month, month_source, notes, sources, max_days_after_month)
     data.mapping = describe_mapping(chosen, needs)
     return data
 
@@ -106,6 +122,7 @@ def _parse_tables(
     chosen: Mapping[str, list[Candidate]],
     specs: Mapping[str, TableSpec],
     needs: Mapping[str, list[str]],
+    bounds: Mapping[str, Bounds],
 ) -> dict[str, ParsedTable]:
     """Every chosen table parsed, the roster first; a needed table without data rows fails."""
     roster_keys: set[str] | None = None
@@ -113,7 +130,7 @@ def _parse_tables(
     for name in TABLE_ORDER:
         if name not in chosen:
             continue
-        table = parse_table(chosen[name], specs[name], roster_keys)
+        table = parse_table(chosen[name], specs[name], roster_keys, bounds.get(name))
         parsed[name] = table
         if name == "branches":
             roster_keys = set(table.frame.loc[~table.taken, "branch_key"].dropna())
@@ -135,6 +152,7 @@ def _account(
     month_source: str,
     notes: list[Finding],
     sources: list,
+    max_days_after_month: int,
 ) -> MonthData:
     """The month's used rows per table, with every row accounted for (used, excluded, rejected)."""
     tables: dict[str, pd.DataFrame] = {}
@@ -143,7 +161,7 @@ def _account(
     excluded: list[pd.DataFrame] = []
     excluded_months: dict[str, dict[str, int]] = {}
     for name, table in parsed.items():
-        reject_implausible_dates(table, month)
+        reject_implausible_dates(table, month, max_days_after_month)
         outside = outside_month(table, month)
         used = ~table.taken & ~outside
         tables[name] = table.output(used)

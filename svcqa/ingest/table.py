@@ -18,7 +18,7 @@ from svcqa.ingest.aliases import TableSpec, normalise_label
 from svcqa.ingest.parse import PARSERS, arrow_blank, blank_mask, branch_keys, id_codes, parse_enum
 from svcqa.ingest.raw import RawSheet
 from svcqa.ingest.recognise import Candidate
-from svcqa.ingest.rules import apply_row_rules
+from svcqa.ingest.rules import Bounds, apply_row_rules
 from svcqa.schema import Column
 
 
@@ -143,7 +143,10 @@ def _gather(cands: list[Candidate], spec: TableSpec) -> _Gathered:
 
 
 def parse_table(
-    cands: list[Candidate], spec: TableSpec, roster_keys: set[str] | None
+    cands: list[Candidate],
+    spec: TableSpec,
+    roster_keys: set[str] | None,
+    bounds: Bounds | None = None,
 ) -> ParsedTable:
     """One table's sheets parsed, its rows judged by the reject rules (``rules``), and its frame
     holding the canonical columns plus ``branch_key`` and ``_file``/``_sheet``/``_row``."""
@@ -162,7 +165,7 @@ def parse_table(
         gathered.mapped,
         len(gathered.frame),
     )
-    apply_row_rules(table, columns, gathered.error_cells, roster_keys)
+    apply_row_rules(table, columns, gathered.error_cells, roster_keys, bounds)
 
     out = pd.DataFrame(index=gathered.frame.index)
     for column in spec.columns:

@@ -122,6 +122,8 @@ def ingest_for_rubric(
         required=rubric.required_columns(),
         extra_columns=rubric.extra_columns,
         extra_aliases=aliases,
+        bounds=rubric.column_bounds(),
+        max_days_after_month=rubric.max_days_after_month,
     )
 
 
