@@ -40,7 +40,7 @@ def read_csv(path: Path, limits: Limits) -> RawSheet:
         text, _ = decode_text(data)
     except InputError as exc:
         raise InputError(str(exc), file=path.name, code=exc.code) from None
-    if "\x00" in text[:4096]:
+    if text[:4096].count("\x00") > 40:  # binary (or UTF-16): one NUL in a cell is a reject
         raise InputError(
             "not a CSV text file (binary content)", file=path.name, code="not-a-workbook"
         )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from svcqa.errors import InputError
 from svcqa.ingest import ingest
 from svcqa.models import Month
 
@@ -49,3 +50,24 @@ def test_pipe_and_tab_separated_csv(tmp_path: Path, sep: str) -> None:
     data = read(tmp_path / "工单.csv", ["标题, 说明", *rows(sep, "x, y")])
     assert data.tables["tickets"]["ticket_id"].tolist() == ["T1", "T3"]
     assert data.rejects[["row", "code"]].values.tolist() == [[4, "bad-date"]]
+
+
+def test_a_nul_in_a_csv_branch_cell_is_a_reject_not_a_binary_file(tmp_path: Path) -> None:
+    """One NUL in a 网点 cell rejects that row as control-character; the branch stays A店."""
+    lines = rows(",", "x")
+    lines[1] = lines[1].replace("A店", "A店\x00恶意")
+    data = read(tmp_path / "工单.csv", lines)
+    assert data.rejects[["row", "code"]].values.tolist() == [
+        [2, "control-character"],
+        [3, "bad-date"],
+    ]
+    assert data.tables["tickets"]["branch_key"].tolist() == ["A店"]
+
+
+def test_a_file_full_of_nuls_is_refused_as_binary(tmp_path: Path) -> None:
+    """Bytes with more than 40 NULs in the first 4 KiB are not a CSV: refused naming the file."""
+    path = tmp_path / "工单.csv"
+    path.write_bytes(b"\x01\x02" + b"\x00" * 100)
+    with pytest.raises(InputError) as info:
+        ingest([path], month=OCTOBER, required=TICKETS_ONLY)
+    assert str(info.value) == "file 工单.csv: not a CSV text file (binary content)"
