@@ -161,8 +161,8 @@ def test_bad_bounds_and_limits_are_rubric_problems(extra: str, problem: str) -> 
 def test_default_rubric_rejects_out_of_range_incentives_ratings_and_deductions(
     tmp_path: Path,
 ) -> None:
-    """Through the rubric: incentive 100 and rating 10 (the bounds) and deduction 0 are read;
-    100.5, -101, 10.5 and -1 are out-of-range rejects naming their key."""
+    """Through the rubric: incentives ±100, ratings 0 and 10 and deduction 0 (the bounds) are
+    read; ±100.5, 10.5, -0.5 and a -0.5 deduction are out-of-range rejects naming their key."""
     month = {
         "工单": [HEAD, ["T1", "A店", "换机", "2026-10-03 10:00", "2026-10-04 10:00", 5]],
         "投诉": [["投诉单号", "网点", "投诉时间"], ["C1", "A店", "2026-10-05"]],
@@ -171,11 +171,12 @@ def test_default_rubric_rejects_out_of_range_incentives_ratings_and_deductions(
             ["日期", "网点", "分值", "原因"],
             ["2026-10-02", "A店", 100, "a"],
             ["2026-10-02", "A店", 100.5, "b"],
-            ["2026-10-02", "A店", -101, "c"],
+            ["2026-10-02", "A店", -100, "c"],
+            ["2026-10-02", "A店", -100.5, "d"],
         ],
-        "配合评分": [["网点", "评分"], ["A店", 10], ["A店", 10.5]],
+        "配合评分": [["网点", "评分"], ["A店", 10], ["A店", 10.5], ["A店", 0], ["A店", -0.5]],
         "工作纪律": [["日期", "网点", "违纪事项", "扣分"], ["2026-10-02", "A店", "x", 0],
-                     ["2026-10-02", "A店", "y", -1]],
+                     ["2026-10-02", "A店", "y", -0.5]],
     }  # fmt: skip
     path = write_workbook(tmp_path / "month.xlsx", month)
     rubric = load_rubric("gd-mobile-aftersales")
@@ -189,14 +190,24 @@ def test_default_rubric_rejects_out_of_range_incentives_ratings_and_deductions(
     )
     assert got == [
         ("cooperation", 3, "10.5", "out-of-range"),
-        ("discipline", 3, "-1", "out-of-range"),
+        ("cooperation", 5, "-0.5", "out-of-range"),
+        ("discipline", 3, "-0.5", "out-of-range"),
         ("incentives", 3, "100.5", "out-of-range"),
-        ("incentives", 4, "-101", "out-of-range"),
+        ("incentives", 5, "-100.5", "out-of-range"),
     ]
-    reasons = dict(zip(data.rejects["value"], data.rejects["reason"]))
-    assert "outside [-100, 100] (set by bounds.incentives.points, by default" in reasons["100.5"]
-    assert "outside [0, 10] (set by bounds.cooperation.rating, by default 0 to the scale_max of KPI cooperation (10)" in reasons["10.5"]  # fmt: skip
-    assert "outside [0, ∞) (set by bounds.discipline.points" in reasons["-1"]
-    assert data.tables["incentives"]["points"].tolist() == [100.0]
-    assert data.tables["cooperation"]["rating"].tolist() == [10.0]
+    reasons = dict(zip(data.rejects["table"] + data.rejects["value"], data.rejects["reason"]))
+    assert (
+        "outside [-100, 100] (set by bounds.incentives.points, by default"
+        in reasons["incentives100.5"]
+    )
+    assert "outside [0, 10] (set by bounds.cooperation.rating, by default 0 to the scale_max of KPI cooperation (10)" in reasons["cooperation10.5"]  # fmt: skip
+    assert "outside [0, ∞) (set by bounds.discipline.points" in reasons["discipline-0.5"]
+    assert data.tables["incentives"]["points"].tolist() == [100.0, -100.0]
+    assert data.tables["cooperation"]["rating"].tolist() == [10.0, 0.0]
     assert data.tables["discipline"]["points"].tolist() == [0.0]
+
+
+def test_duration_columns_default_to_at_least_zero() -> None:
+    """telecom-cs-generic declares complaints.handling_days a duration: bounded to [0, ∞)."""
+    rubric = load_rubric("telecom-cs-generic")
+    assert rubric.column_bounds()["complaints"]["handling_days"][:2] == (0.0, math.inf)
