@@ -103,7 +103,16 @@ FINDING_TYPES: dict[str, FindingType] = registry(
     reject_type(
         "implausible-date",
         "Date implausibly far after the month",
-        f"A date (tickets: 完成时间) over 366 days after the month's end, such as 2099-12-31. {_ROW}",
+        "A date (tickets: 完成时间) more days after the month's end than the rubric's [limits] "
+        f"max_days_after_month (default 366), such as 2099-12-31. {_ROW}",
+    ),
+    reject_type(
+        "out-of-range",
+        "Value outside its column's range",
+        "A number or duration outside the range set for its column by the rubric's "
+        "[bounds.TABLE] (defaults: incentives within ± the rubric's max, a rating_mean KPI's "
+        "ratings within 0 to its scale_max, discipline points and durations at least 0); the "
+        f"reason names the range and the key. {_ROW} Correct the value, or change the bounds.",
     ),
     reject_type(
         "control-character",

@@ -63,6 +63,15 @@ def printable(text: object) -> str:
     return str(text).translate(_INVISIBLE)
 
 
+def say(message: object) -> None:
+    """A message on stderr (an error, warning or notice), each of its lines escaped by
+    ``printable``: the file, sheet and branch names in it are input data. Written plainly, so
+    rich markup in a name (``[bold]``) stays text."""
+    lines = str(message).split("\n")
+    sys.stderr.write("\n".join(printable(line) for line in lines) + "\n")
+    sys.stderr.flush()
+
+
 def cell(text: object) -> Any:
     """A table cell of data text: escaped by ``printable`` and taken as plain text (a branch
     named ``[red]x`` is printed as written, not as rich markup)."""
@@ -114,7 +123,7 @@ def handles_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             if _state["debug"]:
                 raise
             # Plain write: one unwrapped line per reason, whatever the terminal width (cron mail, logs).
-            sys.stderr.write(f"svcqa: error: {exc}\n")
+            say(f"svcqa: error: {exc}")
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
@@ -140,8 +149,7 @@ def _main(
 class _ToStderr(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         # sys.stderr as it is now: a test runner swaps it between invocations.
-        sys.stderr.write(f"svcqa: {record.getMessage()}\n")
-        sys.stderr.flush()
+        say(f"svcqa: {record.getMessage()}")
 
 
 def _show_library_notices() -> None:

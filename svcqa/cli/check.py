@@ -9,7 +9,14 @@ import typer
 from rich.console import Console
 
 from svcqa import settings
-from svcqa.cli.app import app, handles_errors, print_json, stderr_console, stdout_console
+from svcqa.cli.app import (
+    app,
+    handles_errors,
+    print_json,
+    printable,
+    say,
+    stdout_console,
+)
 from svcqa.cli.options import (
     Aliases,
     InputMonth,
@@ -80,9 +87,7 @@ def check(
         _print_mapping(console, document["mapping"], language)
         _print_check(console, document, excluded_summary(data))
     if strict and document["rows_rejected"]:
-        stderr_console().print(
-            f"svcqa: {document['rows_rejected']} row(s) rejected (--strict)", markup=False
-        )
+        say(f"svcqa: {document['rows_rejected']} row(s) rejected (--strict)")
         raise typer.Exit(1)
 
 
@@ -135,7 +140,7 @@ def _print_check(console: Console, document: dict[str, Any], excluded: str | Non
     if excluded:
         console.print(excluded, markup=False, soft_wrap=True)
     for note in document["notes"]:
-        console.print(f"note [{note['code']}]: {note['message']}", markup=False)
+        console.print(printable(f"note [{note['code']}]: {note['message']}"), markup=False)
     for path in document["rejects_files"]:
         kind = "excluded rows" if Path(path).name.startswith("excluded") else "rejects"
         console.print(f"{kind}: {path}", markup=False)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from svcqa.cli.app import app, handles_errors, print_json, stdout_console
+from svcqa.cli.app import app, handles_errors, print_json, say, stdout_console
 from svcqa.cli.options import (
     Db,
     LangOption,
@@ -130,7 +129,7 @@ def rectify_collect_command(
                 markup=False,
             )
         for problem in run.problems:
-            sys.stderr.write(f"svcqa: {problem.message}\n")
+            say(f"svcqa: {problem.message}")
         console.print(
             f"{len(run.recorded)} of {run.checked} form(s) recorded; {len(run.problems)} problem(s)",
             markup=False,

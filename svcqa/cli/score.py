@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,8 +16,8 @@ from svcqa.cli.app import (
     print_csv,
     print_json,
     printable,
+    say,
     spinner,
-    stderr_console,
     stdout_console,
 )
 from svcqa.cli.options import (
@@ -130,7 +129,7 @@ def _print_mismatches(run: Any) -> None:
     """Each finding of the rubric asking for data the month lacks, on stderr before anything else
     (whatever --quiet or --format): these KPIs were scored by when_empty, usually full marks."""
     for note in run.mismatches:
-        sys.stderr.write(f"svcqa: warning: [{note.code}] {note.message}\n")
+        say(f"svcqa: warning: [{note.code}] {note.message}")
 
 
 def _print_summary_line(console: Console, run: Any) -> None:
@@ -172,16 +171,15 @@ def _print_run(console: Console, run: Any, rows: int) -> None:
 
 
 def _print_later_months(run: Any) -> None:
-    err, month = stderr_console(), run.scorecard.month
+    month = run.scorecard.month
     for later in run.rescored:
         rubric = run.rescored_rubrics.get(later)
         under = f", under its stored rubric {rubric}" if rubric else ""
-        err.print(f"svcqa: re-scored {later} because it depends on {month}{under}", markup=False)
+        say(f"svcqa: re-scored {later} because it depends on {month}{under}")
     for later in run.stale:
-        err.print(
+        say(
             f"svcqa: warning: {later} was scored before {month} was stored and its input files have changed or moved; "
-            f"re-score {later} to bring its quarter-to-date figures and streaks up to date",
-            markup=False,
+            f"re-score {later} to bring its quarter-to-date figures and streaks up to date"
         )
 
 

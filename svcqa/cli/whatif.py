@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from svcqa.cli.app import app, cell, handles_errors, print_json, stderr_console, stdout_console
+from svcqa.cli.app import app, cell, handles_errors, print_json, say, stdout_console
 from svcqa.cli.options import (
     Aliases,
     Db,
@@ -149,7 +149,7 @@ def whatif_command(
         aliases_file=aliases,
     )
     for note in run.notes:
-        stderr_console().print(f"svcqa: note: {note}", markup=False)
+        say(f"svcqa: note: {note}")
     if fmt is TableFormat.json:
         print_json(run.comparison.document())
         return

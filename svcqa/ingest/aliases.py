@@ -105,6 +105,7 @@ def build_specs(
             else:
                 columns[declared.name] = declared
         sheet_aliases = table.sheet_aliases
+        _refuse_shared_headers(name, columns.values(), extra_aliases.get(name, {}))
         for column_name, more in extra_aliases.get(name, {}).items():
             dated = columns.get(column_name.removesuffix(TIME_SUFFIX))
             if column_name == SHEET_KEY:
@@ -125,6 +126,28 @@ def build_specs(
                 )
         specs[name] = TableSpec(table, tuple(columns.values()), sheet_aliases)
     return specs
+
+
+def _refuse_shared_headers(
+    table: str, columns: Iterable[Column], extra: Mapping[str, Sequence[str]]
+) -> None:
+    """An extra alias (the rubric's [aliases], an alias file) naming a header another column of
+    the table already answers to: one column would silently lose it ("no column for 网点")."""
+    owner = {
+        normalise_label(spelling): column.name
+        for column in reversed(list(columns))
+        for spelling in (*column.aliases, column.name, column.label)
+    }
+    for column_name, more in extra.items():
+        for header in () if column_name == SHEET_KEY else more:
+            other = owner.setdefault(normalise_label(header), column_name)
+            if other != column_name and normalise_label(header):
+                raise InputError(
+                    f"the aliases give the header {header!r} to two columns of {table}: "
+                    f"{column_name} and {other}; a header can name one column: remove it from "
+                    f"{column_name}'s list in the rubric's [aliases.{table}] or the --aliases file",
+                    code="bad-aliases",
+                )
 
 
 def _merge(first: Iterable[str], more: Iterable[str]) -> tuple[str, ...]:
@@ -166,6 +189,7 @@ def load_alias_file(path: str | Path) -> dict[str, dict[str, list[str]]]:
         raise InputError(
             f"cannot read the alias file: {exc}", file=str(path), code="bad-aliases"
         ) from None
+    text = path.read_text(encoding="utf-8-sig")
     section = document.get("aliases", document)
     result: dict[str, dict[str, list[str]]] = {}
     problems: list[str] = []
@@ -195,8 +219,47 @@ def load_alias_file(path: str | Path) -> dict[str, dict[str, list[str]]]:
                 continue
             # Column names are checked by build_specs, which also knows the rubric's declared columns.
             result.setdefault(table, {})[column] = list(values)
+    problems += _clashes(result, text)
     if problems:
         raise InputError(
             "the alias file has problems", file=path.name, code="bad-aliases", reasons=problems
         )
     return result
+
+
+def _clashes(aliases: Mapping[str, Mapping[str, Sequence[str]]], text: str) -> list[str]:
+    """A header the file gives to two columns of a table, or to a column while the schema
+    spells another column so: only one of them could get it, and the other would be reported
+    missing ("no column for 网点") with no word of why."""
+    problems = []
+    for table, columns in aliases.items():
+        owner = {
+            normalise_label(spelling): (column.name, "a built-in spelling")
+            for column in reversed(TABLES[table].columns)
+            for spelling in (*column.aliases, column.name, column.label)
+        }
+        for column, headers in columns.items():
+            line = _key_line(text, table, column)
+            here = f"line {line}" if line else "this file"
+            for header in headers:
+                other, why = owner.setdefault(normalise_label(header), (column, here))
+                if other != column and normalise_label(header):
+                    problems.append(
+                        f"header {header!r} is given to two columns of {table}: {column} "
+                        f"({here}) and {other} ({why}); a header can name one "
+                        f"column: remove it from {column}'s list, or map the other column "
+                        "to another header"
+                    )
+    return problems
+
+
+def _key_line(text: str, table: str, column: str) -> int | None:
+    """The line of ``column = [...]`` under ``[aliases.TABLE]`` (or ``[TABLE]``), if found."""
+    current = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            current = stripped.strip("[] ").removeprefix("aliases.")
+        elif current == table and re.match(rf"['\"]?{re.escape(column)}['\"]?\s*=", stripped):
+            return number
+    return None

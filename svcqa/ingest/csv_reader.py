@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,7 @@ def read_csv(path: Path, limits: Limits) -> RawSheet:
         text, _ = decode_text(data)
     except InputError as exc:
         raise InputError(str(exc), file=path.name, code=exc.code) from None
-    if "\x00" in text[:4096]:
+    if text[:4096].count("\x00") > 40:  # binary (or UTF-16): one NUL in a cell is a reject
         raise InputError(
             "not a CSV text file (binary content)", file=path.name, code="not-a-workbook"
         )
@@ -74,15 +75,20 @@ def _head(text: str, lines: int) -> str:
 
 
 def _delimiter(head: str) -> str:
-    """``,`` unless no line of the head holds one and another delimiter is on every line that
-    holds data (European Excel saves "CSV" with ``;``)."""
-    lines = [line for line in head.split("\n") if line.strip()]
-    if not lines or any("," in line for line in lines):
-        return ","
-    for candidate in DELIMITERS[1:]:
-        if all(candidate in line for line in lines):
-            return candidate
-    return ","
+    """The delimiter that splits the most lines of the head into one same number (> 1) of
+    fields, the wider split winning a tie, ``,`` the rest: European Excel saves "CSV" with
+    ``;``, often under a title row that holds a comma ("2026年10月, 广州")."""
+    lines = [line[:_SNIFF_CHARS] for line in head.split("\n") if line.strip()][:_SNIFF_LINES]
+    best, best_score = ",", (0, 0)
+    for candidate in DELIMITERS:
+        widths = Counter(len(r) for r in csv.reader(lines, delimiter=candidate))
+        score = max(((n, w) for w, n in widths.items() if w > 1), default=(0, 0))
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+_SNIFF_LINES, _SNIFF_CHARS = 50, 65_536  # enough to see the layout; a huge line is cut
 
 
 def _check_width(head: str, delimiter: str, limits: Limits, file: str) -> None:

@@ -20,7 +20,13 @@ from svcqa.ingest.files import expand_paths, source_file
 from svcqa.ingest.parse import DATE_ORDERS, LOCAL_TIME_ZONE, branch_keys
 from svcqa.ingest.reading import MonthFiles, open_month
 from svcqa.ingest.recognise import Candidate, choose_sheets, describe_mapping, recognise
-from svcqa.ingest.rules import outside_month, outside_month_rows, reject_implausible_dates
+from svcqa.ingest.rules import (
+    IMPLAUSIBLE_AFTER_DAYS,
+    Bounds,
+    outside_month,
+    outside_month_rows,
+    reject_implausible_dates,
+)
 from svcqa.ingest.safety.limits import Limits
 from svcqa.ingest.table import ParsedTable, parse_table
 from svcqa.models import ROW_ISSUE_COLUMNS, Finding, Month, MonthData, TableStats
@@ -43,6 +49,8 @@ def ingest(
     reader: str | None = None,
     timezone: str = LOCAL_TIME_ZONE,
     date_order: str = "ymd",
+    bounds: Mapping[str, Bounds] | None = None,
+    max_days_after_month: int = IMPLAUSIBLE_AFTER_DAYS,
 ) -> MonthData:
     """Read the month's exports into canonical tables; see ``docs/DESIGN.md`` for the contract.
 
@@ -58,6 +66,8 @@ def ingest(
             extra_aliases=extra_aliases,
             timezone=timezone,
             date_order=date_order,
+            bounds=bounds,
+            max_days_after_month=max_days_after_month,
         )
 
 
@@ -70,8 +80,14 @@ def read_month(
     extra_aliases: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
     timezone: str = LOCAL_TIME_ZONE,
     date_order: str = "ymd",
+    bounds: Mapping[str, Bounds] | None = None,
+    max_days_after_month: int = IMPLAUSIBLE_AFTER_DAYS,
 ) -> MonthData:
-    """``ingest`` of files already opened with ``open_month`` (whose reader may be under way)."""
+    """``ingest`` of files already opened with ``open_month`` (whose reader may be under way).
+
+    ``bounds``: table -> column -> (low, high, the rubric key that sets them); a value outside
+    is an out-of-range reject. ``max_days_after_month``: a later date is implausible-date.
+    """
     if date_order not in DATE_ORDERS:
         raise UsageError(f"date_order must be one of {', '.join(DATE_ORDERS)}, not {date_order!r}")
     _check_time_zone(timezone)
@@ -96,7 +112,7 @@ def read_month(
 
     chosen = choose_sheets(candidates, specs, needs, seen, notes)
     dates = {"timezone": timezone, "date_order": date_order}
-    parsed = _parse_tables(chosen, specs, needs, dates)
+    parsed = _parse_tables(chosen, specs, needs, dates, bounds or {})
 
     month_source = "option"
     if month is None:
@@ -108,7 +124,7 @@ def read_month(
                 f"month {month} inferred from the dates of the rows (most ticket acceptances); pass --month to set it",
             )
         )
-    data = _account(parsed, needs, month, month_source, notes, sources)
+    data = _account(parsed, needs, month, month_source, notes, sources, max_days_after_month)
     data.mapping = describe_mapping(chosen, needs)
     return data
 
@@ -130,6 +146,7 @@ def _parse_tables(
     specs: Mapping[str, TableSpec],
     needs: Mapping[str, list[str]],
     dates: Mapping[str, str],
+    bounds: Mapping[str, Bounds],
 ) -> dict[str, ParsedTable]:
     """Every chosen table parsed, the roster first; a needed table without data rows fails."""
     roster_keys: set[str] | None = None
@@ -137,7 +154,7 @@ def _parse_tables(
     for name in TABLE_ORDER:
         if name not in chosen:
             continue
-        table = parse_table(chosen[name], specs[name], roster_keys, dates)
+        table = parse_table(chosen[name], specs[name], roster_keys, dates, bounds.get(name))
         parsed[name] = table
         if name == "branches":
             roster_keys = set(table.frame.loc[~table.taken, "branch_key"].dropna())
@@ -159,6 +176,7 @@ def _account(
     month_source: str,
     notes: list[Finding],
     sources: list,
+    max_days_after_month: int,
 ) -> MonthData:
     """The month's used rows per table, with every row accounted for (used, excluded, rejected)."""
     tables: dict[str, pd.DataFrame] = {}
@@ -167,7 +185,7 @@ def _account(
     excluded: list[pd.DataFrame] = []
     excluded_months: dict[str, dict[str, int]] = {}
     for name, table in parsed.items():
-        reject_implausible_dates(table, month)
+        reject_implausible_dates(table, month, max_days_after_month)
         outside = outside_month(table, month)
         used = ~table.taken & ~outside
         tables[name] = table.output(used)

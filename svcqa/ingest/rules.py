@@ -34,16 +34,22 @@ TYPE_WORDS = {
 }
 
 
+# table -> column -> (low, high, the rubric key that sets them): ``Rubric.column_bounds()``
+Bounds = Mapping[str, tuple[float, float, str]]
+
+
 def apply_row_rules(
     table: ParsedTable,
     columns: Mapping[str, ParsedColumn],
     error_cells: Mapping[str, np.ndarray | None],
     roster_keys: set[str] | None,
+    bounds: Bounds | None = None,
 ) -> None:
     """Every reject rule, in the order that decides a row's reason."""
     reject_error_cells(table, error_cells)
     reject_missing_values(table, columns)
     reject_unreadable_values(table, columns)
+    reject_out_of_range(table, columns, bounds or {})
     reject_completed_before_accepted(table, columns)
     reject_unknown_branches(table, columns, roster_keys)
     reject_duplicate_ids(table, columns)
@@ -101,6 +107,36 @@ def reject_unreadable_values(table: ParsedTable, columns: Mapping[str, ParsedCol
             before = f"cannot read {label} "
             after = f" as {TYPE_WORDS.get(column.type, column.type)}"
         table.reject(parsed.bad, code, name, _quoted_reason(table.raw_text[name], before, after))
+
+
+def reject_out_of_range(
+    table: ParsedTable, columns: Mapping[str, ParsedColumn], bounds: Bounds
+) -> None:
+    """``out-of-range``: a number or duration outside the range the rubric sets for its column
+    (``[bounds.TABLE]``, or its default): read as it stands, a 99999 incentive tops a branch."""
+    for name, (low, high, key) in bounds.items():
+        if name not in columns or table.spec.column(name).type not in ("number", "duration"):
+            continue
+        values = columns[name].values.to_numpy(dtype=float, na_value=np.nan)
+        hit = (values < low) | (values > high)  # NaN (blank) compares False
+        if not hit.any():
+            continue
+        label = table.spec.column(name).label or name
+        unit = " days" if table.spec.column(name).type == "duration" else ""
+        after = (
+            f" is outside {range_text(low, high)}{unit} (set by {key}); correct the value in "
+            "the source, or change the bounds"
+        )
+        table.reject(
+            hit, "out-of-range", name, _quoted_reason(table.raw_text[name], f"{label} ", after)
+        )
+
+
+def range_text(low: float, high: float) -> str:
+    """``[0, 10]``, ``[0, ∞)``, ``(-∞, 5]``: a range as a message writes it."""
+    left = "(-∞" if np.isinf(low) else f"[{low:g}"
+    right = "∞)" if np.isinf(high) else f"{high:g}]"
+    return f"{left}, {right}"
 
 
 def reject_completed_before_accepted(
@@ -180,14 +216,17 @@ def reject_duplicate_ids(table: ParsedTable, columns: Mapping[str, ParsedColumn]
 
 # A date this many days after the end of the assessed month is a typo (2099-12-31), not a late
 # completion: read as it stands, a 6,691-day warranty cycle dropped a branch to last place.
+# The rubric's [limits] max_days_after_month sets it (this is its default).
 IMPLAUSIBLE_AFTER_DAYS = 366
 
 
-def reject_implausible_dates(table: ParsedTable, month: Month) -> None:
+def reject_implausible_dates(
+    table: ParsedTable, month: Month, max_days: int = IMPLAUSIBLE_AFTER_DAYS
+) -> None:
     """``implausible-date``: a date other than the table's month column (tickets: 完成时间) more
-    than ``IMPLAUSIBLE_AFTER_DAYS`` days after the month's end. The month column itself decides
-    whether a row is in the month (``outside_month``)."""
-    limit = pd.Timestamp(month.end) + pd.Timedelta(days=IMPLAUSIBLE_AFTER_DAYS)
+    than ``max_days`` days after the month's end. The month column itself decides whether a
+    row is in the month (``outside_month``)."""
+    limit = pd.Timestamp(month.end) + pd.Timedelta(days=max_days)
     for column in table.spec.columns:
         name = column.name
         if column.type not in ("datetime", "date") or name == table.spec.table.month_column:
@@ -204,8 +243,8 @@ def reject_implausible_dates(table: ParsedTable, month: Month) -> None:
             return (
                 f"{label} "
                 + stamps[rows].dt.strftime("%Y-%m-%d")
-                + f" is more than {IMPLAUSIBLE_AFTER_DAYS} days after the end of {month}; "
-                "correct the date in the source system"
+                + f" is more than {max_days} days after the end of {month} (limits."
+                "max_days_after_month in the rubric); correct the date in the source system"
             )
 
         table.reject(hit, "implausible-date", name, too_late)

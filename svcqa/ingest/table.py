@@ -19,7 +19,7 @@ from svcqa.ingest.joined import join_date_time
 from svcqa.ingest.parse import PARSERS, arrow_blank, blank_mask, branch_keys, id_codes, parse_enum
 from svcqa.ingest.raw import RawSheet
 from svcqa.ingest.recognise import Candidate
-from svcqa.ingest.rules import apply_row_rules
+from svcqa.ingest.rules import Bounds, apply_row_rules
 from svcqa.schema import Column
 
 
@@ -148,6 +148,7 @@ def parse_table(
     spec: TableSpec,
     roster_keys: set[str] | None,
     dates: Mapping[str, str] | None = None,
+    bounds: Bounds | None = None,
 ) -> ParsedTable:
     """One table's sheets parsed, its rows judged by the reject rules (``rules``), and its frame
     holding the canonical columns plus ``branch_key`` and ``_file``/``_sheet``/``_row``.
@@ -170,7 +171,7 @@ def parse_table(
         len(gathered.frame),
     )
     join_date_time(columns, gathered.raw_text, gathered.display)
-    apply_row_rules(table, columns, gathered.error_cells, roster_keys)
+    apply_row_rules(table, columns, gathered.error_cells, roster_keys, bounds)
 
     out = pd.DataFrame(index=gathered.frame.index)
     for column in spec.columns:

@@ -125,6 +125,8 @@ def ingest_for_rubric(
         extra_aliases=aliases,
         timezone=rubric.timezone,
         date_order=rubric.date_order,
+        bounds=rubric.column_bounds(),
+        max_days_after_month=rubric.max_days_after_month,
     )
 
 

@@ -20,6 +20,8 @@ File layout (see the presets in ``svcqa/rubric/presets/`` for complete examples)
     [columns.TABLE.NAME]        type, aliases, label      (declared extra columns)
     [aliases.TABLE]             COLUMN = ["header", ...]  (extra header spellings)
     [sheet_aliases]             TABLE = ["sheet name", ...]
+    [bounds.TABLE]              COLUMN = [low, high]      (a value outside: out-of-range)
+    [limits]                    max_days_after_month = 366
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import svcqa.rubric.spec as spec
 from svcqa import settings, toml_text
 from svcqa.errors import RubricError
 from svcqa.labels import LANGUAGES
+from svcqa.rubric import bounds
 from svcqa.rubric.kpis import KnownColumns, read_kpis
 from svcqa.rubric.model import (
     EXTRA_COLUMN_TYPES,
@@ -171,6 +174,8 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: Problems) -> R
     sheet_aliases = _sheet_aliases(doc, problems)
     period = read_period(doc, known_columns, problems)
     language = _language(doc, problems)
+    explicit_bounds = bounds.read_bounds(doc, known_columns, problems)
+    max_days = bounds.read_limits(doc, problems, spec.section("[limits]").key_names)
 
     if problems.items or max_points is None or not grades:
         if not grades and not any(p.startswith("grades") for p in problems.items):
@@ -198,6 +203,8 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: Problems) -> R
         sheet_aliases=sheet_aliases,
         period=period,
         **_date_reading(doc, problems),
+        bounds=bounds.with_defaults(explicit_bounds, kpis, incentives, max_points, extra_columns),
+        max_days_after_month=max_days,
     )
 
 

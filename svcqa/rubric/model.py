@@ -8,10 +8,12 @@ anything from the file.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import svcqa.rubric.spec as spec
+from svcqa.rubric.bounds import MAX_DAYS_AFTER_MONTH, ColumnBound
 from svcqa.rubric.period import PeriodRule
 from svcqa.schema import TABLES, Column
 
@@ -364,6 +366,8 @@ class Rubric:
     period: PeriodRule = field(default_factory=PeriodRule)  # [period]: svcqa period
     timezone: str = "Asia/Shanghai"  # dates with a UTC offset are converted to this zone
     date_order: str = "ymd"  # slash dates with the year last: "mdy" or "dmy" to read them
+    bounds: tuple[ColumnBound, ...] = ()  # [bounds.TABLE] with the defaults filled in
+    max_days_after_month: int = MAX_DAYS_AFTER_MONTH  # [limits]
 
     def __hash__(self) -> int:  # dict fields are not hashable; the text identifies the rubric
         return hash(self.sha256)
@@ -439,6 +443,13 @@ class Rubric:
             if cols - required.get(t, set())
         }
 
+    def column_bounds(self) -> dict[str, dict[str, tuple[float, float, str]]]:
+        """table -> column -> (low, high, the rubric key that sets them): what ingest checks."""
+        out: dict[str, dict[str, tuple[float, float, str]]] = {}
+        for b in self.bounds:
+            out.setdefault(b.table, {})[b.column] = (b.low, b.high, b.origin())
+        return out
+
     def column_names(self, table: str) -> set[str]:
         """Canonical plus declared column names of ``table``."""
         names = {c.name for c in TABLES[table].columns} if table in TABLES else set()
@@ -512,4 +523,9 @@ class Rubric:
                 for t, cols in self.extra_columns.items()
             },
             "aliases": self.aliases,
+            "bounds": {  # an open end (-inf, inf) as null: JSON has no infinity
+                f"{b.table}.{b.column}": [v if math.isfinite(v) else None for v in (b.low, b.high)]
+                for b in self.bounds
+            },
+            "limits": {"max_days_after_month": self.max_days_after_month},
         }

@@ -473,6 +473,15 @@ SECTIONS: tuple[Section, ...] = (
             "default \"score\", scale_max default 100 = the best score); a branch without one is a finding.",
             default="none (no survey)"),
     )),
+    Section("[bounds.TABLE]", "The range a number or duration column's values must lie in: COLUMN = [low, high] "
+            "(inclusive; durations in days; -inf / inf for an open end). A value outside is an out-of-range reject "
+            "naming the cell, the range and this key. Defaults: incentives within [-max, max] (the incentive "
+            "table and column of [incentives]); the column of a rating_mean KPI with a rating curve within "
+            "[0, scale_max]; discipline points and every duration column at least 0.", True),
+    Section("[limits]", "Plausibility limits of the input data.", True, (
+        Key("max_days_after_month", "whole number (>= 0)", "A date (other than a table's month column) more "
+            "than this many days after the month's end is an implausible-date reject.", default="366"),
+    )),
 )  # fmt: skip
 
 

@@ -332,6 +332,7 @@ class Workbook:
                     file=self.path.name,
                     sheet=name,
                 )
+            _check_width(sheet, self.limits, self.path.name, name)
             batch, cell_errors = sheet.to_arrow_with_errors()
         except InputError:
             raise
@@ -357,6 +358,17 @@ class Workbook:
             )
         table = table.rename_columns([str(i) for i in range(table.num_columns)])
         return RawSheet(self.path.name, self.path, name, table, errors, self.date1904)
+
+
+def _check_width(sheet: Any, limits: Limits, file: str, name: str) -> None:
+    """Refuse a sheet wider than ``max_columns`` (Excel columns up to its last used one) before
+    its cells become Arrow columns; the package scan refused a wider xlsx before reading."""
+    columns = sheet.available_columns()
+    width = int(columns[-1].absolute_index) + 1 if columns else 0
+    if width > limits.max_columns:
+        raise limits.exceeded(
+            "max_columns", f"the sheet has {width:,} columns", file=file, sheet=name
+        )
 
 
 def _error_detail(detail: str) -> str:

@@ -35,8 +35,9 @@ class Limits:
     # (~32 bytes a cell), so cells at A1 and XFD1048576 in a 1 kB file would ask for 549 GB and
     # abort the process. 100 million is python-calamine's own cap.
     max_cells: int = 100_000_000
-    # Columns of a CSV, checked on its first lines before it is parsed: a million-column CSV of
-    # 8 MB took 3.9 GiB and aborted the reader. 16,384 is Excel's own width (XFD).
+    # Columns of a CSV, checked on its first lines before it is parsed (a million-column CSV of
+    # 8 MB took 3.9 GiB and aborted the reader), and of a sheet: its cell references in the
+    # package scan, the columns the reader returns. 16,384 is Excel's own width (XFD).
     max_columns: int = 16_384
     # Address space of the child process that runs the spreadsheet reader (0: unlimited). A sheet
     # of 1,048,576 rows x 8 columns needs about 2 GiB; a hostile file that gets past the checks

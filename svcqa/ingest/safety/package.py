@@ -270,7 +270,14 @@ class WorksheetScan:
         self._tail = chunk[-512:]
 
     def finish(self, path: Path, info: zipfile.ZipInfo, limits: Limits) -> None:
-        """Refuse the part when its cells span more than ``max_cells`` positions."""
+        """Refuse the part when its cells span more than ``max_cells`` positions or
+        ``max_columns`` columns (beyond Z: narrower sheets are judged by the reader)."""
+        if self.max_column > limits.max_columns:
+            raise limits.exceeded(
+                "max_columns",
+                f"zip member {info.filename} has {self.max_column:,} columns",
+                file=path.name,
+            )
         if self.max_row * self.max_column > limits.max_cells:
             raise limits.exceeded(
                 "max_cells",
