@@ -142,6 +142,8 @@ def _print_runs(
         mark = "*" if r["status"] == "active" and r["month"] in changed else ""
         fields = ("created_at", "rubric", "status", "tool_version")
         status = r["status"] + (f" ({r['appeals']})" if r.get("appeals") else "")
+        if r.get("as_of"):  # scored as a month still running, open rows aged at its cut-off
+            status += f" (as of {r['as_of'][:16].replace('T', ' ')})"
         r = {**r, "rubric": f"{r['rubric_id']}@{r['rubric_version']}", "status": status}
         table.add_row(
             cell(r["month"] + mark), cell(r["run_id"]), *(cell(r[f]) for f in fields), cell(inputs)
