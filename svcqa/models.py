@@ -42,7 +42,12 @@ def parse_as_of(text: str) -> datetime:
 
 
 def as_of_text(as_of: datetime) -> str:
-    """A cut-off as shown everywhere: ``2026-10-20 18:00``."""
+    """A cut-off as shown everywhere: ``2026-10-20 18:00``; midnight as the end of the day
+    before, ``2026-10-20 24:00`` (what ``--as-of 2026-10-20`` means), never as the next day."""
+    from datetime import timedelta
+
+    if (as_of.hour, as_of.minute, as_of.second, as_of.microsecond) == (0, 0, 0, 0):
+        return f"{(as_of - timedelta(days=1)):%Y-%m-%d} 24:00"
     return as_of.strftime("%Y-%m-%d %H:%M")
 
 

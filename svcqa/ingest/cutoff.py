@@ -2,8 +2,8 @@
 
 A month still running is scored from an export pulled at some moment: ``--as-of`` states that
 moment, and open rows are aged at it instead of at the month's end. The cut-off must lie within
-the month (from its first midnight to the midnight after its last day); anything else is a
-mistyped cut-off or month, an error naming both.
+the month (after its first midnight, up to the midnight after its last day: 24:00 of it);
+anything else is a mistyped cut-off or month, an error naming both.
 
 A row whose month date (tickets: 受理时间, complaints: 投诉时间, attendance: 日期) is after the
 cut-off cannot be in an export pulled at the cut-off: either the cut-off or the row's date is
@@ -32,11 +32,11 @@ def check_as_of(as_of: datetime, month: Month) -> None:
     import pandas as pd
 
     stamp = pd.Timestamp(as_of)
-    if month.start <= stamp <= month.end:
+    if month.start < stamp <= month.end:
         return
     raise InputError(
-        f"--as-of {as_of_text(as_of)} is outside the month scored, {month} (from "
-        f"{month.first_day.isoformat()} 00:00 to the end of {month.last_day.isoformat()}); "
+        f"--as-of {as_of_text(as_of)} is outside the month scored, {month} (after "
+        f"{month.first_day.isoformat()} 00:00, up to {month.last_day.isoformat()} 24:00); "
         f"give the cut-off of the data within {month} (YYYY-MM-DD or YYYY-MM-DDTHH:MM), pass "
         "the month the data belongs to with --month, or leave --as-of out for a month that is over",
         code="as-of-outside-month",
