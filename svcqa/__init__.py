@@ -26,6 +26,8 @@ _API = {
     "InputError": "svcqa.errors",
     "UsageError": "svcqa.errors",
     "Month": "svcqa.models",
+    "as_of_text": "svcqa.models",
+    "parse_as_of": "svcqa.models",
     "MonthData": "svcqa.models",
     "Scorecard": "svcqa.models",
     "BranchResult": "svcqa.models",

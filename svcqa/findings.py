@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from svcqa.finding_appeals import APPEAL_FORM_TYPES
+from svcqa.finding_cutoff import CUT_OFF_TYPES
 from svcqa.finding_kinds import (
     APPEAL_WITHDRAWN,
     FindingType,
@@ -557,6 +558,7 @@ FINDING_TYPES: dict[str, FindingType] = registry(
         "A target value is not a number. Enter a number such as 0.03, 3% or 4.5.",
     ),
     *APPEAL_FORM_TYPES,
+    *CUT_OFF_TYPES,
 )
 
 

@@ -18,6 +18,37 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _MONTH_RE = re.compile(r"^\s*(\d{4})[-/.年]?(\d{1,2})月?\s*$")
+_AS_OF_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?\s*$")
+
+
+def parse_as_of(text: str) -> datetime:
+    """The data's cut-off (``--as-of``): ``YYYY-MM-DDTHH:MM`` (or a space for the T) is that
+    minute; a date alone, ``YYYY-MM-DD``, is the end of that day (midnight after it), as the
+    month's end is midnight after its last day. Naive, in the data's own clock."""
+    from datetime import timedelta
+
+    match = _AS_OF_RE.match(str(text))
+    expected = "of the form YYYY-MM-DD or YYYY-MM-DDTHH:MM (for example 2026-10-20T18:00)"
+    if not match:
+        raise ValueError(f"cut-off {text!r} is not {expected}")
+    year, month, day, hour, minute = match.groups()
+    try:
+        stamp = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
+    except ValueError as exc:
+        raise ValueError(
+            f"cut-off {text!r} is not a real date and time ({exc}); give one {expected}"
+        ) from None
+    return stamp if hour is not None else stamp + timedelta(days=1)
+
+
+def as_of_text(as_of: datetime) -> str:
+    """A cut-off as shown everywhere: ``2026-10-20 18:00``; midnight as the end of the day
+    before, ``2026-10-20 24:00`` (what ``--as-of 2026-10-20`` means), never as the next day."""
+    from datetime import timedelta
+
+    if (as_of.hour, as_of.minute, as_of.second, as_of.microsecond) == (0, 0, 0, 0):
+        return f"{(as_of - timedelta(days=1)):%Y-%m-%d} 24:00"
+    return as_of.strftime("%Y-%m-%d %H:%M")
 
 
 def column_letter(index: int) -> str:
@@ -322,6 +353,9 @@ class Scorecard:
     # Month-only (numerator, basis) per (kpi_id, branch_key) for KPIs scored quarter to date,
     # so the store can add up the quarter's months later: columns kpi_id, branch_key, numerator, basis.
     period_counts: pd.DataFrame | None = None
+    # The data's cut-off (``--as-of``) for a month still running: open rows are aged at it
+    # instead of at the month's end. None: the month is over (aged at its end).
+    as_of: datetime | None = None
 
     @property
     def assessed_count(self) -> int:

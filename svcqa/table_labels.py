@@ -24,6 +24,8 @@ SCORECARD_LABELS: dict[str, dict[str, str]] = {
         "curve_linear": "满分 {full} / 零分 {zero}",
         "curve_deduct": "按记录扣分",
         "mismatch_heading": "本月数据缺少评分规则所需内容 (the rubric asks for data this month does not have)",
+        "as_of_heading": "数据截止时刻 (--as-of)",
+        "as_of_note": "{as_of}：月份尚未结束，未完成的记录按截止时刻（而非月末）计算时长",
     },
     "en": {
         "workbook_title": "{month} {rubric} scores",
@@ -40,6 +42,8 @@ SCORECARD_LABELS: dict[str, dict[str, str]] = {
         "curve_linear": "full at {full} / zero at {zero}",
         "curve_deduct": "deducted per record",
         "mismatch_heading": "The rubric asks for data this month does not have",
+        "as_of_heading": "Data cut-off (--as-of)",
+        "as_of_note": "{as_of}: the month is still running; open rows are aged at this cut-off, not at the month's end",
     },
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -130,7 +131,7 @@ def _print_runs(
 ) -> None:
     from rich.table import Table
 
-    from svcqa import terminal_labels
+    from svcqa import as_of_text, terminal_labels
 
     t = terminal_labels(lang)
     changed = {c.month for c in changes}
@@ -142,6 +143,8 @@ def _print_runs(
         mark = "*" if r["status"] == "active" and r["month"] in changed else ""
         fields = ("created_at", "rubric", "status", "tool_version")
         status = r["status"] + (f" ({r['appeals']})" if r.get("appeals") else "")
+        if r.get("as_of"):  # scored as a month still running, open rows aged at its cut-off
+            status += f" (as of {as_of_text(datetime.fromisoformat(r['as_of']))})"
         r = {**r, "rubric": f"{r['rubric_id']}@{r['rubric_version']}", "status": status}
         table.add_row(
             cell(r["month"] + mark), cell(r["run_id"]), *(cell(r[f]) for f in fields), cell(inputs)

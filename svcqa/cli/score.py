@@ -33,6 +33,31 @@ from svcqa.cli.options import (
 )
 from svcqa.settings import Settings
 
+
+def as_of_text(text: str | None) -> str | None:
+    """Checks the cut-off's form at parse time (the command turns it into a datetime)."""
+    if text is None:
+        return None
+    from svcqa import parse_as_of
+
+    try:
+        parse_as_of(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return text
+
+
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        parser=as_of_text,
+        help="The data's cut-off for a month still running, YYYY-MM-DDTHH:MM (a date alone: the "
+        "end of that day): open rows are aged at it instead of at the month's end; rows dated "
+        "after it are rejected (after-cut-off). Stored with the run.",
+    ),
+]
+
 TABLE_ROWS = 50  # a longer ranked table is shortened on the terminal (``--rows``)
 # The ranked table's columns (labels.TERMINAL_LABELS keys) and how each is aligned.
 HEADINGS: tuple[tuple[str, JustifyMethod], ...] = (
@@ -82,6 +107,7 @@ def score(
     ] = TABLE_ROWS,
     lock_timeout: LockTimeout = settings.LOCK_TIMEOUT,
     lang: LangOption = None,
+    as_of: AsOf = None,
 ) -> None:
     """Score a month: ingest, weight, grade, rank, flag, and write the scorecard.
 
@@ -90,7 +116,7 @@ def score(
 
     Example:  svcqa score sample_data/2026-10.xlsx --db svcqa.db
     """
-    from svcqa import Month, run_score  # no pandas yet: the workbook's reader starts first
+    from svcqa import Month, parse_as_of, run_score  # no pandas yet: the reader starts first
 
     environment = Settings.from_env()
     with spinner("scoring...") as progress:
@@ -109,6 +135,7 @@ def score(
             lock_timeout=lock_timeout,
             progress=progress,
             lang=lang.value if lang else None,
+            as_of=parse_as_of(as_of) if as_of else None,
         )
     _print_mismatches(run)
     card = run.scorecard
@@ -132,11 +159,18 @@ def _print_mismatches(run: Any) -> None:
         say(f"svcqa: warning: [{note.code}] {note.message}")
 
 
+def _cut_off_text(card: Any) -> str:
+    """``" as of 2026-10-20 18:00"`` for a month scored at a cut-off (--as-of), else empty."""
+    from svcqa import as_of_text
+
+    return f" as of {as_of_text(card.as_of)}" if card.as_of is not None else ""
+
+
 def _print_summary_line(console: Console, run: Any) -> None:
     card = run.scorecard
     last = [printable(b.branch) for b in card.branches if "last_place" in b.flags]
     console.print(
-        f"{card.month}: {card.assessed_count} branches ranked under {card.rubric_id}; "
+        f"{card.month}{_cut_off_text(card)}: {card.assessed_count} branches ranked under {card.rubric_id}; "
         f"last place: {', '.join(last) or '-'}; outputs in {run.outputs['scorecard_xlsx'].parent}",
         markup=False,
         soft_wrap=True,
@@ -157,6 +191,14 @@ def _print_run(console: Console, run: Any, rows: int) -> None:
         for name, s in run.data.stats.items()
     ]
     console.print("Inputs: " + "; ".join(parts), markup=False)
+    if run.scorecard.as_of is not None:
+        from svcqa import as_of_text
+
+        console.print(
+            f"Cut-off: {as_of_text(run.scorecard.as_of)} (--as-of): open rows are aged at it, "
+            "not at the month's end",
+            markup=False,
+        )
     from svcqa import excluded_summary
 
     excluded = excluded_summary(run.data)

@@ -38,7 +38,7 @@ BRANCH_SELECT = (
 )
 RUN_SUMMARY_COLUMNS = (
     "r.id, r.month, r.status, r.created_at, r.superseded_at, r.tool_version, r.rubric_id, r.rubric_sha256, "
-    "r.inputs, r.ticket_count, r.evidence_count, "
+    "r.inputs, r.ticket_count, r.evidence_count, r.as_of, "
     "(SELECT count(*) FROM branch_results x WHERE x.run_id = r.id) AS branch_count"
 )
 
@@ -46,6 +46,11 @@ RUN_SUMMARY_COLUMNS = (
 def short_version(sha256: str) -> str:
     """A rubric's short version as history shows it: the first 8 hex digits of its sha256."""
     return sha256[:8]
+
+
+def stored_as_of(text: str | None) -> datetime | None:
+    """A run's ``as_of`` column back as the cut-off (None: aged at the month's end)."""
+    return datetime.fromisoformat(text) if text else None
 
 
 def run_summary(row: dict[str, Any]) -> dict[str, Any]:
@@ -248,6 +253,8 @@ def encode_run(
         "frames": dumps(frames),
         "ticket_count": sum(rows for _day, rows, _blob in ticket_chunks),
     }
+    if scorecard.as_of is not None:  # migration 5's column, NULL (the month's end) otherwise
+        run_values["as_of"] = scorecard.as_of.isoformat()
     return EncodedRun(
         month=str(scorecard.month),
         run_values=run_values,

@@ -49,6 +49,7 @@ from svcqa.history.records import (
     kpi_result,
     row_dict,
     run_summary,
+    stored_as_of,
 )
 from svcqa.models import (
     Finding,
@@ -519,6 +520,7 @@ class HistoryStore:
             if run["generated_at"]
             else None,
             period_counts=period_counts,
+            as_of=stored_as_of(run["as_of"]),
         )
 
     def _load_evidence(

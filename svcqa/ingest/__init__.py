@@ -18,6 +18,7 @@ from typing import Any
 
 _EXPORTS = {
     "CHECK_SCHEMA": "svcqa.ingest.check",
+    "apply_cut_off": "svcqa.ingest.cutoff",
     "check_document": "svcqa.ingest.check",
     "ingest": "svcqa.ingest.month",
     "read_month": "svcqa.ingest.month",

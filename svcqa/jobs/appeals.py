@@ -208,15 +208,18 @@ def _input_rows(store: Any, month: Month, limits: Any) -> dict[tuple[str, str], 
 
 
 def _ingest_recorded(store: Any, month: Month, limits: Any) -> tuple[Any, Any]:
-    """The month's recorded inputs, re-read under its stored rubric: (MonthData, Rubric)."""
+    """The month's recorded inputs, re-read under its stored rubric and cut-off: (MonthData,
+    Rubric)."""
     from svcqa.ingest import Limits, open_month
-    from svcqa.jobs.score import ingest_for_rubric
+    from svcqa.jobs.score import ingest_for_rubric, stored_cut_off, with_cut_off
     from svcqa.jobs.whatif import recorded_inputs
 
     rubric = _stored_rubric(store, month)
-    paths = recorded_inputs(store.run_info(month), month)
+    info = store.run_info(month)
+    paths = recorded_inputs(info, month)
     with open_month(paths, limits or Limits()) as files:
-        return ingest_for_rubric(files, rubric, month=month), rubric
+        data = ingest_for_rubric(files, rubric, month=month)
+    return with_cut_off(data, stored_cut_off(info)), rubric
 
 
 # -- deciding --------------------------------------------------------------------------------
@@ -367,13 +370,14 @@ def apply_appeals(
 
     from svcqa.appeals.adjust import apply_rulings
     from svcqa.history import appeals as stored
-    from svcqa.jobs.score import _rescore_later_months, write_outputs
+    from svcqa.jobs.score import _rescore_later_months, stored_cut_off, write_outputs
     from svcqa.scoring import score_month
 
     step = progress or (lambda _message: None)
     now = now or clock.now()
     with _store(db, lock_timeout) as store:
-        previous = int(store.run_info(month)["run_id"])
+        info = store.run_info(month)
+        previous, as_of = int(info["run_id"]), stored_cut_off(info)
         rulings = current_rulings(store, month, store.load_scorecard(month).evidence)
         if not rulings:
             raise UsageError(
@@ -383,7 +387,8 @@ def apply_appeals(
         data, rubric = _ingest_recorded(store, month, limits)
         data, outcomes, marks = apply_rulings(data, rulings)
         step("scoring")
-        card = score_month(data, rubric, store.context(month, qtd_kpis=rubric.qtd_kpi_ids), now=now)
+        context = store.context(month, qtd_kpis=rubric.qtd_kpi_ids)
+        card = score_month(data, rubric, context, now=now, as_of=as_of)
         if len(marks):
             card.evidence = pd.concat([card.evidence, marks], ignore_index=True)
         found = [(o.ruling.decision_id, o.row_found) for o in outcomes]

@@ -148,6 +148,7 @@ def run_score(
     spool_dir: str | None = None,
     reader: str | None = None,
     lang: str | None = None,
+    as_of: datetime | None = None,
 ) -> ScoreRun:
     """Score one month and write ``scorecard.xlsx/json/csv`` and the rejects into ``out_dir``.
 
@@ -155,7 +156,7 @@ def run_score(
     feed the scoring, the result replaces the month in the store in one transaction, and any
     later stored months whose inputs are still on disk unchanged are re-scored in order.
     ``spool_dir`` and ``reader`` choose how workbooks are read (``svcqa.ingest.open_month``);
-    ``lang`` labels the outputs (default: the rubric's ``language``).
+    ``lang`` labels the outputs (default: the rubric's ``language``); ``as_of``: ``with_cut_off``.
     """
     from svcqa.ingest import Limits, open_month
     from svcqa.labels import output_language
@@ -176,6 +177,7 @@ def run_score(
                 else None
             )
             data = ingest_for_rubric(files, rubric_obj, month=month, aliases_file=aliases_file)
+        data = with_cut_off(data, as_of)
         target = month_folder(data.month, out_dir)
         db_path = None
         if use_history:
@@ -184,17 +186,9 @@ def run_score(
             db_path = resolve_db_path(db)
             store = HistoryStore(db_path, lock_timeout=lock_timeout)
         run = _score_and_write(
-            data,
-            rubric_obj,
-            store,
-            early_context,
-            target,
-            now,
-            lock_timeout,
-            step,
-            background,
-            lang,
-        )
+            data, rubric_obj, store, early_context, target, now, lock_timeout, step, background,
+            lang, as_of,
+        )  # fmt: skip
         run.db_path, run.lang = db_path, lang
         if store is not None and rescore_stale:
             reading = {"limits": limits, "spool_dir": spool_dir, "reader": reader}
@@ -241,6 +235,7 @@ def _score_and_write(
     step: Callable[[str], None],
     background: ThreadPoolExecutor,
     lang: str = "zh",
+    as_of: datetime | None = None,
 ) -> ScoreRun:
     """Score the month (with the store's context, when there is a store), write the outputs and
     save the month in the store."""
@@ -252,7 +247,7 @@ def _score_and_write(
         if context is None:
             context = store.context(data.month, qtd_kpis=rubric.qtd_kpi_ids)
     step("scoring")
-    scorecard = score_month(data, rubric, context, now=now)
+    scorecard = score_month(data, rubric, context, now=now, as_of=as_of)
     if store is None:
         step("writing outputs")
         return ScoreRun(
@@ -283,6 +278,25 @@ def _score_and_write(
         encoded_tickets=chunks,
     )
     return ScoreRun(scorecard, data, written.result(), run_id=run_id)
+
+
+def with_cut_off(data: MonthData, as_of: datetime | None) -> MonthData:
+    """The month with the data's cut-off (``--as-of``, a month still running) applied: checked
+    to lie in the month, rows dated after it rejected (``svcqa.ingest.apply_cut_off``); open
+    rows are then aged at it, and it is stored with the run. As it is without one."""
+    if as_of is None:
+        return data
+    from svcqa.ingest import apply_cut_off
+
+    return apply_cut_off(data, as_of)
+
+
+def stored_cut_off(info: dict) -> datetime | None:
+    """The cut-off a stored month was scored at (``run_info``'s ``as_of``), to score it again
+    the same way; None when it was scored as a month that is over."""
+    from svcqa.history.records import stored_as_of
+
+    return stored_as_of(info.get("as_of"))
 
 
 def _context_ahead(
@@ -404,9 +418,10 @@ def _rescore_later_months(
         rubric_obj = load_rubric_text(info["rubric_source"])
         with open_month(paths, limits, spool_dir=spool_dir, reader=reader) as files:
             data = ingest_for_rubric(files, rubric_obj, month=later)
-        data, marks, record = _reapply_appeals(store, later, data, now)
+        as_of = stored_cut_off(info)  # its own cut-off, as it was scored
+        data, marks, record = _reapply_appeals(store, later, with_cut_off(data, as_of), now)
         context = store.context(later, qtd_kpis=rubric_obj.qtd_kpi_ids)
-        scorecard = score_month(data, rubric_obj, context, now=now)
+        scorecard = score_month(data, rubric_obj, context, now=now, as_of=as_of)
         if marks is not None and len(marks):
             import pandas as pd
 

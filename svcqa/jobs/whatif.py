@@ -87,14 +87,18 @@ def recorded_inputs(info: dict[str, Any], month: Month) -> list[Path]:
     return paths
 
 
-def _ingest(paths: Sequence[Path], rubric: Any, month: Month, reading: _Reading) -> MonthData:
+def _ingest(
+    paths: Sequence[Path], rubric: Any, month: Month, reading: _Reading, as_of: datetime | None
+) -> MonthData:
+    """The month's files read under ``rubric``, with the month's stored cut-off applied."""
     from svcqa.ingest import open_month
-    from svcqa.jobs.score import ingest_for_rubric
+    from svcqa.jobs.score import ingest_for_rubric, with_cut_off
 
     with open_month(
         paths, reading.limits, spool_dir=reading.spool_dir, reader=reading.reader
     ) as files:
-        return ingest_for_rubric(files, rubric, month=month, aliases_file=reading.aliases_file)
+        data = ingest_for_rubric(files, rubric, month=month, aliases_file=reading.aliases_file)
+    return with_cut_off(data, as_of)
 
 
 def declares_base_fee(rubric: Any) -> bool:
@@ -111,11 +115,13 @@ def base_fees(data: MonthData) -> dict[str, float] | None:
     return {str(k): float(v) for k, v in zip(fees["branch_key"], fees[BASE_FEE])}
 
 
-def _score(data: MonthData, rubric: Any, store: Any, now: datetime) -> Scorecard:
+def _score(
+    data: MonthData, rubric: Any, store: Any, now: datetime, as_of: datetime | None
+) -> Scorecard:
     from svcqa.scoring import score_month
 
     context = store.context(data.month, qtd_kpis=rubric.qtd_kpi_ids)
-    return score_month(data, rubric, context, now=now)
+    return score_month(data, rubric, context, now=now, as_of=as_of)
 
 
 def _month_pair(
@@ -129,21 +135,23 @@ def _month_pair(
 ) -> tuple[Scorecard, Scorecard, dict[str, float] | None, tuple[str, str]]:
     """One month: (scorecard under the compared rubric, under the variant, base fees, the
     stored rubric's id and sha256)."""
+    from svcqa.jobs.score import stored_cut_off
     from svcqa.rubric import load_rubric_text
 
     info = store.run_info(month)
+    as_of = stored_cut_off(info)  # open rows aged as the stored month aged them
     files = list(paths) or recorded_inputs(info, month)
-    variant_data = _ingest(files, variant, month, reading)
-    variant_card = _score(variant_data, variant, store, now)
+    variant_data = _ingest(files, variant, month, reading, as_of)
+    variant_card = _score(variant_data, variant, store, now, as_of)
     fees = base_fees(variant_data)
     if against is None:
         active_card = store.load_scorecard(month)
         stored_rubric = load_rubric_text(info["rubric_source"])
         if fees is None and declares_base_fee(stored_rubric):
-            fees = base_fees(_ingest(files, stored_rubric, month, reading))
+            fees = base_fees(_ingest(files, stored_rubric, month, reading, as_of))
     else:
-        against_data = _ingest(files, against, month, reading)
-        active_card = _score(against_data, against, store, now)
+        against_data = _ingest(files, against, month, reading, as_of)
+        active_card = _score(against_data, against, store, now, as_of)
         fees = fees if fees is not None else base_fees(against_data)
     return active_card, variant_card, fees, (str(info["rubric_id"]), str(info["rubric_sha256"]))
 

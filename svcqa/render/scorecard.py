@@ -18,7 +18,7 @@ from xlsxwriter.format import Format
 
 from svcqa.findings import RUBRIC_MISMATCH_CODES
 from svcqa.labels import SCORECARD_COLUMNS, SCORECARD_LABELS, flag_label, flags_text, labels_in
-from svcqa.models import BranchResult, KpiResult, Scorecard
+from svcqa.models import BranchResult, KpiResult, Scorecard, as_of_text
 from svcqa.output import atomic_target, write_csv, write_text_atomic
 
 SCHEMA = "svcqa.scorecard/1"
@@ -85,6 +85,8 @@ def scorecard_document(scorecard: Scorecard, *, month_source: str | None = None)
         "inputs": {name: stats.as_dict() for name, stats in scorecard.inputs.items()},
         "branches": [branch_document(b) for b in scorecard.branches],
         "notes": [note.as_dict() for note in scorecard.notes],
+        # the data's cut-off (--as-of) where open rows were aged; null: at the month's end
+        "as_of": scorecard.as_of.isoformat(timespec="minutes") if scorecard.as_of else None,
     }
     if month_source:
         document["month_source"] = month_source
@@ -351,7 +353,15 @@ def _rules_sheet(
         _write_number(ws, r, 3, k.max, f["pts"])
         ws.write_string(r, 4, _curve_text(k, t), text)
         ws.write_string(r, 5, json.dumps(k.curve, ensure_ascii=False), text)
-    _mismatch_rows(ws, f, scorecard, len(_kpi_ids(scorecard)) + 2, t["mismatch_heading"])
+    below = len(_kpi_ids(scorecard)) + 2
+    if scorecard.as_of is not None:
+        ws.write_string(below, 0, t["as_of_heading"], f["head"])
+        ws.write_string(below + 1, 0, as_of_text(scorecard.as_of), text)
+        ws.write_string(
+            below + 1, 1, t["as_of_note"].format(as_of=as_of_text(scorecard.as_of)), text
+        )
+        below += 3
+    _mismatch_rows(ws, f, scorecard, below, t["mismatch_heading"])
     ws.set_column(0, 1, 22)
     ws.set_column(4, 5, 40)
 

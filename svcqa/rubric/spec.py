@@ -140,7 +140,8 @@ def _open_param(default: str) -> Key:
         "open",
         'text: "age" or "exclude"',
         'With a span, a row with a blank `to` (open): "age" measures it up to the end of the '
-        'month (midnight after its last day), "exclude" leaves it out of value and basis. '
+        "month (midnight after its last day), or, for a month still running, up to the data's "
+        'cut-off given by `svcqa score --as-of`; "exclude" leaves it out of value and basis. '
         "Only with span.",
         default=f'"{default}"',
     )
@@ -192,8 +193,9 @@ METRIC_KINDS: tuple[MetricKind, ...] = (
     MetricKind(
         "overdue_share", "tickets", True, "rate", ("accepted_at", "completed_at"),
         "The share of the branch's tickets whose cycle is over `days` days.",
-        "An open ticket counts by its age at the end of the month (over `days` = overdue); a "
-        "branch with no ticket has no data.",
+        "An open ticket counts by its age at the end of the month, or at the data's cut-off "
+        "given by `svcqa score --as-of` (over `days` = overdue); a branch with no ticket has no "
+        "data.",
         (Key("days", "number", "The limit in days; a cycle above it is overdue.", required=True),),
     ),
     MetricKind(

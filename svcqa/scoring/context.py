@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import Executor, Future
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
-from svcqa.models import HistoryContext, Month
+from svcqa.models import HistoryContext, Month, as_of_text
 from svcqa.rubric.model import Metric
 from svcqa.scoring.reworks import derive_reworks, derives_reworks
 
@@ -26,9 +27,17 @@ class MetricContext:
         tables: dict[str, pd.DataFrame],
         history: HistoryContext | None,
         extra_keys: list[str] | tuple[str, ...] = (),
+        as_of: datetime | None = None,
     ):
-        """Factorise every table's ``branch_key`` once; the branch index is their sorted union."""
+        """Factorise every table's ``branch_key`` once; the branch index is their sorted union.
+        ``as_of``: the data's cut-off, where open rows are aged (else the month's end)."""
         self.month = month
+        self.as_of = as_of
+        end = month.end if as_of is None else pd.Timestamp(as_of)
+        self.age_end_ns = int(end.to_datetime64().astype("datetime64[ns]").astype("int64"))
+        # where open rows are aged, as evidence details say it
+        self.age_end_en = "month end" if as_of is None else f"the cut-off {as_of_text(as_of)}"
+        self.age_end_zh = "月末" if as_of is None else f"截至 {as_of_text(as_of)}"
         self.tables = tables
         self.history = history
         factorised: dict[str, tuple[np.ndarray, np.ndarray]] = {}

@@ -188,16 +188,16 @@ def mean_cycle_days(kpi: Kpi, ctx: MetricContext) -> MetricResult:
 
 
 def overdue_share(kpi: Kpi, ctx: MetricContext) -> MetricResult:
-    """Share of tickets over ``days``: completed by cycle, open by age at month end."""
+    """Share of tickets over ``days``: completed by cycle, open by age at month end (or at the
+    data's cut-off, ``--as-of``)."""
     rows = _prepare(ctx, kpi.metric, ("accepted_at", "completed_at"))
     if isinstance(rows, NoData):
         return _unavailable(ctx, rows)
     limit = float(kpi.metric.days or 0)
     completed = rows.datetimes("completed_at")
     open_ = np.isnat(completed)
-    end_ns = ctx.month.end.to_datetime64().astype("datetime64[ns]").astype("int64")
     days = (
-        np.where(open_, end_ns, completed.view("int64"))
+        np.where(open_, ctx.age_end_ns, completed.view("int64"))
         - rows.datetimes("accepted_at").view("int64")
     ) / DAY_NS
     over = days > limit
@@ -207,7 +207,9 @@ def overdue_share(kpi: Kpi, ctx: MetricContext) -> MetricResult:
         idx = _lost_rows(rows, over, lost)
         pos = rows.pos[idx]
         detail = np.where(
-            open_[idx], f"未完成,月末已受理超过 {limit:g} 天", f"服务周期超过 {limit:g} 天"
+            open_[idx],
+            f"未完成,{ctx.age_end_zh}已受理超过 {limit:g} 天",
+            f"服务周期超过 {limit:g} 天",
         ).astype(object)
         return build_evidence(
             ctx, kpi.id, rows.df, pos, rows.codes[idx], kind="overdue_ticket", table="tickets",
@@ -316,7 +318,7 @@ def mean_of_column(kpi: Kpi, ctx: MetricContext) -> MetricResult:
         detail: np.ndarray | str = ""
         if metric.span is not None:
             detail = np.where(
-                measured.open_[idx], f"open: age at month end in {measured.unit}", ""
+                measured.open_[idx], f"open: age at {ctx.age_end_en} in {measured.unit}", ""
             ).astype(object)
         return build_evidence(
             ctx, kpi.id, rows.df, rows.pos[idx], rows.codes[idx], kind=kind, table=metric.table, value=x[idx],
@@ -359,7 +361,7 @@ def share_over(kpi: Kpi, ctx: MetricContext) -> MetricResult:
             detail = detail + " " + measured.unit
         if metric.span is not None:
             detail = (
-                np.where(measured.open_[idx], "open: age at month end; ", "").astype(object)
+                np.where(measured.open_[idx], f"open: age at {ctx.age_end_en}; ", "").astype(object)
                 + detail
             )
         return build_evidence(

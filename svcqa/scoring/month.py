@@ -52,12 +52,15 @@ def score_month(
     history: HistoryContext | None = None,
     *,
     now: datetime | None = None,
+    as_of: datetime | None = None,
 ) -> Scorecard:
-    """Score every branch of ``data.month`` with ``rubric``; ``history`` feeds QTD, reworks and streaks."""
+    """Score every branch of ``data.month`` with ``rubric``; ``history`` feeds QTD, reworks and
+    streaks. ``as_of``, the data's cut-off in a month still running, is where open rows are
+    aged (``svcqa.ingest.apply_cut_off`` checks it and rejects rows after it first)."""
     month = data.month
     used = rubric.tables()
     tables = {name: df for name, df in data.tables.items() if name in used and df is not None}
-    ctx = MetricContext(month, tables, history)
+    ctx = MetricContext(month, tables, history, as_of=as_of)
     results = _compute_metrics(rubric, ctx)
     scored = [score_kpi(kpi, results[kpi.id]) for kpi in rubric.kpis]
     mismatches, mismatched = rubric_mismatches(rubric, tables)
@@ -90,6 +93,7 @@ def score_month(
         notes=mismatches + _kpi_notes(rubric, results, month, mismatched),
         generated_at=now,
         period_counts=_period_counts(rubric, results, ctx),
+        as_of=as_of,
     )
 
 

@@ -40,7 +40,8 @@ def measure(rows, metric: Metric, ctx: MetricContext) -> Measured:  # rows: metr
     """The column's numbers, or the span in its unit with open rows per ``metric.open_mode``.
 
     A row with a blank ``from`` is left out; a blank ``to`` is open: with "age" it runs to the
-    end of the month (midnight after its last day, as overdue_share counts), else left out.
+    end of the month (midnight after its last day, as overdue_share counts) or to the data's
+    cut-off when one is given (``--as-of``), else left out.
     """
     span = metric.span
     if span is None:
@@ -51,8 +52,7 @@ def measure(rows, metric: Metric, ctx: MetricContext) -> Measured:  # rows: metr
     nat = np.iinfo(np.int64).min
     open_ = (end == nat) & (start != nat)
     if metric.open_mode == "age":
-        end_ns = int(ctx.month.end.to_datetime64().astype("datetime64[ns]").astype("int64"))
-        end = np.where(open_, end_ns, end)
+        end = np.where(open_, ctx.age_end_ns, end)
     else:
         open_ = np.zeros(len(start), dtype=bool)
     usable = (start != nat) & (end != nat)

@@ -25,6 +25,7 @@ from svcqa.history.migrations import (
     m002_rectification_forms,
     m003_evidence_blobs,
     m004_appeals,
+    m005_run_as_of,
 )
 from svcqa.history.migrations.sql import execute_all
 
@@ -67,6 +68,7 @@ _RELEASED = (
     m002_rectification_forms,
     m003_evidence_blobs,
     m004_appeals,
+    m005_run_as_of,
 )
 for _step in _RELEASED:
     migration(_step.VERSION)(_step.upgrade)
