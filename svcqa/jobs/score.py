@@ -336,7 +336,7 @@ def write_outputs(
     """Write every output of a scored month under a folder lock (waiting up to ``lock_timeout``
     seconds for another run to finish with the folder), replacing the previous ones together:
     a failure leaves the previous set as it was. ``appeals`` ({applied, superseded_run}) marks
-    scorecard.json of a run re-scored by ``svcqa appeal apply``."""
+    scorecard.json and scorecard.xlsx of a run re-scored by appeals."""
     from svcqa.output import replaced_together
     from svcqa.render.rejects import write_rejects
     from svcqa.render.scorecard import (
@@ -349,7 +349,11 @@ def write_outputs(
         rejects_paths = write_rejects(data, out_dir, lang=lang)
         outputs = {
             "scorecard_xlsx": write_scorecard_xlsx(
-                scorecard, out_dir / "scorecard.xlsx", rejects=data.rejects, lang=lang
+                scorecard,
+                out_dir / "scorecard.xlsx",
+                rejects=data.rejects,
+                lang=lang,
+                appeals=appeals,
             ),
             "scorecard_json": write_scorecard_json(
                 scorecard,
