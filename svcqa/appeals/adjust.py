@@ -54,7 +54,8 @@ class Outcome:
 def rulings(filed: Sequence[Any], decisions: Sequence[Any], evidence: Any = None) -> list[Ruling]:
     """The accepted current decisions (``superseded_by`` None) on appeals filed in time, as
     rulings, oldest first. A ruling's KPI is the appeal's, else the KPI its row lost points in
-    (from ``evidence``, the month's evidence frame, when given)."""
+    (from ``evidence``, the month's evidence frame, when given: its row, or the ``appeal`` row
+    an earlier application left, whose ref is the appeal's row id)."""
     ok = {a.id: a for a in filed if a.status == "ok"}
     kpis: dict[tuple[str, str], str] = {}
     if evidence is not None and len(evidence):
@@ -74,7 +75,12 @@ def rulings(filed: Sequence[Any], decisions: Sequence[Any], evidence: Any = None
                 reason=d.reason,
                 decided_by=d.decided_by,
                 adjust_days=d.adjust_days,
-                kpi_id=appeal.kpi_id or str(kpis.get((appeal.branch_key, ref), "")),
+                kpi_id=appeal.kpi_id
+                or str(
+                    kpis.get(
+                        (appeal.branch_key, ref), kpis.get((appeal.branch_key, appeal.row_id), "")
+                    )
+                ),
             )
         )
     return out
