@@ -489,6 +489,7 @@ EVIDENCE_KIND_LABELS: dict[str, dict[str, str]] = {
         "violation": "违纪",
         "incentive": "激励",
         "rating": "评分",
+        "appeal": "申诉调整",
     },
     "en": {
         "overdue_ticket": "overdue ticket",
@@ -501,6 +502,7 @@ EVIDENCE_KIND_LABELS: dict[str, dict[str, str]] = {
         "violation": "violation",
         "incentive": "incentive",
         "rating": "rating",
+        "appeal": "appeal",
     },
 }
 
@@ -517,6 +519,7 @@ EVIDENCE_KIND_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
         "violation": ("事项/人员", "扣分"),
         "incentive": ("编号", "分值"),
         "rating": ("评分人", "评分"),
+        "appeal": ("编号", "停钟天数"),
     },
     "en": {
         "overdue_ticket": ("Ticket", "Cycle/age (d)"),
@@ -529,6 +532,7 @@ EVIDENCE_KIND_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
         "violation": ("Item/staff", "Points"),
         "incentive": ("Ref", "Points"),
         "rating": ("Rater", "Rating"),
+        "appeal": ("Ref", "Days stopped"),
     },
 }
 

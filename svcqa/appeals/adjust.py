@@ -9,7 +9,8 @@ Two rulings:
   from the export (the table's row accounting moves it from used to excluded);
 - **stop the clock** (tickets, ``adjust_days`` N > 0): a completed ticket's ``completed_at``
   moves N days earlier (its cycle drops by N days, never below zero); an open ticket's
-  ``accepted_at`` moves N days later (its age at month end drops by N days, never below zero).
+  ``accepted_at`` moves N days later (its age at month end, or at the ``--as-of`` cut-off the
+  month was scored at, drops by N days, never below zero).
 
 Each ruling also yields an evidence row of kind ``appeal`` so the new run's evidence shows what
 was withdrawn or adjusted instead of hiding it. Pure: data in, data out.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -54,7 +56,8 @@ class Outcome:
 def rulings(filed: Sequence[Any], decisions: Sequence[Any], evidence: Any = None) -> list[Ruling]:
     """The accepted current decisions (``superseded_by`` None) on appeals filed in time, as
     rulings, oldest first. A ruling's KPI is the appeal's, else the KPI its row lost points in
-    (from ``evidence``, the month's evidence frame, when given)."""
+    (from ``evidence``, the month's evidence frame, when given: its row, or the ``appeal`` row
+    an earlier application left, whose ref is the appeal's row id)."""
     ok = {a.id: a for a in filed if a.status == "ok"}
     kpis: dict[tuple[str, str], str] = {}
     if evidence is not None and len(evidence):
@@ -74,7 +77,12 @@ def rulings(filed: Sequence[Any], decisions: Sequence[Any], evidence: Any = None
                 reason=d.reason,
                 decided_by=d.decided_by,
                 adjust_days=d.adjust_days,
-                kpi_id=appeal.kpi_id or str(kpis.get((appeal.branch_key, ref), "")),
+                kpi_id=appeal.kpi_id
+                or str(
+                    kpis.get(
+                        (appeal.branch_key, ref), kpis.get((appeal.branch_key, appeal.row_id), "")
+                    )
+                ),
             )
         )
     return out
@@ -90,9 +98,11 @@ def row_ids(table: str, frame: pd.DataFrame) -> pd.Series:
 
 
 def apply_rulings(
-    data: MonthData, rulings: Sequence[Ruling]
+    data: MonthData, rulings: Sequence[Ruling], as_of: datetime | None = None
 ) -> tuple[MonthData, list[Outcome], pd.DataFrame]:
-    """The month with the rulings applied, what each did, and the ``appeal`` evidence rows."""
+    """The month with the rulings applied, what each did, and the ``appeal`` evidence rows.
+    ``as_of``: the cut-off the month is scored at (open tickets are aged there, not at its end)."""
+    ageing_end = pd.Timestamp(as_of) if as_of is not None else data.month.end
     tables = dict(data.tables)
     stats = dict(data.stats)
     excluded = [data.excluded]
@@ -117,7 +127,7 @@ def apply_rulings(
                 drop |= hit
                 detail = f"withdrawn by appeal: {ruling.reason}"
             else:
-                _stop_clock(frame, hit, ruling.adjust_days, data.month.end)
+                _stop_clock(frame, hit, ruling.adjust_days, ageing_end)
                 detail = f"clock stopped {ruling.adjust_days:g} days by appeal: {ruling.reason}"
             evidence += _evidence_rows(frame[hit], ruling, detail)
         if drop.any():
@@ -135,8 +145,10 @@ def apply_rulings(
     return result, outcomes, pd.DataFrame(evidence, columns=EVIDENCE_COLUMNS)
 
 
-def _stop_clock(frame: pd.DataFrame, hit: np.ndarray, days: float, month_end: pd.Timestamp) -> None:
-    """Take ``days`` off the hit tickets' cycle (completed) or age at month end (open)."""
+def _stop_clock(
+    frame: pd.DataFrame, hit: np.ndarray, days: float, ageing_end: pd.Timestamp
+) -> None:
+    """Take ``days`` off the hit tickets' cycle (completed) or age at ``ageing_end`` (open)."""
     shift = pd.to_timedelta(days, unit="D")
     accepted = frame["accepted_at"]
     completed = frame["completed_at"] if "completed_at" in frame.columns else None
@@ -150,7 +162,7 @@ def _stop_clock(frame: pd.DataFrame, hit: np.ndarray, days: float, month_end: pd
     still_open = hit & is_open
     if still_open.any():
         later = accepted[still_open] + shift
-        frame.loc[still_open, "accepted_at"] = later.where(later < month_end, month_end)
+        frame.loc[still_open, "accepted_at"] = later.where(later < ageing_end, ageing_end)
 
 
 def _evidence_rows(rows: pd.DataFrame, ruling: Ruling, detail: str) -> list[dict[str, object]]:

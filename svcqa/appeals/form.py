@@ -17,7 +17,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -77,6 +77,11 @@ class AppealForm:
     other_tables: tuple[str, ...]
     lang: str
     generated_at: str
+    # The appeal deadline: ``window_days`` after the month's first scoring (ISO dates; "" when
+    # the caller gave no first scoring, as for a form built from a scorecard alone).
+    deadline: str = ""
+    first_scored: str = ""
+    window_days: int = 0
 
 
 def appeal_form_id(branch_key: str, month: Month, issued_at: datetime) -> str:
@@ -131,8 +136,11 @@ def build_appeal_form(
     *,
     lang: str = "zh",
     now: datetime | None = None,
+    first_scored: date | None = None,
+    window_days: int = 0,
 ) -> AppealForm:
-    """The appeal form of ``branch_key`` (a branch of ``scorecard``; KeyError otherwise)."""
+    """The appeal form of ``branch_key`` (a branch of ``scorecard``; KeyError otherwise); with
+    ``first_scored`` (the month's first scoring) it shows the deadline ``window_days`` later."""
     t = appeal_labels(lang)
     branch = _branch(scorecard, branch_key)
     ev = lost_evidence(scorecard, branch_key, kpi_tables)
@@ -170,6 +178,9 @@ def build_appeal_form(
         other_tables=tuple(t.get(x, x) for x in dict.fromkeys(other["table"]) if x),
         lang=lang,
         generated_at=now.strftime("%Y-%m-%d %H:%M") if now else "",
+        deadline=(first_scored + timedelta(days=window_days)).isoformat() if first_scored else "",
+        first_scored=first_scored.isoformat() if first_scored else "",
+        window_days=window_days,
     )
 
 

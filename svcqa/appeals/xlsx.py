@@ -107,6 +107,11 @@ def _header(s: FormSheet, form: AppealForm, t: Mapping[str, str]) -> None:
             (12, LAST_COL, pts2(form.coefficient) if form.coefficient is not None else "—", "text"),
         ]
     )
+    if form.deadline:  # the window: late appeals are refused
+        text = t["deadline_text"].format(
+            deadline=form.deadline, first=form.first_scored, days=form.window_days
+        )
+        s.line([(0, 0, t["deadline"], "label"), (1, LAST_COL, text, "bold")])
 
 
 def _kpis(s: FormSheet, form: AppealForm, t: Mapping[str, str]) -> None:

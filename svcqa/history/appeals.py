@@ -331,6 +331,25 @@ def run_marks(store: HistoryStore) -> dict[int, str]:
     return marks
 
 
+def record_forms(conn: sqlite3.Connection, forms: Sequence[tuple[str, ...]]) -> None:
+    """Inside the caller's ``writing()`` transaction: record issued appeal forms, each
+    (form_id, month, branch_key, locked_sha256, issued_at, file); one issued again (the same
+    branch, month and time) replaces its record."""
+    conn.executemany(
+        "INSERT OR REPLACE INTO appeal_forms (form_id, month, branch_key, locked_sha256, "
+        "issued_at, file) VALUES (?, ?, ?, ?, ?, ?)",
+        forms,
+    )
+
+
+def issued_forms(store: HistoryStore) -> dict[str, str]:
+    """form id -> the locked_sha256 of every appeal form the store issued (what
+    ``read_appeal_forms(issued=...)`` checks a returned form against)."""
+    with store.reading() as conn:
+        rows = conn.execute("SELECT form_id, locked_sha256 FROM appeal_forms").fetchall()
+    return {str(form_id): str(sha) for form_id, sha in rows}
+
+
 def branch_figures(store: HistoryStore, run_id: int) -> dict[str, dict[str, Any]]:
     """branch_key -> {total, rank, grade, coefficient} of a run (superseded runs keep them)."""
     with store.reading() as conn:
@@ -354,9 +373,11 @@ __all__ = [
     "decisions",
     "file_requests",
     "first_scored_at",
+    "issued_forms",
     "pre_appeal_run",
     "record_applied",
     "record_decisions",
+    "record_forms",
     "run_marks",
     "window",
 ]

@@ -22,6 +22,7 @@ from svcqa.appeals.form import build_appeal_form
 from svcqa.appeals.xlsx import write_appeal_xlsx
 from svcqa.errors import NotFound
 from svcqa.history import HistoryStore, resolve_db_path
+from svcqa.history import appeals as appeal_store
 from svcqa.history.queries import find_branch, rubric_language
 from svcqa.jobs.appeals import Filed, appeal_status, file_appeals
 from svcqa.jobs.stored import load_stored_month
@@ -49,7 +50,9 @@ def issue_appeal_forms(
     the latest stored), into ``out`` (default ``svcqa-out/<month>/appeals/``); the paths written.
 
     Each branch's form lists every evidence row that cost it points in a table a branch may
-    appeal. The forms replace their earlier versions together: a failure leaves none written.
+    appeal, and the appeal deadline (``[appeals] window_days`` after the month's first scoring).
+    The forms replace their earlier versions together, and are recorded in the store (id and
+    checksum, for ``collect_appeal_forms``) in the same step: a failure leaves none written.
     """
     output_language(lang)  # an unknown language fails before anything is read
     now = now or clock.now()
@@ -68,18 +71,30 @@ def issue_appeal_forms(
                     f"stored months: {', '.join(map(str, stored.months))}"
                 )
             keys = [key]
-    kpi_tables = {k.id: k.metric.table for k in rubric.kpis}
-    target = month_folder(stored.month, out, "appeals")
-    stems = report_stems(scorecard)
-    target.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(target)  # a killed earlier run's half-written files
-    paths: list[Path] = []
-    with replaced_together():
-        for key in keys:
-            form = build_appeal_form(scorecard, key, kpi_tables, lang=lang, now=now)
-            path = target / f"{stems[key]}-appeal.xlsx"
-            write_appeal_xlsx(form, path, now=now)
-            paths.append(path)
+        first = appeal_store.first_scored_at(store, stored.month).date()
+        kpi_tables = {k.id: k.metric.table for k in rubric.kpis}
+        target = month_folder(stored.month, out, "appeals")
+        stems = report_stems(scorecard)
+        target.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(target)  # a killed earlier run's half-written files
+        paths: list[Path] = []
+        # The forms' records and the files together: a failure writing any file records none.
+        with store.writing() as conn, replaced_together():
+            for key in keys:
+                form = build_appeal_form(
+                    scorecard,
+                    key,
+                    kpi_tables,
+                    lang=lang,
+                    now=now,
+                    first_scored=first,
+                    window_days=rubric.appeals.window_days,
+                )
+                path = target / f"{stems[key]}-appeal.xlsx"
+                layout = write_appeal_xlsx(form, path, now=now)
+                record = (form.form_id, str(form.month), key, layout.locked_sha256)
+                appeal_store.record_forms(conn, [(*record, now.isoformat(), path.name)])
+                paths.append(path)
     return paths
 
 
@@ -93,8 +108,12 @@ def collect_appeal_forms(
     """Read returned appeal forms and record their appeals, all or nothing: when any form has a
     problem (``read_appeal_forms``: cell by cell) nothing is recorded and the problems are
     returned with ``None``; otherwise every request is filed (``file_appeals``: the rows must be
-    in the month, the window and ``max_per_branch`` hold) and what was recorded is returned."""
-    collection = read_appeal_forms(paths, limits=limits)
+    in the month, the window and ``max_per_branch`` hold) and what was recorded is returned.
+    Only forms the store issued are taken: a form id it does not know, or a form whose locked
+    cells' checksum differs from the one recorded at issue, is a problem."""
+    with HistoryStore(resolve_db_path(db), create=False) as store:
+        issued = appeal_store.issued_forms(store)
+    collection = read_appeal_forms(paths, limits=limits, issued=issued)
     if not collection.ok or not collection.requests:
         return collection, None
     return collection, file_appeals(db, collection.requests, now=now, limits=limits)

@@ -24,6 +24,7 @@ from typing import Any
 
 from svcqa import __version__, clock
 from svcqa.errors import InputError, NotFound, UsageError
+from svcqa.labels import output_language
 from svcqa.models import APPEAL_ROW_ID, AppealDecision, AppealRequest, Month, branch_key
 from svcqa.settings import LOCK_TIMEOUT, month_folder
 
@@ -385,7 +386,7 @@ def apply_appeals(
             )
         step("reading the recorded inputs")
         data, rubric = _ingest_recorded(store, month, limits)
-        data, outcomes, marks = apply_rulings(data, rulings)
+        data, outcomes, marks = apply_rulings(data, rulings, as_of)
         step("scoring")
         context = store.context(month, qtd_kpis=rubric.qtd_kpi_ids)
         card = score_month(data, rubric, context, now=now, as_of=as_of)
@@ -403,6 +404,7 @@ def apply_appeals(
                     month_folder(month, out_dir),
                     lock_timeout=lock_timeout,
                     appeals=summary,
+                    lang=output_language(None, rubric.language),
                 )
             )
 
@@ -423,6 +425,38 @@ def apply_appeals(
         )  # fmt: skip
         rescored, stale, _ = _rescore_later_months(store, month, now=now, limits=limits, step=step)
     return Applied(month, run_id, previous, outcomes, written, rescored, stale)
+
+
+def report_appeals(store: Any, month: Month) -> dict[str, Any]:
+    """branch_key -> ``AppealChange`` (what appeals changed) of every branch of ``month`` when
+    its active run applied appeals (``svcqa appeal apply``); {} otherwise. The branch reports
+    show it as a box; "before" is the run before any appeals."""
+    from svcqa.history import appeals as stored
+    from svcqa.render.report.appeals import AppealChange
+
+    run = stored.applied_run(store, month)
+    if run is None:
+        return {}
+    base = stored.pre_appeal_run(store, run["superseded_run"])
+    before = stored.branch_figures(store, base) if base is not None else {}
+    after = stored.branch_figures(store, run["run_id"])
+    owner = {a.id: a.branch_key for a in stored.appeals(store, month)}
+    per_branch: dict[str, int] = {}
+    for d in stored.decisions(store, month):
+        if run["decisions"].get(d.id):  # applied, its row found
+            per_branch[owner[d.appeal_id]] = per_branch.get(owner[d.appeal_id], 0) + 1
+    total = sum(per_branch.values())
+    return {
+        key: AppealChange(
+            decisions=per_branch.get(key, 0),
+            month_decisions=total,
+            total_before=before.get(key, {}).get("total"),
+            total_after=figures["total"],
+            rank_before=before.get(key, {}).get("rank"),
+            rank_after=figures["rank"],
+        )
+        for key, figures in after.items()
+    }
 
 
 # -- status ----------------------------------------------------------------------------------
@@ -493,4 +527,5 @@ __all__ = [
     "decide_appeals",
     "file_appeals",
     "read_decisions",
+    "report_appeals",
 ]

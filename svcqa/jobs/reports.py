@@ -1,8 +1,8 @@
 """``svcqa report``: branch reports of a stored month.
 
 Opens the history store, picks the month (with the month before and the trend), reads last
-period's rectification follow-ups, and hands all of it to the renderers as data: the renderers
-never open the store.
+period's rectification follow-ups and what appeals changed (a month re-scored by them), and
+hands all of it to the renderers as data: the renderers never open the store.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from svcqa.errors import NotFound
 from svcqa.history import HistoryStore, resolve_db_path
 from svcqa.history.queries import find_branch
+from svcqa.jobs.appeals import report_appeals
 from svcqa.jobs.rectify import report_follow_ups
 from svcqa.jobs.stored import load_stored_month
 from svcqa.labels import output_language, report_labels
@@ -66,6 +67,7 @@ def reports_from_store(
                 )
             keys = [key]
         follow_ups = report_follow_ups(store, stored, keys, lang=lang)
+        appeals = report_appeals(store, month)
     target = month_folder(month, out_dir, "reports")
     paths = write_branch_reports(
         scorecard,
@@ -80,6 +82,7 @@ def reports_from_store(
         with_index=keys is None,
         follow_ups=follow_ups,
         column_labels=stored.column_labels,
+        appeals=appeals,
     )
     names = [b.branch for b in scorecard.branches if keys is None or b.branch_key in keys]
     return ReportRun(month=month, out_dir=target, paths=paths, branches=names)

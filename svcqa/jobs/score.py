@@ -241,13 +241,18 @@ def _score_and_write(
     save the month in the store."""
     from svcqa.scoring import score_month
 
-    context = None
+    context = marks = record = mark = None
     if store is not None:
         context = _taken_context(early_context)
         if context is None:
             context = store.context(data.month, qtd_kpis=rubric.qtd_kpi_ids)
+        data, marks, record, mark = _reapply_appeals(store, data.month, data, now, as_of)
     step("scoring")
     scorecard = score_month(data, rubric, context, now=now, as_of=as_of)
+    if marks is not None and len(marks):
+        import pandas as pd
+
+        scorecard.evidence = pd.concat([scorecard.evidence, marks], ignore_index=True)
     if store is None:
         step("writing outputs")
         return ScoreRun(
@@ -266,7 +271,7 @@ def _score_and_write(
     step("writing outputs and saving history")
     chunks = background.submit(encode_tickets, data)
     written = background.submit(
-        write_outputs, scorecard, data, target, lock_timeout=lock_timeout, lang=lang
+        write_outputs, scorecard, data, target, lock_timeout=lock_timeout, lang=lang, appeals=mark
     )
     run_id = store.save(
         scorecard,
@@ -276,6 +281,7 @@ def _score_and_write(
         now=now,
         before_commit=written.result,
         encoded_tickets=chunks,
+        in_transaction=record,
     )
     return ScoreRun(scorecard, data, written.result(), run_id=run_id)
 
@@ -352,7 +358,7 @@ def write_outputs(
     """Write every output of a scored month under a folder lock (waiting up to ``lock_timeout``
     seconds for another run to finish with the folder), replacing the previous ones together:
     a failure leaves the previous set as it was. ``appeals`` ({applied, superseded_run}) marks
-    scorecard.json of a run re-scored by ``svcqa appeal apply``."""
+    scorecard.json and scorecard.xlsx of a run re-scored by appeals."""
     from svcqa.output import replaced_together
     from svcqa.render.rejects import write_rejects
     from svcqa.render.scorecard import (
@@ -365,7 +371,11 @@ def write_outputs(
         rejects_paths = write_rejects(data, out_dir, lang=lang)
         outputs = {
             "scorecard_xlsx": write_scorecard_xlsx(
-                scorecard, out_dir / "scorecard.xlsx", rejects=data.rejects, lang=lang
+                scorecard,
+                out_dir / "scorecard.xlsx",
+                rejects=data.rejects,
+                lang=lang,
+                appeals=appeals,
             ),
             "scorecard_json": write_scorecard_json(
                 scorecard,
@@ -419,7 +429,9 @@ def _rescore_later_months(
         with open_month(paths, limits, spool_dir=spool_dir, reader=reader) as files:
             data = ingest_for_rubric(files, rubric_obj, month=later)
         as_of = stored_cut_off(info)  # its own cut-off, as it was scored
-        data, marks, record = _reapply_appeals(store, later, with_cut_off(data, as_of), now)
+        data, marks, record, _ = _reapply_appeals(
+            store, later, with_cut_off(data, as_of), now, as_of
+        )
         context = store.context(later, qtd_kpis=rubric_obj.qtd_kpi_ids)
         scorecard = score_month(data, rubric_obj, context, now=now, as_of=as_of)
         if marks is not None and len(marks):
@@ -439,24 +451,40 @@ def _rescore_later_months(
     return rescored, stale, rubrics
 
 
-def _reapply_appeals(store, month: Month, data: MonthData, now: datetime):
-    """A later month whose active run applied appeals (``svcqa appeal apply``) keeps them when
-    re-scored: its accepted decisions are applied again and recorded for the new run.
-    Returns (data, the ``appeal`` evidence rows or None, the in-transaction recorder or None)."""
+def _reapply_appeals(
+    store, month: Month, data: MonthData, now: datetime, as_of: datetime | None = None
+):
+    """A month whose active run applied appeals (``svcqa appeal apply``) keeps them when
+    re-scored (by ``svcqa score`` or as a later month): its accepted decisions are applied again,
+    recorded for the new run, and said on stderr. Returns (data, the ``appeal`` evidence rows or
+    None, the in-transaction recorder or None, the scorecard.json mark or None)."""
     from svcqa.appeals.adjust import apply_rulings, rulings
     from svcqa.history import appeals
 
     applied = appeals.applied_run(store, month)
     if applied is None:
-        return data, None, None
-    chosen = rulings(appeals.appeals(store, month), appeals.decisions(store, month))
-    data, outcomes, marks = apply_rulings(data, chosen)
+        return data, None, None, None
+    evidence = store.load_scorecard(month).evidence  # the KPI each appealed row lost points in
+    chosen = rulings(appeals.appeals(store, month), appeals.decisions(store, month), evidence)
+    data, outcomes, marks = apply_rulings(data, chosen, as_of)
     previous = int(applied["run_id"])
     found = [(o.ruling.decision_id, o.row_found) for o in outcomes]
+    missing = [f"{o.ruling.table} {o.ruling.row_id}" for o in outcomes if not o.row_found]
+    log.warning(
+        "%s has %d accepted appeal decision%s: applied again%s",
+        month,
+        len(chosen),
+        "" if len(chosen) == 1 else "s",
+        f"; {len(missing)} of their rows not in the inputs, nothing applied for them: "
+        + ", ".join(missing)
+        if missing
+        else "",
+    )
 
     def record(conn, run_id: int) -> None:
         appeals.record_applied(
             conn, run_id=run_id, month=month, superseded_run=previous, applied_at=now, applied=found
         )
 
-    return data, marks, record
+    mark = {"applied": len(found) - len(missing), "superseded_run": previous}
+    return data, marks, record, mark

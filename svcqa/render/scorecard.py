@@ -17,7 +17,14 @@ import xlsxwriter
 from xlsxwriter.format import Format
 
 from svcqa.findings import RUBRIC_MISMATCH_CODES
-from svcqa.labels import SCORECARD_COLUMNS, SCORECARD_LABELS, flag_label, flags_text, labels_in
+from svcqa.labels import (
+    SCORECARD_COLUMNS,
+    SCORECARD_LABELS,
+    appeal_labels,
+    flag_label,
+    flags_text,
+    labels_in,
+)
 from svcqa.models import BranchResult, KpiResult, Scorecard, as_of_text
 from svcqa.output import atomic_target, write_csv, write_text_atomic
 
@@ -170,12 +177,22 @@ def _curve_text(kpi: KpiResult, t: dict[str, str]) -> str:
 
 
 def write_scorecard_xlsx(
-    scorecard: Scorecard, path: Path, *, rejects: Any = None, lang: str = "zh"
+    scorecard: Scorecard,
+    path: Path,
+    *,
+    rejects: Any = None,
+    lang: str = "zh",
+    appeals: dict[str, Any] | None = None,
 ) -> Path:
     """The analyst's workbook: the ranking (coloured lost points, chart), the KPI detail, the
-    rules and the input check; headings and sheet names in ``lang``."""
+    rules and the input check; headings and sheet names in ``lang``. ``appeals`` ({applied,
+    superseded_run}) marks a run re-scored by appeals with a line below the rules."""
     t = dict(labels_in(SCORECARD_LABELS, lang))
     t["lang"] = lang
+    if appeals is not None:
+        t["appeals_line"] = appeal_labels(lang)["sc_appeals"].format(
+            applied=appeals.get("applied", 0), run=appeals.get("superseded_run", "—")
+        )
     with atomic_target(path) as tmp:
         # Never turn input text into formulas or links.
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
@@ -354,6 +371,9 @@ def _rules_sheet(
         ws.write_string(r, 4, _curve_text(k, t), text)
         ws.write_string(r, 5, json.dumps(k.curve, ensure_ascii=False), text)
     below = len(_kpi_ids(scorecard)) + 2
+    if "appeals_line" in t:  # a run re-scored by appeals says so, above everything else below
+        ws.write_string(below, 0, t["appeals_line"], f["title"])
+        below += 2
     if scorecard.as_of is not None:
         ws.write_string(below, 0, t["as_of_heading"], f["head"])
         ws.write_string(below + 1, 0, as_of_text(scorecard.as_of), text)

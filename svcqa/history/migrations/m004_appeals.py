@@ -1,4 +1,4 @@
-"""Migration 4 (released): appeals (申诉), their decisions, and the runs that applied them."""
+"""Migration 4: appeals (申诉), their decisions, the runs that applied them, the issued forms."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ VERSION = 4
 
 def upgrade(conn: sqlite3.Connection) -> None:
     """Appeals filed per row, the analyst's decisions (never replaced, only superseded), and for
-    each run made by ``svcqa appeal apply`` the run it superseded and the decisions it applied."""
+    each run made by ``svcqa appeal apply`` the run it superseded and the decisions it applied;
+    and every appeal form issued, so ``svcqa appeal collect`` takes only forms the store issued."""
     execute_all(
         conn,
         """
@@ -62,6 +63,17 @@ def upgrade(conn: sqlite3.Connection) -> None:
             decision_id INTEGER NOT NULL REFERENCES appeal_decisions(id),
             row_found INTEGER NOT NULL CHECK (row_found IN (0, 1)),
             PRIMARY KEY (run_id, decision_id)
+        );
+
+        -- Every appeal form (申诉表) issued: its id and the checksum of its locked cells as
+        -- written. A returned form whose id is not here, or whose checksum differs, is refused.
+        CREATE TABLE appeal_forms (
+            form_id TEXT PRIMARY KEY,
+            month TEXT NOT NULL,
+            branch_key TEXT NOT NULL,
+            locked_sha256 TEXT NOT NULL,
+            issued_at TEXT NOT NULL,          -- ISO datetime
+            file TEXT NOT NULL                -- the file name written
         );
         """,
     )

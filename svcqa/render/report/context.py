@@ -17,6 +17,7 @@ from svcqa.findings import RUBRIC_MISMATCH_CODES
 from svcqa.labels import EVIDENCE_KIND_LABELS, report_labels, yes_no
 from svcqa.models import EVIDENCE_COLUMNS, BranchResult, Scorecard
 from svcqa.render.formats import better_direction
+from svcqa.render.report.appeals import appeal_texts
 from svcqa.render.report.model import MismatchLine
 
 
@@ -137,6 +138,9 @@ class ReportContext:
             "value_num": value_num.to_numpy(dtype="float64"),
             "row_num": row_num.to_numpy(dtype="float64"),
         }
+        self.evidence["category"], self.evidence["detail"] = appeal_texts(
+            self.evidence["category"], self.evidence["detail"], kinds, self.lang
+        )
         keys = self.evidence["branch_key"]
         self.evidence_ranges: dict[str, tuple[int, int]] = {}
         if len(keys):

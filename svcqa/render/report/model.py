@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
+from svcqa.render.report.appeals import AppealBox
+
 HTML_ROWS_PER_KPI = 50  # evidence rows per KPI on the HTML page; the XLSX lists them all
 
 
@@ -225,6 +227,8 @@ class BranchView:
     sections: frozenset[str] = OPTIONAL_SECTIONS
     # The rubric asked for data the month lacks: these KPIs' points are not a measurement.
     mismatches: tuple[MismatchLine, ...] = ()
+    # The month was re-scored by appeals (svcqa appeal apply): what changed for this branch.
+    appeal: AppealBox | None = None
 
     @property
     def mismatch_kpis(self) -> frozenset[str]:

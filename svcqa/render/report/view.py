@@ -27,6 +27,7 @@ from svcqa.render.formats import (
     thresholds,
     unit_suffix,
 )
+from svcqa.render.report.appeals import AppealChange, appeal_box
 from svcqa.render.report.context import ReportContext
 from svcqa.render.report.model import (
     HTML_ROWS_PER_KPI,
@@ -57,12 +58,11 @@ def build_branch_view(
     context: ReportContext | None = None,
     now: datetime | None = None,
     follow_ups: Sequence[FollowUpLine] = (),
+    appeal: AppealChange | None = None,
 ) -> BranchView:
     """The report content for one branch. Pass ``context`` to reuse per-scorecard figures.
-
-    ``follow_ups``: last period's rectification measures of this branch, read from the store
-    by the caller (``svcqa.jobs.reports``); the report shows them as given.
-    """
+    ``follow_ups`` (last period's rectification measures) and ``appeal`` (what appeals changed
+    for the branch) are read from the store by the caller (``svcqa.jobs.reports``)."""
     ctx = context or ReportContext(scorecard, trend=trend, previous=previous, lang=lang)
     branch = ctx.by_key.get(branch_key)
     if branch is None:
@@ -126,6 +126,7 @@ def build_branch_view(
         follow_ups=tuple(follow_ups),
         sections=ctx.sections,
         mismatches=ctx.mismatches,
+        appeal=appeal_box(appeal, lang),
     )
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from svcqa.errors import NotFound, UsageError
 from svcqa.models import Scorecard
 from svcqa.output import remove_stale_temps, safe_filename, write_text_atomic
+from svcqa.render.report.appeals import AppealChange
 from svcqa.render.report.context import ReportContext
 from svcqa.render.report.html import render_branch_html, render_index_html
 from svcqa.render.report.model import BranchView, FollowUpLine
@@ -50,12 +51,14 @@ def write_branch_reports(
     template_dir: Path | None = None,
     follow_ups: Mapping[str, Sequence[FollowUpLine]] | None = None,
     column_labels: Mapping[str, str] | None = None,
+    appeals: Mapping[str, AppealChange] | None = None,
 ) -> list[Path]:
     """Write each branch's report (HTML and/or XLSX) and the ranked index; return the paths written.
 
     ``follow_ups``: branch_key -> last period's rectification measures next to the KPI's new
     value, shown in that branch's report. ``column_labels``: the rubric's declared columns
-    (name -> label), shown by their label in the evidence.
+    (name -> label), shown by their label in the evidence. ``appeals``: branch_key -> what
+    appeals changed, for a month re-scored by them (the report's box).
     """
     unknown_formats = sorted(set(formats) - {"html", "xlsx"})
     if unknown_formats or not formats:
@@ -83,7 +86,12 @@ def write_branch_reports(
         try:
             for key in keys:
                 view = build_branch_view(
-                    scorecard, key, context=ctx, now=stamp, follow_ups=by_branch.get(key, ())
+                    scorecard,
+                    key,
+                    context=ctx,
+                    now=stamp,
+                    follow_ups=by_branch.get(key, ()),
+                    appeal=(appeals or {}).get(key),
                 )
                 writer.add(_submit(pool, view, out_dir, stems[key], formats, template_dir, stamp))
             writer.settle(0)

@@ -55,6 +55,11 @@ def _overview_sheet(wb: Workbook, view: BranchView) -> None:
         ws.row([t["flags"]], "bold")
         for callout in view.callouts:
             ws.row(["", callout.text], [None, "danger" if callout.level == "danger" else "info"])
+    if view.appeal is not None:  # the month was re-scored by appeals
+        ws.row()
+        ws.row([view.appeal.title], "bold")
+        ws.row(["", view.appeal.text], [None, "wrap"])
+        ws.row(["", view.appeal.note], [None, "wrap"])
     _mismatch_rows(ws, view)
     _follow_up_rows(ws, view)
     _overview_tail(ws, view)
