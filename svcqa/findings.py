@@ -23,6 +23,7 @@ from svcqa.finding_kinds import (
     registry,
     reject_type,
 )
+from svcqa.finding_wide import WIDE_TYPES
 
 # The rubric asks for data the month lacks (table, column, filter value): notes; --strict exits 1.
 RUBRIC_MISMATCH_CODES = (
@@ -548,6 +549,7 @@ FINDING_TYPES: dict[str, FindingType] = registry(
         "A target value is not a number. Enter a number such as 0.03, 3% or 4.5.",
     ),
     *APPEAL_FORM_TYPES,
+    *WIDE_TYPES,
 )
 
 

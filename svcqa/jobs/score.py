@@ -123,6 +123,7 @@ def ingest_for_rubric(
         required=rubric.required_columns(),
         extra_columns=rubric.extra_columns,
         extra_aliases=aliases,
+        tables=rubric.declared_tables,
         timezone=rubric.timezone,
         date_order=rubric.date_order,
     )
