@@ -64,12 +64,14 @@ def widen(cand: Candidate, month: Month | None, notes: list[Finding]) -> Candida
     carried = list(match.columns)
     labels = [match.headers[match.columns[c]] for c in carried]
     spec = cand.spec
-    headers = (*labels, spec.column(month_column).label or month_column,
-               spec.column(value_column).label or value_column)  # fmt: skip
+    span = f"{match.headers[days[0][0]]} … {match.headers[days[-1][0]]}" if days else "days"
+    headers = (*labels, span, spec.column(value_column).label or value_column)
     columns = {name: i for i, name in enumerate(carried)}
     columns[month_column] = len(carried)
     columns[value_column] = len(carried) + 1
-    return Candidate(raw, spec, HeaderMatch(0, columns, headers), cand.by, cand.partial)
+    # The melted header stays on the sheet's header row, so `check` shows the row the user sees.
+    header = HeaderMatch(match.row, columns, headers)
+    return Candidate(raw, spec, header, cand.by, cand.partial)
 
 
 def _day_columns(
@@ -202,12 +204,17 @@ def _melt(cand: Candidate, match: HeaderMatch, days: Sequence[tuple[int, str]]) 
     dates = pa.array(np.array([iso for _, iso in days], dtype=object)[day], pa.string())
     values = grid.take(pa.array(day * n + row))
     letters = np.array([column_letter(p) for p, _ in days], dtype=object)[day]
-    refs = np.concatenate([[""], letters + excel_rows.astype(str).astype(object)])
+    # Rows above the header are kept blank, so the header keeps its row (``match.row``).
+    refs = np.concatenate(
+        [np.full(start, "", dtype=object), letters + excel_rows.astype(str).astype(object)]
+    )
     header = [*match.columns, "date", "value"]
-    arrays = [pa.concat_arrays([pa.array([h], pa.string()), a]) for h, a in
-              zip(header, [*taken, dates, values])]  # fmt: skip
+    arrays = [
+        pa.concat_arrays([pa.nulls(start - 1, pa.string()), pa.array([h], pa.string()), a])
+        for h, a in zip(header, [*taken, dates, values])
+    ]
     names = [str(i) for i in range(len(arrays))]
-    new_errors = _moved_errors(errors, list(match.columns.values()), day_of, cells, k)
+    new_errors = _moved_errors(errors, list(match.columns.values()), day_of, cells, k, start)
     return RawSheet(
         file=raw.file,
         path=raw.path,
@@ -215,7 +222,7 @@ def _melt(cand: Candidate, match: HeaderMatch, days: Sequence[tuple[int, str]]) 
         cells=pa.Table.from_arrays(arrays, names=names),
         errors=new_errors,
         date1904=raw.date1904,
-        row_numbers=np.concatenate([[start], excel_rows]).astype(np.int64),
+        row_numbers=np.concatenate([np.arange(1, start + 1), excel_rows]).astype(np.int64),
         merged=[],
         cell_refs={len(arrays) - 2: refs, len(arrays) - 1: refs},
     )
@@ -223,15 +230,15 @@ def _melt(cand: Candidate, match: HeaderMatch, days: Sequence[tuple[int, str]]) 
 
 def _moved_errors(
     errors: dict[tuple[int, int], str], carried: list[int], day_of: dict[int, int],
-    cells: np.ndarray, k: int,
+    cells: np.ndarray, k: int, start: int,
 ) -> list[tuple[int, int, str]]:  # fmt: skip
-    """The sheet's error cells at their melted places (row 0 is the new header row)."""
+    """The sheet's error cells at their melted places (the data starts at row ``start``)."""
     moved = []
     for (r, c), detail in errors.items():  # a few error cells, not the grid
         if c in day_of:
             at = int(np.searchsorted(cells, r * k + day_of[c]))
-            moved.append((at + 1, len(carried) + 1, detail))
+            moved.append((at + start, len(carried) + 1, detail))
         elif c in carried:
             first, last = np.searchsorted(cells, [r * k, (r + 1) * k])
-            moved += [(int(i) + 1, carried.index(c), detail) for i in range(first, last)]
+            moved += [(int(i) + start, carried.index(c), detail) for i in range(first, last)]
     return sorted(moved)

@@ -524,4 +524,20 @@ class Rubric:
                 for t, cols in self.extra_columns.items()
             },
             "aliases": self.aliases,
+            **({"tables": self._tables_dict()} if self.declared_tables else {}),
+        }
+
+    def _tables_dict(self) -> dict[str, Any]:
+        """[tables.NAME] as ``rubric show --format json`` prints it (only when the rubric has any)."""
+        return {
+            name: {
+                "label": t.label,
+                "sheets": list(t.sheet_aliases),
+                "month_column": t.month_column,
+                "id_column": t.id_column,
+                "layout": t.layout,
+                "key_columns": list(t.key_columns),
+                "value_column": t.value_column,
+            }
+            for name, t in self.declared_tables.items()
         }
