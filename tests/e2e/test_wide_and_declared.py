@@ -343,3 +343,19 @@ def test_tables_section_problems_have_lines() -> None:
     assert "tables.calls.month_column" in reasons and "'nope' is not a column of calls" in reasons
     assert "key_columns (line 7)" in reasons and "month_column (line 10)" in reasons
     assert "tables.calls.layout (line 11): 'tall' is not one of long, wide" in reasons
+
+
+def test_rubric_sheet_aliases_name_a_wide_sheet(tmp_path: Path, make_workbook) -> None:
+    """A wide sheet named only by the rubric's [sheet_aliases] (打卡) is read as attendance by svcqa check."""
+    head = ["网点", "姓名", *[str(d) for d in range(1, 31)]]
+    path = make_workbook({"打卡": [head, ["A店", "张三", "缺勤", *(["√"] * 29)]]}, name="p.xlsx")
+    rubric = tmp_path / "r.toml"
+    text = ATTENDANCE_RUBRIC.format(tables=WIDE + '\n[sheet_aliases]\nattendance = ["打卡"]\n')
+    rubric.write_text(text, encoding="utf-8")
+    args = ["check", str(path), "--rubric", str(rubric), "--month", "2026-11", "--format", "json"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output + result.stderr
+    document = json.loads(result.stdout)
+    (table,) = document["mapping"]
+    assert table["sheets"][0]["by"] == "name" and table["sheets"][0]["header_row"] == 1
+    assert document["tables"][0]["used"] == 30
