@@ -50,7 +50,7 @@ bench-quick: $(STAMP)
 screenshot: $(STAMP)
 	$(BIN)/python docs/make_screenshot.py
 
-# Regenerate docs/FINDINGS.md from the finding-code registry (svcqa/findings.py) and docs/rubric.md
+# Regenerate docs/FINDINGS.md from the finding-code registry (svcqa/findings/) and docs/rubric.md
 # from the rubric declarations (svcqa/rubric/spec.py); tests check both.
 docs: $(STAMP)
 	$(BIN)/python -m svcqa.findings --markdown > docs/FINDINGS.md

@@ -41,9 +41,17 @@ class Table:
     required: tuple[str, ...]  # always required when the table is present
     id_column: str | None = None  # duplicates of this id: first kept, later rejected
     month_column: str | None = None  # rows outside the month are excluded by this column
+    # "wide": one row per key_columns and one column per day (a 考勤表); ingest melts such a
+    # sheet into one row per key and day: the day into month_column, the cell into value_column.
+    layout: str = "long"
+    key_columns: tuple[str, ...] = ()
+    value_column: str | None = None
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
 
 
 SERVICE_TYPES = {
@@ -62,7 +70,7 @@ SERVICE_TYPES = {
 SERVICE_TYPE_LABELS = {"exchange": "换机", "warranty": "保修", "non_warranty": "非保修"}
 
 ATTENDANCE_STATUSES = {
-    "present": ("正常", "出勤", "在岗", "present", "ok"),
+    "present": ("正常", "出勤", "在岗", "√", "✓", "✔", "present", "ok"),
     "absent": ("缺勤", "旷工", "缺岗", "absent", "absence"),
     "late": ("迟到", "late"),
     "early_leave": ("早退", "early_leave", "early leave"),

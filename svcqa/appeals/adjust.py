@@ -28,7 +28,7 @@ import pandas as pd
 
 from svcqa.models import APPEAL_ROW_ID, EVIDENCE_COLUMNS, ROW_ISSUE_COLUMNS, MonthData
 
-WITHDRAWN = "appeal-withdrawn"  # the excluded rows' code (svcqa/findings.py)
+WITHDRAWN = "appeal-withdrawn"  # the excluded rows' code (svcqa/findings/)
 
 
 @dataclass(frozen=True)

@@ -80,19 +80,22 @@ class TableSpec:
 def build_specs(
     extra_columns: Mapping[str, Sequence[Column]] | None = None,
     extra_aliases: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+    tables: Mapping[str, Table] | None = None,
 ) -> dict[str, TableSpec]:
-    """The schema's tables with rubric-declared columns and extra aliases merged in."""
+    """The schema's tables, and the caller's declared or re-laid-out ones (``tables``, built by
+    the rubric's [tables.NAME]), with rubric-declared columns and extra aliases merged in."""
     extra_columns = extra_columns or {}
     extra_aliases = extra_aliases or {}
-    unknown = sorted((set(extra_columns) | set(extra_aliases)) - set(TABLES))
+    known = {**TABLES, **(tables or {})}
+    unknown = sorted((set(extra_columns) | set(extra_aliases)) - set(known))
     if unknown:
         raise InputError(
             f"aliases or declared columns name unknown table(s) {', '.join(unknown)}; "
-            f"known tables: {', '.join(TABLES)}",
+            f"known tables: {', '.join(known)}",
             code="usage",
         )
     specs: dict[str, TableSpec] = {}
-    for name, table in TABLES.items():
+    for name, table in known.items():
         columns = {c.name: c for c in table.columns}
         for declared in extra_columns.get(name, ()):
             if (

@@ -24,7 +24,7 @@ from svcqa.errors import InputError
 from svcqa.models import ROW_ISSUE_COLUMNS, Month, MonthData, TableStats, as_of_text
 from svcqa.schema import TABLES
 
-AFTER_CUT_OFF = "after-cut-off"  # the rejected rows' code (svcqa/finding_cutoff.py)
+AFTER_CUT_OFF = "after-cut-off"  # the rejected rows' code (svcqa/findings/cutoff.py)
 
 
 def check_as_of(as_of: datetime, month: Month) -> None:

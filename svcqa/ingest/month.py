@@ -29,8 +29,9 @@ from svcqa.ingest.rules import (
 )
 from svcqa.ingest.safety.limits import Limits
 from svcqa.ingest.table import ParsedTable, parse_table
+from svcqa.ingest.wide import widen
 from svcqa.models import ROW_ISSUE_COLUMNS, Finding, Month, MonthData, TableStats
-from svcqa.schema import TABLES, Column
+from svcqa.schema import TABLES, Column, Table
 
 DEFAULT_REQUIRED = ("tickets", "complaints", "attendance")
 # Parse order: the roster first (it decides unknown-branch for the others).
@@ -44,6 +45,7 @@ def ingest(
     required: Mapping[str, Iterable[str]] | None = None,
     extra_columns: Mapping[str, Sequence[Column]] | None = None,
     extra_aliases: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+    tables: Mapping[str, Table] | None = None,
     limits: Limits | None = None,
     spool_dir: str | None = None,
     reader: str | None = None,
@@ -64,6 +66,7 @@ def ingest(
             required=required,
             extra_columns=extra_columns,
             extra_aliases=extra_aliases,
+            tables=tables,
             timezone=timezone,
             date_order=date_order,
             bounds=bounds,
@@ -78,6 +81,7 @@ def read_month(
     required: Mapping[str, Iterable[str]] | None = None,
     extra_columns: Mapping[str, Sequence[Column]] | None = None,
     extra_aliases: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+    tables: Mapping[str, Table] | None = None,
     timezone: str = LOCAL_TIME_ZONE,
     date_order: str = "ymd",
     bounds: Mapping[str, Bounds] | None = None,
@@ -87,15 +91,22 @@ def read_month(
 
     ``bounds``: table -> column -> (low, high, the rubric key that sets them); a value outside
     is an out-of-range reject. ``max_days_after_month``: a later date is implausible-date.
+    ``tables``: declared tables and canonical ones with another layout, as the rubric's
+    [tables.NAME] builds them (``wide`` melts a wide sheet of such a table).
     """
     if date_order not in DATE_ORDERS:
         raise UsageError(f"date_order must be one of {', '.join(DATE_ORDERS)}, not {date_order!r}")
     _check_time_zone(timezone)
-    specs = build_specs(extra_columns, extra_aliases)
+    specs = build_specs(extra_columns, extra_aliases, tables)
     if required is None:
         required = {name: TABLES[name].required for name in DEFAULT_REQUIRED}
+    unknown = sorted(set(required) - set(specs))
+    if unknown:
+        raise UsageError(
+            f"required table(s) {', '.join(unknown)} are neither canonical nor declared"
+        )
     needs = {
-        name: list(dict.fromkeys([*TABLES[name].required, *cols]))
+        name: list(dict.fromkeys([*specs[name].table.required, *cols]))
         for name, cols in required.items()
     }
     paths, notes = expand_paths(files.paths)
@@ -107,6 +118,8 @@ def read_month(
         for raw in files.sheets(path, notes):
             seen.append(raw.where)
             candidate = recognise(raw, specs, needs, notes)
+            if candidate is not None and candidate.spec.table.layout == "wide":
+                candidate = widen(candidate, month, notes)
             if candidate is not None:
                 candidates.setdefault(candidate.spec.name, []).append(candidate)
 
@@ -151,7 +164,7 @@ def _parse_tables(
     """Every chosen table parsed, the roster first; a needed table without data rows fails."""
     roster_keys: set[str] | None = None
     parsed: dict[str, ParsedTable] = {}
-    for name in TABLE_ORDER:
+    for name in [*TABLE_ORDER, *(n for n in chosen if n not in TABLE_ORDER)]:
         if name not in chosen:
             continue
         table = parse_table(chosen[name], specs[name], roster_keys, dates, bounds.get(name))

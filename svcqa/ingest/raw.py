@@ -28,6 +28,10 @@ class RawSheet:
     # Row number the user sees for each row of ``cells`` when it is not i + 1 (a CSV whose
     # quoted fields span lines: record i starts on a later line).
     row_numbers: np.ndarray | None = None
+    # A melted wide sheet (``wide``): its merges already applied ([]), and per column position
+    # the Excel cell ("AF7") each row's value came from, for rejects.
+    merged: list[tuple[int, int, int, int]] | None = None
+    cell_refs: dict[int, np.ndarray] | None = None
 
     def merged_ranges(self) -> list[tuple[int, int, int, int]]:
         """Merged cell ranges as 0-based ``(first_row, first_col, last_row, last_col)``.
@@ -35,6 +39,8 @@ class RawSheet:
         Read lazily (it parses the sheet a second time), so callers ask only when blank cells
         suggest merges; CSV and formats without merge information give ``[]``.
         """
+        if self.merged is not None:
+            return self.merged
         if not self.sheet:
             return []
         return merged_ranges(self.path, self.sheet)

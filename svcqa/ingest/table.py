@@ -220,9 +220,13 @@ def _sheet_columns(
         shown = (
             label if normalise_label(header) == normalise_label(label) else f"{label} ({header})"
         )
-        display[name] = _constant(shown, int(keep.sum()))
+        refs = raw.cell_refs.get(position) if raw.cell_refs else None
+        if refs is None:
+            display[name] = _constant(shown, int(keep.sum()))
+        else:  # a melted wide sheet: each row names its own cell ("出勤状态 (31日) AF7")
+            display[name] = pd.Series(refs[start : start + n][keep], dtype=object).radd(f"{shown} ")
     if "branch" in text:
-        text["branch"] = _fill_merged(raw, match.columns["branch"], text["branch"], start, keep)
+        text["branch"] = fill_merged(raw, match.columns["branch"], text["branch"], start, keep)
     positions = {pos: name for name, pos in match.columns.items()}
     error_detail: dict[str, np.ndarray] = {}
     kept_rows = np.arange(start, start + n)[keep]
@@ -273,7 +277,7 @@ def _error_column(parts: list[np.ndarray | None], counts: list[int]) -> np.ndarr
     )
 
 
-def _fill_merged(
+def fill_merged(
     raw: RawSheet, position: int, series: pd.Series, start: int, keep: np.ndarray
 ) -> pd.Series:
     """Policy for merged label cells: a vertical merge in the branch (网点) column means every

@@ -113,6 +113,8 @@ def ingest_for_rubric(
     aliases: dict[str, dict[str, list[str]]] = {
         t: {c: list(a) for c, a in cols.items()} for t, cols in rubric.aliases.items()
     }
+    for table, sheets in rubric.sheet_aliases.items():  # the rubric's [sheet_aliases]
+        aliases.setdefault(table, {}).setdefault("__sheet__", []).extend(sheets)
     if aliases_file is not None:
         for table, columns in load_alias_file(aliases_file).items():
             for column, names in columns.items():
@@ -123,6 +125,7 @@ def ingest_for_rubric(
         required=rubric.required_columns(),
         extra_columns=rubric.extra_columns,
         extra_aliases=aliases,
+        tables=rubric.declared_tables,
         timezone=rubric.timezone,
         date_order=rubric.date_order,
         bounds=rubric.column_bounds(),

@@ -30,7 +30,7 @@ from svcqa.rubric.problems import (
     unknown_keys,
 )
 from svcqa.rubric.span_options import read_span_options
-from svcqa.schema import TABLES, Column
+from svcqa.schema import TABLES, Column, Table
 
 _KPI_KEYS = spec.KPI_KEYS
 
@@ -51,17 +51,29 @@ def _kind_keys(
 
 
 class KnownColumns:
-    """Canonical plus declared columns, as the rubric being loaded sees them."""
+    """Canonical plus declared tables and columns, as the rubric being loaded sees them."""
 
-    def __init__(self, extra_columns: dict[str, list[Column]]):
+    def __init__(
+        self, extra_columns: dict[str, list[Column]], tables: dict[str, Table] | None = None
+    ):
         self.extra = extra_columns
+        self.tables: dict[str, Table] = {**TABLES, **(tables or {})}
+
+    def has(self, table: object) -> bool:
+        """A canonical table or one declared under [tables.NAME]."""
+        return isinstance(table, str) and table in self.tables
+
+    def names(self) -> str:
+        """The known tables, for a message."""
+        return ", ".join(self.tables)
 
     def __call__(self, table: str) -> set[str]:
-        base = {c.name for c in TABLES[table].columns} if table in TABLES else set()
+        base = {c.name for c in self.tables[table].columns} if table in self.tables else set()
         return base | {c.name for c in self.extra.get(table, [])}
 
     def type(self, table: str, column: str) -> str | None:
-        columns = [*(TABLES[table].columns if table in TABLES else ()), *self.extra.get(table, [])]
+        own = self.tables[table].columns if table in self.tables else ()
+        columns = [*own, *self.extra.get(table, [])]
         return next((c.type for c in columns if c.name == column), None)
 
 
@@ -185,8 +197,8 @@ def _metric(
         return None
     _kind_keys(raw, "metric", kind, spec.metric_kind(kind).all_params(), path, problems)
     table = raw.get("table", METRIC_KINDS[kind]["table"])
-    if not isinstance(table, str) or table not in TABLES:
-        problems.add(path + ("table",), f"unknown table {table!r}; known: {', '.join(TABLES)}")
+    if not known_columns.has(table):
+        problems.add(path + ("table",), f"unknown table {table!r}; known: {known_columns.names()}")
         return None
     known = known_columns(table)
     column, column_ok = _measured_column(raw, kind, table, known, path, problems)

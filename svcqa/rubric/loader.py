@@ -18,6 +18,7 @@ File layout (see the presets in ``svcqa/rubric/presets/`` for complete examples)
       [kpis.curve]              kind, full, zero, per, scale_max, bands, ...
     [[vetoes]]                  id, label, table, column, at_least
     [columns.TABLE.NAME]        type, aliases, label      (declared extra columns)
+    [tables.NAME]               label, sheets, month_column, id_column, layout, key_columns
     [aliases.TABLE]             COLUMN = ["header", ...]  (extra header spellings)
     [sheet_aliases]             TABLE = ["sheet name", ...]
     [bounds.TABLE]              COLUMN = [low, high]      (a value outside: out-of-range)
@@ -61,6 +62,7 @@ from svcqa.rubric.problems import (
     read_text,
     unknown_keys,
 )
+from svcqa.rubric.tables import declared_table_names, read_tables
 from svcqa.schema import TABLES, Column
 
 DEFAULT_RUBRIC = settings.RUBRIC
@@ -161,8 +163,9 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: Problems) -> R
     """The rubric, or None when it has problems (each recorded in ``problems``, in file order)."""
     unknown_keys(doc, _TOP_KEYS, (), problems)
     rubric_id, name, max_points, default_empty, grace = _top_level(doc, problems)
-    extra_columns = _extra_columns(doc, problems)
-    known_columns = KnownColumns(extra_columns)
+    extra_columns = _extra_columns(doc, declared_table_names(doc, problems), problems)
+    tables = read_tables(doc, extra_columns, problems)
+    known_columns = KnownColumns(extra_columns, tables)
     kpis = read_kpis(doc, default_empty, known_columns, problems)
     _check_points_add_up(doc, max_points, problems)
     grades = _grades(doc, max_points, problems)
@@ -171,7 +174,7 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: Problems) -> R
     appeals = _appeals(doc, problems)
     vetoes = _vetoes(doc, known_columns, problems)
     aliases = _aliases(doc, known_columns, problems)
-    sheet_aliases = _sheet_aliases(doc, problems)
+    sheet_aliases = _sheet_aliases(doc, known_columns, problems)
     period = read_period(doc, known_columns, problems)
     language = _language(doc, problems)
     explicit_bounds = bounds.read_bounds(doc, known_columns, problems)
@@ -199,6 +202,7 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: Problems) -> R
         grace_months=grace,
         appeals=appeals,
         extra_columns=extra_columns,
+        declared_tables=tables,
         aliases=aliases,
         sheet_aliases=sheet_aliases,
         period=period,
@@ -343,19 +347,25 @@ def _incentives(doc: dict[str, Any], known_columns: KnownColumns, problems: Prob
     return incentives
 
 
-def _extra_columns(doc: dict[str, Any], problems: Problems) -> dict[str, list[Column]]:
+def _extra_columns(
+    doc: dict[str, Any], declared: set[str], problems: Problems
+) -> dict[str, list[Column]]:
     out: dict[str, list[Column]] = {}
     section = read_section(doc, "columns", (), problems)
     column_keys = spec.section("[columns.TABLE.NAME]").key_names
     for table, columns in section.items():
         path = ("columns", table)
-        if table not in TABLES:
-            problems.add(path, f"unknown table {table!r}; known: {', '.join(TABLES)}")
+        if table not in TABLES and table not in declared:
+            problems.add(
+                path,
+                f"unknown table {table!r}; known: {', '.join([*TABLES, *sorted(declared)])} "
+                f"(a table of your own is declared under [tables.{table}])",
+            )
             continue
         if not isinstance(columns, dict):
             problems.add(path, "must be a table of columns ([columns.TABLE.NAME])")
             continue
-        canonical = {c.name for c in TABLES[table].columns}
+        canonical = {c.name for c in TABLES[table].columns} if table in TABLES else {"branch"}
         for name, declared in columns.items():
             cpath = path + (name,)
             if not isinstance(declared, dict):
@@ -438,8 +448,10 @@ def _vetoes(doc: dict[str, Any], known_columns: KnownColumns, problems: Problems
             problems.add(path + ("id",), f"duplicate veto id {veto_id!r}")
         seen.add(veto_id)
         table = item.get("table", "scores")
-        if table not in TABLES:
-            problems.add(path + ("table",), f"unknown table {table!r}; known: {', '.join(TABLES)}")
+        if not known_columns.has(table):
+            problems.add(
+                path + ("table",), f"unknown table {table!r}; known: {known_columns.names()}"
+            )
             continue
         column = item.get("column")
         if column is not None and column not in known_columns(table):
@@ -468,8 +480,10 @@ def _aliases(
 ) -> dict[str, dict[str, list[str]]]:
     out: dict[str, dict[str, list[str]]] = {}
     for table, columns in read_section(doc, "aliases", (), problems).items():
-        if table not in TABLES:
-            problems.add(("aliases", table), f"unknown table {table!r}; known: {', '.join(TABLES)}")
+        if not known_columns.has(table):
+            problems.add(
+                ("aliases", table), f"unknown table {table!r}; known: {known_columns.names()}"
+            )
             continue
         if not isinstance(columns, dict):
             problems.add(("aliases", table), 'must be a table of COLUMN = ["header", ...]')
@@ -513,12 +527,14 @@ def _date_time_alias(
     out[table][column + "@time"] = list(names["time"])
 
 
-def _sheet_aliases(doc: dict[str, Any], problems: Problems) -> dict[str, list[str]]:
+def _sheet_aliases(
+    doc: dict[str, Any], known_columns: KnownColumns, problems: Problems
+) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for table, names in read_section(doc, "sheet_aliases", (), problems).items():
-        if table not in TABLES:
+        if not known_columns.has(table):
             problems.add(
-                ("sheet_aliases", table), f"unknown table {table!r}; known: {', '.join(TABLES)}"
+                ("sheet_aliases", table), f"unknown table {table!r}; known: {known_columns.names()}"
             )
         elif not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             problems.add(("sheet_aliases", table), "must be a list of sheet names")

@@ -15,7 +15,7 @@ from typing import Any
 import svcqa.rubric.spec as spec
 from svcqa.rubric.bounds import MAX_DAYS_AFTER_MONTH, ColumnBound
 from svcqa.rubric.period import PeriodRule
-from svcqa.schema import TABLES, Column
+from svcqa.schema import TABLES, Column, Table
 
 # Metric kinds, from the declarations in ``svcqa.rubric.spec``. Each entry: default table,
 # whether it yields a rate (numerator / basis, so it may be scored quarter to date), unit, and
@@ -361,6 +361,8 @@ class Rubric:
     grace_months: int = 1
     appeals: Appeals = field(default_factory=Appeals)
     extra_columns: dict[str, list[Column]] = field(default_factory=dict)
+    # [tables.NAME]: declared tables, and canonical ones with another layout (what ingest reads)
+    declared_tables: dict[str, Table] = field(default_factory=dict)
     aliases: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     sheet_aliases: dict[str, list[str]] = field(default_factory=dict)
     period: PeriodRule = field(default_factory=PeriodRule)  # [period]: svcqa period
@@ -408,9 +410,18 @@ class Rubric:
                 if kpi.when_empty == "full" and kpi.metric.column and table == kpi.metric.table:
                     # The measured column may be absent: the KPI then scores full marks as
                     # "no data" (e.g. a declared answer_seconds column a system does not export).
-                    cols = cols - ({kpi.metric.column} - set(TABLES[table].required))
+                    cols = cols - ({kpi.metric.column} - set(self.table(table).required))
                 needed.setdefault(table, set()).update(cols)
-        return {table: cols for table, cols in needed.items() if table in CORE_TABLES}
+        # A declared table ([tables.NAME]) is the user's own export: required when a KPI reads it.
+        return {
+            table: cols
+            for table, cols in needed.items()
+            if table in CORE_TABLES or (table in self.declared_tables and table not in TABLES)
+        }
+
+    def table(self, name: str) -> Table:
+        """A table as this rubric reads it: declared, re-laid-out, or canonical."""
+        return self.declared_tables.get(name) or TABLES[name]
 
     def tables(self) -> set[str]:
         """Every table the rubric reads (required or optional), the roster included."""
@@ -452,7 +463,8 @@ class Rubric:
 
     def column_names(self, table: str) -> set[str]:
         """Canonical plus declared column names of ``table``."""
-        names = {c.name for c in TABLES[table].columns} if table in TABLES else set()
+        known = self.declared_tables.get(table) or TABLES.get(table)
+        names = {c.name for c in known.columns} if known else set()
         return names | {c.name for c in self.extra_columns.get(table, [])}
 
     def summary(self) -> dict[str, Any]:
@@ -528,4 +540,20 @@ class Rubric:
                 for b in self.bounds
             },
             "limits": {"max_days_after_month": self.max_days_after_month},
+            **({"tables": self._tables_dict()} if self.declared_tables else {}),
+        }
+
+    def _tables_dict(self) -> dict[str, Any]:
+        """[tables.NAME] as ``rubric show --format json`` prints it (only when the rubric has any)."""
+        return {
+            name: {
+                "label": t.label,
+                "sheets": list(t.sheet_aliases),
+                "month_column": t.month_column,
+                "id_column": t.id_column,
+                "layout": t.layout,
+                "key_columns": list(t.key_columns),
+                "value_column": t.value_column,
+            }
+            for name, t in self.declared_tables.items()
         }

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from svcqa.rubric.model import Per
 from svcqa.rubric.problems import Problems, is_number
-from svcqa.schema import TABLES
 
 if TYPE_CHECKING:
     from svcqa.rubric.kpis import KnownColumns
@@ -39,7 +38,7 @@ def read_per(
     column = per.get("column")
     scale = per.get("scale", 1)
     ok = True
-    if not isinstance(table, str) or table not in TABLES:
+    if not isinstance(table, str) or not known_columns.has(table):
         problems.add(where + ("table",), f"unknown table {table!r}; usually {_EXAMPLE}")
         return None, False
     if not isinstance(column, str) or column not in known_columns(table):

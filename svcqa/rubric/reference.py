@@ -284,8 +284,75 @@ def _tables() -> list[str]:
         'Excel row); a KPI whose `when_empty` is `"full"` may measure a declared column the '
         "month does not have (every branch then has no data on it).",
         "",
+        *_OWN_TABLES.splitlines(),
+        "",
     ]
     return lines
+
+
+_OWN_TABLES = """\
+### Tables of your own
+
+`[tables.NAME]` with a new NAME declares a table: a `branch` column (its built-in spellings 网点
+... plus any under `[aliases.NAME]`; required, the branch is what is scored) and the columns
+declared under `[columns.NAME.COLUMN]`. A KPI then says `table = "NAME"`; a KPI reading it makes
+the table required (`svcqa check --rubric` shows its mapping like the others). Rows outside the
+month are excluded by `month_column`, duplicates of `id_column` rejected as for tickets:
+
+```toml
+[tables.calls]
+label = "Calls"
+sheets = ["通话明细", "calls"]
+month_column = "called_at"
+id_column = "call_id"
+
+[columns.calls.call_id]
+type = "text"
+aliases = ["Call ID"]
+
+[columns.calls.called_at]
+type = "datetime"
+aliases = ["Call time"]
+
+[columns.calls.answered]
+type = "flag"
+aliases = ["Answered"]
+
+[[kpis]]
+id = "answered"
+label = "Answer rate"
+points = 50
+metric = { kind = "flag_rate", table = "calls", column = "answered" }
+curve = { kind = "ratio" }
+```
+
+### Wide sheets
+
+`layout = "wide"` reads a sheet with one row per key and one column per day (the usual 考勤表):
+
+```toml
+[tables.attendance]
+layout = "wide"
+key_columns = ["网点", "姓名"]   # column names (branch, staff) or their header spellings
+```
+
+| 网点 | 姓名 | 1日 | 2日 | … | 31日 |
+|---|---|---|---|---|---|
+| 东城店 | 张三 | √ | 迟到 | … | 缺勤 |
+
+becomes one row per person and non-blank day cell: the day goes into the table's month column
+(attendance: `date`), the cell into its `value_column` (attendance: `status`, read through the
+column's spellings: √ or 出勤 = present, 缺勤 = absent, 迟到 = late, 早退 = early_leave).
+**A blank day cell means no record** (no row), not an absence. A cell that cannot be read (`?`,
+`病假x`) rejects that day's row, and rejects.csv names the cell: column `出勤状态 AF7`, row 7.
+
+Day headers are `1` … `31`, `1日`/`1号`, or real dates. The month of bare day numbers comes from
+the sheet name (`2026年10月考勤`), else a title row above the header (`2026年10月考勤表`), else
+`--month`; without any the run stops (`wide-month-unknown`). A day past the month's end (31 in
+a 30-day month) is a note when its column is blank and stops the run when it holds cells
+(`wide-day-beyond-month`). Other headers (a 出勤天数 total) are noted and not read. A sheet of
+the table that has a date column (a long sheet) is still read as usual.\
+"""
 
 
 def _flags() -> list[str]:

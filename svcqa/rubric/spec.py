@@ -461,6 +461,23 @@ SECTIONS: tuple[Section, ...] = (
         Key("aliases", "list of text", "Header spellings that map to the column (NAME itself always does).", default="[]"),
         Key("label", "text", "The column's name in outputs.", default="NAME"),
     )),
+    Section("[tables.NAME]", "Declared tables and sheet layouts: a table of one's own (NAME a new table, "
+            "its columns declared under [columns.NAME.COLUMN], a branch column always), or for a canonical "
+            'table how its sheet is laid out (layout = "wide": a 考勤表, see Wide sheets).', True, (
+        Key("label", "text", "The table's name in outputs (a declared table only).", default="NAME"),
+        Key("sheets", "list of text", "Sheet names (CSV: file names) read as the table; a sheet whose name "
+            "equals or contains one is (a declared table only).", default="[NAME, label]"),
+        Key("month_column", "text (a date or datetime column)", "Rows outside the month are excluded by "
+            "this column, a blank cell rejects the row (a declared table only).", default="none: every row is used"),
+        Key("id_column", "text (a text column)", "Duplicates of this column: the first row kept, later ones "
+            "rejected as duplicate-id (a declared table only).", default="none"),
+        Key("layout", 'text: "long" | "wide"', "long: one row per record; wide: one row per key_columns and "
+            "one column per day of the month (1, 1日 or a date), read as one row per key and day.", default='"long"'),
+        Key("key_columns", "list of column names or header spellings", 'With layout = "wide": the columns '
+            'that identify a row (e.g. ["网点", "姓名"]); branch must be one.', default="none (required when wide)"),
+        Key("value_column", "text (a column)", 'With layout = "wide": the column each day cell is read into '
+            "(the day goes into month_column).", default="the one column that is neither a key nor month_column"),
+    )),
     Section("[aliases.TABLE]", "More header spellings for canonical or declared columns of TABLE: "
             'COLUMN = ["header", ...], added to the built-in spellings.', True),
     Section("[sheet_aliases]", 'More sheet names (CSV: file names) per table: TABLE = ["sheet name", ...].', True),

@@ -222,7 +222,7 @@ def test_every_emitted_code_is_registered() -> None:
     """Each code literal (or pattern) passed as a finding or error code in svcqa is in the registry."""
     found = _tree_codes()
     missing = {code: where for code, where in found.items() if not _registered(code)}
-    assert missing == {}, "register these in svcqa/findings.py (and run make docs)"
+    assert missing == {}, "register these in svcqa/findings/ (and run make docs)"
 
 
 def test_every_registered_code_is_emitted() -> None:

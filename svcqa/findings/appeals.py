@@ -1,12 +1,11 @@
-"""The finding codes of returned appeal forms (申诉表), registered in ``svcqa.findings`` (kept in
-their own module so the registry's main file stays small). The problems an appeal form shares
+"""The finding codes of returned appeal forms (申诉表), registered in ``svcqa.findings`` . The problems an appeal form shares
 with a rectification form (not-a-form, bad-metadata, locked-cell-edited, formula-in-cell ...) are
 registered there once. Standard library only.
 """
 
 from __future__ import annotations
 
-from svcqa.finding_kinds import FindingType
+from svcqa.findings.kinds import FindingType
 
 _AFTER = " A form with any problem gives no appeal; fix it and collect it again."
 
@@ -34,4 +33,15 @@ APPEAL_FORM_TYPES = (
         "An appeal form row has a 申诉理由 (reason) while 申诉 is not 是 (yes); an appeal is never "
         "guessed. Choose 是 to appeal the row, or clear the reason.",
     ),
+)
+
+
+APPEAL_WITHDRAWN = FindingType(
+    "appeal-withdrawn",
+    "exclude",
+    "Row withdrawn by an accepted appeal (申诉)",
+    "A branch appealed the row and the analyst accepted: `svcqa appeal apply` re-scored the month "
+    "without it. The reason cites the decision (who, why); `svcqa appeal status` lists it. Nothing "
+    "to fix; a later decision rejecting the appeal brings the row back at the next apply.",
+    "info",
 )

@@ -1,5 +1,5 @@
-"""The kinds and severities of findings, and ``FindingType``: what the registry in
-``svcqa.findings`` is made of (kept apart so the registry module stays a readable list).
+"""The kinds and severities of findings, ``FindingType`` and its constructors: what every
+module of the registry (``svcqa.findings``) is made of.
 
 Standard library only: importable without pandas.
 """
@@ -83,15 +83,3 @@ def note_type(code: str, title: str, description: str, severity: Severity = "inf
 
 def error_type(code: str, title: str, description: str) -> FindingType:
     return FindingType(code, "error", title, description, "error")
-
-
-# Kept here, beside the constructors, because findings.py is at its length limit.
-APPEAL_WITHDRAWN = FindingType(
-    "appeal-withdrawn",
-    "exclude",
-    "Row withdrawn by an accepted appeal (申诉)",
-    "A branch appealed the row and the analyst accepted: `svcqa appeal apply` re-scored the month "
-    "without it. The reason cites the decision (who, why); `svcqa appeal status` lists it. Nothing "
-    "to fix; a later decision rejecting the appeal brings the row back at the next apply.",
-    "info",
-)

@@ -1,11 +1,11 @@
 """The finding codes of the data's cut-off (``svcqa score --as-of``), registered in
-``svcqa.findings`` (kept in their own module so the registry's main file stays small).
+``svcqa.findings``.
 Standard library only.
 """
 
 from __future__ import annotations
 
-from svcqa.finding_kinds import FindingType, error_type, reject_type
+from svcqa.findings.kinds import FindingType, error_type, reject_type
 
 CUT_OFF_TYPES: tuple[FindingType, ...] = (
     reject_type(
