@@ -126,7 +126,7 @@ def _print_check(console: Console, document: dict[str, Any], excluded: str | Non
     from rich.table import Table
 
     inferred = document["month_source"] == "inferred"
-    source = "inferred from ticket dates" if inferred else "given with --month"
+    source = "inferred from the rows' dates" if inferred else "given with --month"
     console.print(f"Month {document['month']} ({source})", markup=False)
     table = Table(show_header=True, header_style="bold")
     for header in ("table", "rows", "used", "excluded", "rejected", "top reject reasons"):

@@ -182,7 +182,7 @@ def _print_run(console: Console, run: Any, rows: int) -> None:
     _print_scorecard(
         console,
         run.scorecard,
-        "inferred from ticket dates" if inferred else "from --month",
+        "inferred from the rows' dates" if inferred else "from --month",
         rows,
         run.lang,
     )

@@ -134,7 +134,7 @@ def read_month(
         notes.append(
             Finding(
                 "month-inferred",
-                f"month {month} inferred from the dates of the rows (most ticket acceptances); pass --month to set it",
+                f"month {month} inferred from the dates of the rows (the month most of the dated rows fall in); pass --month to set it",
             )
         )
     data = _account(parsed, needs, month, month_source, notes, sources, max_days_after_month)

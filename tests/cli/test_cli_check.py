@@ -37,7 +37,7 @@ def test_check_table_summary_and_rejects(make_workbook, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = runner.invoke(app, ["check", str(path), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Month 2026-10 (inferred from ticket dates)" in result.output
+    assert "Month 2026-10 (inferred from the rows' dates)" in result.output
     assert re.search(r"tickets\s*│\s*11\s*│\s*3\s*│\s*1\s*│\s*7", result.output)
     assert f"rejects: {out / 'rejects.csv'}" in flat(result.output)
     assert f"excluded rows: {out / 'excluded.csv'}" in flat(result.output)

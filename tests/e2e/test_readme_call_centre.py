@@ -62,5 +62,5 @@ def test_readme_call_centre_rubric_runs_as_printed(tmp_path: Path) -> None:
     assert totals["Dana"] == pytest.approx(92.29) and totals["Bob"] == pytest.approx(53.57)
     grades = {b["branch"]: b["grade"] for b in card["branches"]}
     assert grades == {"Dana": "Good", "Alice": "Good", "Chen": "Good", "Bob": "Poor"}
-    assert card["inputs"]["tickets"]["rows"] == 30 == len(pd.read_csv(CSV))
+    assert card["inputs"]["calls"]["rows"] == 30 == len(pd.read_csv(CSV))
     assert card["notes"] == []
