@@ -45,6 +45,7 @@ _API = {
     "presets_document": "svcqa.rubric",
     "check_rubric": "svcqa.rubric:check_document",
     "score_month": "svcqa.scoring",
+    "in_language": "svcqa.models",
     # history
     "HistoryStore": "svcqa.history",
     "resolve_db_path": "svcqa.history",
@@ -61,6 +62,7 @@ _API = {
     "flags_text": "svcqa.labels",
     "trend_arrow": "svcqa.labels",
     "terminal_labels": "svcqa.labels",
+    "WHATIF_LABELS": "svcqa.labels",
     "output_language": "svcqa.labels",
     "csv_safe": "svcqa.output",
     "write_csv": "svcqa.output",

@@ -11,11 +11,13 @@ from collections.abc import Mapping
 
 from svcqa.errors import UsageError
 from svcqa.table_labels import (
+    PERIOD_RULE_LABELS,
     REJECTS_HEADERS,
     SCORECARD_COLUMNS,
     SCORECARD_LABELS,
     TERMINAL_LABELS,
     WHATIF_LABELS,
+    period_rule_text,
 )
 
 # The languages outputs can be labelled in: a rubric's ``language`` and ``--lang`` take one.
@@ -549,6 +551,7 @@ __all__ = [
     "FLAG_LABELS",
     "FORM_LABELS",
     "LANGUAGES",
+    "PERIOD_RULE_LABELS",
     "REJECTS_HEADERS",
     "REPORT_LABELS",
     "SCORECARD_COLUMNS",
@@ -561,6 +564,7 @@ __all__ = [
     "labels_in",
     "list_text",
     "output_language",
+    "period_rule_text",
     "report_labels",
     "terminal_labels",
     "trend_arrow",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -337,6 +337,27 @@ class BranchResult:
     last_place_streak: int = 0
 
 
+@dataclass(frozen=True)
+class EnglishNames:
+    """The rubric's English names (``name_en``, grade and KPI ``label_en``, ``group_en``), carried
+    on the Scorecard so a month renders in English when scored and when loaded from the store
+    later. Any name the rubric does not give falls back to the (Chinese) name itself."""
+
+    rubric: str = ""
+    kpis: dict[str, str] = field(default_factory=dict)  # KPI id -> English label
+    grades: dict[str, str] = field(default_factory=dict)  # grade name -> English name
+    groups: dict[str, str] = field(default_factory=dict)  # group -> English heading
+
+    def grade(self, name: str | None) -> str | None:
+        return (self.grades.get(name) or name) if name else name
+
+    def kpi(self, kpi_id: str, label: str) -> str:
+        return self.kpis.get(kpi_id) or label
+
+    def group(self, name: str) -> str:
+        return (self.groups.get(name) or name) if name else name
+
+
 @dataclass
 class Scorecard:
     """The scored month: ranked branches, the input accounting and the evidence."""
@@ -356,6 +377,8 @@ class Scorecard:
     # The data's cut-off (``--as-of``) for a month still running: open rows are aged at it
     # instead of at the month's end. None: the month is over (aged at its end).
     as_of: datetime | None = None
+    # The rubric's English names: ``in_language(card, "en")`` shows them.
+    english: EnglishNames = field(default_factory=EnglishNames)
 
     @property
     def assessed_count(self) -> int:
@@ -383,3 +406,25 @@ class HistoryContext:
     previous: pd.DataFrame | None = None
     first_seen: dict[str, Month] = field(default_factory=dict)
     months_in_quarter: list[Month] = field(default_factory=list)  # earlier stored months used
+
+
+def in_language(scorecard: Scorecard, lang: str) -> Scorecard:
+    """The scorecard as outputs in ``lang`` show it: in English, the rubric's name, the grades,
+    the KPI labels and groups by their English names where the rubric gives them (else as they
+    are); in Chinese the scorecard itself. Only for rendering: grades compare by their own name
+    (rectification, history), so the card scored and stored is never the English one."""
+    if lang != "en":
+        return scorecard
+    names = scorecard.english
+    branches = [
+        replace(
+            b,
+            grade=names.grade(b.grade),
+            kpis=[
+                replace(k, label=names.kpi(k.id, k.label), group=names.group(k.group))
+                for k in b.kpis
+            ],
+        )
+        for b in scorecard.branches
+    ]
+    return replace(scorecard, rubric_name=names.rubric or scorecard.rubric_name, branches=branches)

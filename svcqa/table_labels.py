@@ -199,6 +199,11 @@ WHATIF_LABELS: dict[str, dict[str, str]] = {
         "max": "满分",
         "payout": "总费用",
         "title": "规则调整影响：{active} → {variant}",
+        "d_total": "总分变化",
+        "d_rank": "排名变化",
+        "d_fee": "费用变化",
+        "coef": "系数",
+        "payout_line": "总费用：{active} → {variant}（{change}）",
     },
     "en": {
         "summary": "Summary",
@@ -218,5 +223,39 @@ WHATIF_LABELS: dict[str, dict[str, str]] = {
         "max": "max",
         "payout": "Payout",
         "title": "What-if: {active} → {variant}",
+        "d_total": "Δtotal",
+        "d_rank": "Δrank",
+        "d_fee": "Δfee",
+        "coef": "Coef.",
+        "payout_line": "payout: {active} → {variant} ({change})",
     },
 }
+
+# ``svcqa period``'s rule, as its terminal title, period.xlsx and period.html show it.
+PERIOD_RULE_LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "mean": "考核月份总分的平均",
+        "survey": "{weight} × 满意度（{table}.{column}，满分 {scale}）+ {monthly} × 考核月份总分的平均",
+    },
+    "en": {
+        "mean": "mean of the assessed months",
+        "survey": "{weight} x survey ({table}.{column}, scale {scale}) + {monthly} x mean of the "
+        "assessed months",
+    },
+}
+
+
+def period_rule_text(rule: dict, lang: str = "zh") -> str:
+    """A period rule (``PeriodRule.as_dict()``) in ``lang``: the mean of the assessed months,
+    or that mean blended with the survey score."""
+    t = PERIOD_RULE_LABELS[lang]
+    survey = rule.get("survey")
+    if not survey:
+        return t["mean"]
+    return t["survey"].format(
+        weight=f"{survey['weight']:g}",
+        table=survey["table"],
+        column=survey["column"],
+        scale=f"{survey['scale_max']:g}",
+        monthly=f"{rule['monthly_weight']:g}",
+    )

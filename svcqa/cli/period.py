@@ -99,6 +99,6 @@ def period_command(
     if fmt is TableFormat.json:
         print_json(run.scorecard.document())
         return
-    _print_table(run.scorecard, run.lang)
+    _print_table(run.shown or run.scorecard, run.lang)
     for key in ("period_xlsx", "period_html"):
         stdout_console().print(f"written: {run.outputs[key]}", markup=False)

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from svcqa.cli.app import app, handles_errors, print_json, stderr_console, stdout_console
-from svcqa.cli.options import Aliases, RubricFormat, TableFormat, TableFormatOption
+from svcqa.cli.options import Aliases, LangOption, RubricFormat, TableFormat, TableFormatOption
 from svcqa.settings import Settings
 
 rubric_app = typer.Typer(
@@ -55,28 +55,43 @@ def rubric_show_command(
         RubricFormat,
         typer.Option("--format", "-f", help="toml prints the source, to copy and edit."),
     ] = RubricFormat.table,
+    lang: LangOption = None,
 ) -> None:
     """Show a rubric: its KPIs with thresholds and points, grade bands and fee coefficients.
 
     `--format toml` prints the rubric's TOML source, so a preset can be copied and edited.
+    The table names the rubric, KPIs and grades in --lang (default: the rubric's language): in
+    English by their English names (name_en, label_en) where the rubric gives them.
 
     Example:  svcqa rubric show gd-mobile-aftersales --format toml > my-rubric.toml
     """
-    from svcqa import load_rubric
+    from svcqa import load_rubric, output_language
 
     rubric = load_rubric(ref)
+    language = output_language(lang.value if lang else None, rubric.language)
     if fmt == RubricFormat.toml:
         text = rubric.source_text
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     elif fmt == RubricFormat.json:
         print_json(rubric.as_dict())
     else:
-        _print_rubric(stdout_console(), rubric.as_dict())
+        _print_rubric(stdout_console(), rubric.as_dict(), language)
 
 
-def _print_rubric(console: Console, document: dict[str, Any]) -> None:
+def _print_rubric(console: Console, document: dict[str, Any], lang: str = "zh") -> None:
     from rich.table import Table
 
+    def named(item: dict[str, Any], name: str, english: str) -> str:
+        return (item.get(english) or item[name]) if lang == "en" else item[name]
+
+    english_grades = {g["name"]: named(g, "name", "label_en") for g in document["grades"]}
+    document = {
+        **document,
+        "name": named(document, "name", "name_en"),
+        "kpis": [{**k, "label": named(k, "label", "label_en")} for k in document["kpis"]],
+        "grades": [{**g, "name": english_grades[g["name"]]} for g in document["grades"]],
+        "failing_grades": [english_grades.get(g, g) for g in document["failing_grades"]],
+    }
     console.print(f"{document['name']}  ({document['id']}, max {document['max']:g})", markup=False)
     kpis = Table(title="KPIs")
     for column in ("id", "label", "points", "metric", "rule"):
@@ -104,6 +119,8 @@ def _rule_lines(document: dict[str, Any]) -> list[str]:
         f"rectification: {last}grades {', '.join(document['failing_grades']) or '-'}",
         f"contract review after {review} months last in a row" if review else "no contract review",
         f"grace months for newly signed branches: {document['grace_months']}",
+        f"timezone: {document['timezone']} · date order: {document['date_order']} · "
+        f"language: {document['language']}",
         f"incentives: {incentives['table']}.{incentives['column']}"
         if incentives["enabled"]
         else "incentives: off",

@@ -257,9 +257,9 @@ def _print_scorecard(
 ) -> None:
     from rich.table import Table
 
-    from svcqa import flags_text, terminal_labels
+    from svcqa import flags_text, in_language, terminal_labels
 
-    t = terminal_labels(lang)
+    t, card = terminal_labels(lang), in_language(card, lang)
     title = t["score_title"].format(
         month=card.month,
         name=card.rubric_name,

@@ -41,19 +41,24 @@ def _signed(value: float | int | None, money: bool = False) -> str:
     return ("+" if value >= 0 else "-") + _number(abs(value), money)
 
 
-def _print_table(comparison: Any) -> None:
+def _print_table(comparison: Any, lang: str = "zh") -> None:
     from rich.table import Table
 
+    from svcqa import WHATIF_LABELS
+
+    t = WHATIF_LABELS[lang]
     several = len(comparison.months) > 1
     table = Table(
-        title=f"{', '.join(comparison.active_rubrics)} → {comparison.variant_rubric}",
+        title=t["title"].format(
+            active=", ".join(comparison.active_rubrics), variant=comparison.variant_rubric
+        ),
         title_justify="left",
     )
-    columns = ["month"] * several + ["branch", "total", "Δtotal", "rank", "Δrank", "grade", "coef"]
+    keys = ["month"] * several + ["branch", "total", "d_total", "rank", "d_rank", "grade", "coef"]
     fees = comparison.payout is not None
-    columns += ["fee", "Δfee"] * fees
-    for name in columns:
-        table.add_column(name, justify="left" if name in ("month", "branch") else "right")
+    keys += ["fee", "d_fee"] * fees
+    for key in keys:
+        table.add_column(t[key], justify="left" if key in ("month", "branch") else "right")
     for b in comparison.branches:
         row = [str(b.month)] * several + [
             cell(b.branch),
@@ -71,8 +76,9 @@ def _print_table(comparison: Any) -> None:
     console.print(table)
     if fees:
         p = comparison.payout
+        figures = {"active": f"{p['active']:,.2f}", "variant": f"{p['variant']:,.2f}"}
         console.print(
-            f"payout: {p['active']:,.2f} → {p['variant']:,.2f} ({p['change']:+,.2f})", markup=False
+            t["payout_line"].format(**figures, change=f"{p['change']:+,.2f}"), markup=False
         )
 
 
@@ -153,5 +159,5 @@ def whatif_command(
     if fmt is TableFormat.json:
         print_json(run.comparison.document())
         return
-    _print_table(run.comparison)
+    _print_table(run.shown or run.comparison, run.lang)
     stdout_console().print(f"written: {run.outputs['whatif_xlsx']}", markup=False)

@@ -464,9 +464,10 @@ def trend_grid(
     """The trend as a table: branches x months (total, rank, arrow vs the previous month), or one
     branch's KPIs x months (points of max); headings in ``lang`` (default: the latest stored
     month's rubric language)."""
-    t = terminal_labels(output_language(lang, None if lang else rubric_language(store)))
+    language = output_language(lang, None if lang else rubric_language(store))
+    t = terminal_labels(language)
     if branch is not None:
-        return _branch_grid(store, find_branch(store, branch), months, t)
+        return _branch_grid(store, find_branch(store, branch), months, t, language)
     everything = trend(
         store,
     )
@@ -518,6 +519,12 @@ def trend_grid(
 CHANGE_NOTE = "* = scored under another rubric than the stored month before it"
 
 
+def _kpi_label(store: StoreReader, result: Any, lang: str) -> str:
+    """A KPI's label as stored, in English its rubric's ``label_en`` when it gives one."""
+    rubric = stored_rubric(store, result.month) if lang == "en" else None
+    return rubric.english.kpi(result.kpi_id, result.label) if rubric else result.label
+
+
 def _mark_rubric_changes(store: StoreReader, grid: Grid, month_list: Sequence[str]) -> Grid:
     """A ``*`` on each shown month whose rubric changed, and one line per change under the table."""
     changes = [c for c in rubric_changes(store) if c.month in month_list]
@@ -529,7 +536,9 @@ def _mark_rubric_changes(store: StoreReader, grid: Grid, month_list: Sequence[st
     return grid
 
 
-def _branch_grid(store: StoreReader, key: str, months: int | None, t: Mapping[str, str]) -> Grid:
+def _branch_grid(
+    store: StoreReader, key: str, months: int | None, t: Mapping[str, str], lang: str = "zh"
+) -> Grid:
     frame = trend(store, branch_key=key, months=months)
     month_list = sorted(set(frame["month"]))
     name = branch_names(store).get(key, key)
@@ -553,7 +562,7 @@ def _branch_grid(store: StoreReader, key: str, months: int | None, t: Mapping[st
     }
     for kpi_id in [*kpi_order, TOTAL_KPI_ID]:
         latest = next(points[(m, kpi_id)] for m in reversed(month_list) if (m, kpi_id) in points)
-        label = t["total"] if kpi_id == TOTAL_KPI_ID else latest.label
+        label = t["total"] if kpi_id == TOTAL_KPI_ID else _kpi_label(store, latest, lang)
         row = [label, f"{latest.max:g}"]
         for month in month_list:
             result = points.get((month, kpi_id))

@@ -19,7 +19,15 @@ import numpy as np
 import pandas as pd
 
 from svcqa.history.codecs import encode_evidence, encode_frame, encode_tickets
-from svcqa.models import EVIDENCE_COLUMNS, BranchResult, KpiResult, Month, MonthData, Scorecard
+from svcqa.models import (
+    EVIDENCE_COLUMNS,
+    BranchResult,
+    EnglishNames,
+    KpiResult,
+    Month,
+    MonthData,
+    Scorecard,
+)
 
 if TYPE_CHECKING:
     from svcqa.rubric import Rubric
@@ -51,6 +59,16 @@ def short_version(sha256: str) -> str:
 def stored_as_of(text: str | None) -> datetime | None:
     """A run's ``as_of`` column back as the cut-off (None: aged at the month's end)."""
     return datetime.fromisoformat(text) if text else None
+
+
+def stored_english(conn: sqlite3.Connection, rubric_sha256: str) -> EnglishNames:
+    """The English names of a run's rubric, read from the rubric text stored with it: a run
+    stored before a rubric gave any (or a text without them) has none, and outputs fall back to
+    the names themselves; nothing new is stored, so old stores read as they always did."""
+    from svcqa.rubric.english import english_names
+
+    row = conn.execute("SELECT source FROM rubrics WHERE sha256 = ?", (rubric_sha256,)).fetchone()
+    return english_names(row[0]) if row else EnglishNames()
 
 
 def run_summary(row: dict[str, Any]) -> dict[str, Any]:

@@ -50,6 +50,7 @@ from svcqa.history.records import (
     row_dict,
     run_summary,
     stored_as_of,
+    stored_english,
 )
 from svcqa.models import (
     Finding,
@@ -494,6 +495,7 @@ class HistoryStore:
                 )
             ]
             frames = json.loads(run["frames"])
+            english = stored_english(conn, run["rubric_sha256"])
             evidence = self._load_evidence(conn, month, run_id, frames)
             period_counts = None
             if "period_counts" in frames:
@@ -516,11 +518,10 @@ class HistoryStore:
             },
             evidence=evidence,
             notes=[Finding(**n) for n in json.loads(run["notes"])],
-            generated_at=datetime.fromisoformat(run["generated_at"])
-            if run["generated_at"]
-            else None,
+            generated_at=stored_as_of(run["generated_at"]),  # an ISO datetime or None
             period_counts=period_counts,
             as_of=stored_as_of(run["as_of"]),
+            english=english,
         )
 
     def _load_evidence(

@@ -27,7 +27,7 @@ from svcqa.history.queries import find_branch, rubric_language
 from svcqa.jobs.appeals import Filed, appeal_status, file_appeals
 from svcqa.jobs.stored import load_stored_month
 from svcqa.labels import appeal_labels, output_language
-from svcqa.models import Month
+from svcqa.models import Month, in_language
 from svcqa.output import remove_stale_temps, replaced_together, write_text_atomic
 from svcqa.render.bulletin import render_bulletin_html, write_bulletin_xlsx
 from svcqa.render.report import report_stems
@@ -62,6 +62,7 @@ def issue_appeal_forms(
         scorecard = stored.scorecard
         rubric = load_rubric_text(store.run_info(stored.month)["rubric_source"])
         lang = output_language(lang, rubric.language)
+        scorecard = in_language(scorecard, lang)
         keys = [b.branch_key for b in scorecard.branches]
         if branch is not None:
             key = find_branch(store, branch)
@@ -130,10 +131,23 @@ def appeal_bulletin(
     """Write the appeals bulletin of a stored ``month`` from its appeal status records, labelled
     in ``lang`` (default: the language of the rubric the month was scored under); the records
     and the two paths."""
+    from svcqa.rubric.english import english_names
+
     records = appeal_status(db, month)
     with HistoryStore(resolve_db_path(db), create=False) as store:
         lang = output_language(lang, rubric_language(store, month))
-    return records, write_bulletin(month, records, out=out, lang=lang, now=now)
+        names = english_names(store.run_info(month)["rubric_source"])
+    shown = _english_grades(records, names) if lang == "en" else records
+    return records, write_bulletin(month, shown, out=out, lang=lang, now=now)
+
+
+def _english_grades(records: list[dict[str, Any]], names: Any) -> list[dict[str, Any]]:
+    """The records with their grades before and after as the rubric names them in English."""
+
+    def side(figures: dict[str, Any] | None) -> dict[str, Any] | None:
+        return {**figures, "grade": names.grade(figures.get("grade"))} if figures else figures
+
+    return [{**r, "before": side(r.get("before")), "after": side(r.get("after"))} for r in records]
 
 
 def write_bulletin(

@@ -12,12 +12,12 @@ writes ``period.xlsx`` and ``period.html``. Usable without the CLI::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from svcqa.errors import UsageError
-from svcqa.labels import output_language
+from svcqa.labels import output_language, period_rule_text
 from svcqa.models import Finding, Month
 from svcqa.rubric import Rubric, load_rubric, load_rubric_text
 from svcqa.scoring.period import PeriodScorecard, period_scorecard, survey_scores
@@ -32,6 +32,9 @@ class PeriodRun:
     outputs: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     lang: str = "zh"  # the labels' language: --lang, else the rubric's
+    # The card as the terminal, period.xlsx and period.html show it: the rule in ``lang``, in
+    # English the grades by the rubric's English names; ``scorecard`` (--format json) as scored.
+    shown: PeriodScorecard | None = None
 
 
 def _calendar(first: Month, last: Month) -> list[Month]:
@@ -161,12 +164,23 @@ def run_period(
     card.findings = findings + card.findings
     card.notes = _notes(first, last, months, rubrics)
     lang = output_language(lang, chosen.language)
+    shown = _in_language(card, chosen, lang)
     target = month_folder(f"{first}..{last}", out_dir, "period")
     outputs = {
-        "period_xlsx": write_period_xlsx(card, target / "period.xlsx", lang=lang),
-        "period_html": write_period_html(card, target / "period.html", lang=lang),
+        "period_xlsx": write_period_xlsx(shown, target / "period.xlsx", lang=lang),
+        "period_html": write_period_html(shown, target / "period.html", lang=lang),
     }
-    return PeriodRun(card, outputs, list(card.notes), lang)
+    return PeriodRun(card, outputs, list(card.notes), lang, shown)
+
+
+def _in_language(card: PeriodScorecard, rubric: Any, lang: str) -> PeriodScorecard:
+    """The card as outputs in ``lang`` show it: its rule in words of ``lang``, and in English
+    the grades by the rubric's English names (where it gives them)."""
+    rows = card.rows
+    if lang == "en":
+        rows = [replace(row, grade=rubric.english.grade(row.grade)) for row in rows]
+    rule = {**card.rule, "text": period_rule_text(card.rule, lang)}
+    return replace(card, rule=rule, rows=rows)
 
 
 def _notes(first: Month, last: Month, months: list[Month], rubrics: dict[str, str]) -> list[str]:

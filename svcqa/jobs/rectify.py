@@ -125,8 +125,9 @@ def issue_forms(
     with HistoryStore(resolve_db_path(db), create=False) as store:
         stored = load_stored_month(store, month)
         lang = output_language(lang, stored.language)
-        scorecard, month = stored.scorecard, stored.month
         keys = _branches_to_issue(store, stored, branch)
+        stored = stored.in_language(lang)  # after the grades chose who must rectify
+        scorecard, month = stored.scorecard, stored.month
         target = month_folder(month, out_dir, "rectify")
         if not keys:
             return IssueRun(month=month, out_dir=target, forms=[])
@@ -138,6 +139,8 @@ def issue_forms(
             column_labels=stored.column_labels,
         )
         failing = load_rubric_text(store.run_info(month)["rubric_source"]).failing_grades
+        if lang == "en":  # the grades as the English scorecard names them
+            failing = tuple(scorecard.english.grade(g) or g for g in failing)
         earlier = forms_db.measures(store, month.prev(), keys)
         stems = report_stems(scorecard)
         issued: list[IssuedBranch] = []

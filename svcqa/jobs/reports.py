@@ -57,6 +57,7 @@ def reports_from_store(
     with HistoryStore(resolve_db_path(db), create=False) as store:
         stored = load_stored_month(store, month)
         lang = output_language(lang, stored.language)
+        stored = stored.in_language(lang)
         month, scorecard = stored.month, stored.scorecard
         keys = None
         if branch is not None:

@@ -362,6 +362,7 @@ def write_outputs(
     seconds for another run to finish with the folder), replacing the previous ones together:
     a failure leaves the previous set as it was. ``appeals`` ({applied, superseded_run}) marks
     scorecard.json and scorecard.xlsx of a run re-scored by appeals."""
+    from svcqa.models import in_language
     from svcqa.output import replaced_together
     from svcqa.render.rejects import write_rejects
     from svcqa.render.scorecard import (
@@ -370,11 +371,12 @@ def write_outputs(
         write_scorecard_xlsx,
     )
 
+    shown = in_language(scorecard, lang)  # the rubric's names in the outputs' language
     with locked_folder(out_dir, lock_timeout), replaced_together():
         rejects_paths = write_rejects(data, out_dir, lang=lang)
         outputs = {
             "scorecard_xlsx": write_scorecard_xlsx(
-                scorecard,
+                shown,
                 out_dir / "scorecard.xlsx",
                 rejects=data.rejects,
                 lang=lang,
@@ -386,7 +388,7 @@ def write_outputs(
                 month_source=data.month_source,
                 appeals=appeals,
             ),
-            "scorecard_csv": write_scorecard_csv(scorecard, out_dir / "scorecard.csv", lang=lang),
+            "scorecard_csv": write_scorecard_csv(shown, out_dir / "scorecard.csv", lang=lang),
         }
     for path in rejects_paths:  # rejects_xlsx, rejects_csv, excluded_csv
         outputs[f"{path.stem}_{path.suffix.lstrip('.')}"] = path

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
 from svcqa.errors import NotFound
 from svcqa.history.queries import stored_rubric
-from svcqa.models import Month, Scorecard
+from svcqa.models import Month, Scorecard, in_language
 
 TREND_MONTHS = 12
 
@@ -26,6 +26,23 @@ class StoredMonth:
     language: str = "zh"  # the labels' language of the rubric the month was scored under
     # that rubric's declared columns: name -> label (the name when it has none), for evidence
     column_labels: dict[str, str] = field(default_factory=dict)
+
+    def in_language(self, lang: str) -> StoredMonth:
+        """The month as outputs in ``lang`` show it: in English the scorecards and the trend's
+        grades carry the rubric's English names (``svcqa.models.in_language``), where given."""
+        if lang != "en":
+            return self
+        previous = self.previous
+        grades = {**(previous.english.grades if previous else {}), **self.scorecard.english.grades}
+        trend = self.trend
+        if trend is not None and len(trend) and grades:
+            trend = trend.assign(grade=trend["grade"].replace(grades))
+        return replace(
+            self,
+            scorecard=in_language(self.scorecard, lang),
+            previous=in_language(previous, lang) if previous is not None else None,
+            trend=trend,
+        )
 
 
 def load_stored_month(store: Any, month: Month | None = None) -> StoredMonth:

@@ -20,7 +20,7 @@ from typing import Any
 
 from svcqa import clock
 from svcqa.errors import InputError, NotFound, UsageError
-from svcqa.models import Month, MonthData, Scorecard
+from svcqa.models import Month, MonthData, Scorecard, in_language
 from svcqa.rubric import Rubric, load_rubric
 from svcqa.scoring.compare import Comparison, compare
 from svcqa.settings import LOCK_TIMEOUT, month_folder
@@ -35,6 +35,10 @@ class WhatIfRun:
     comparison: Comparison
     outputs: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    lang: str = "zh"  # the labels' language: --lang, else the variant rubric's
+    # The comparison as the terminal and whatif.xlsx show it: in English with the rubrics'
+    # English names (grades, KPIs); the comparison itself (--format json) keeps their own.
+    shown: Comparison | None = None
 
 
 @dataclass(frozen=True)
@@ -219,8 +223,13 @@ def run_whatif(
     comparison.notes.extend(_rubric_notes(months, stored_ids))
     label = str(months[0]) if month is not None else f"{months[0]}..{months[-1]}"
     target = month_folder(label, out_dir, "whatif")
-    path = write_whatif_xlsx(comparison, target / "whatif.xlsx", lang=lang)
-    return WhatIfRun(comparison, {"whatif_xlsx": path}, list(comparison.notes))
+    shown = comparison
+    if lang == "en":
+        named = [(in_language(a, lang), in_language(v, lang), f) for a, v, f in pairs]
+        shown = compare(named, variant_rubric=variant.id)
+        shown.notes = comparison.notes
+    path = write_whatif_xlsx(shown, target / "whatif.xlsx", lang=lang)
+    return WhatIfRun(comparison, {"whatif_xlsx": path}, list(comparison.notes), lang, shown)
 
 
 def _rubric_notes(months: Sequence[Month], rubrics: Sequence[tuple[str, str]]) -> list[str]:

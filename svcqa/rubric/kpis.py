@@ -127,7 +127,8 @@ def read_kpis(
                 curve=curve,
                 when_empty=when_empty if when_empty in WHEN_EMPTY else "full",
                 min_basis=min_basis,
-                label_en=str(item.get("label_en", "")),
+                label_en=read_text(item, "label_en", path, problems),
+                group_en=read_text(item, "group_en", path, problems),
             )
         )
     return out

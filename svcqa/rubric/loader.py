@@ -193,6 +193,7 @@ def _build(doc: dict[str, Any], text: str, origin: str, problems: Problems) -> R
         source_text=text,
         origin=origin,
         description=read_text(doc, "description", (), problems),
+        name_en=read_text(doc, "name_en", (), problems),
         language=language,
         incentives=incentives,
         vetoes=tuple(vetoes),
@@ -416,7 +417,9 @@ def _grades(doc: dict[str, Any], max_points: float | None, problems: Problems) -
         if coefficient is not None and coefficient < 0:
             problems.add(path + ("coefficient",), "must be ≥ 0")
         if name and low is not None and coefficient is not None:
-            grades.append(Grade(name, low, coefficient))
+            grades.append(
+                Grade(name, low, coefficient, read_text(item, "label_en", path, problems))
+            )
     mins = [g.min for g in grades]
     if (
         len(grades) == len(raw)

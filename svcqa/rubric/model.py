@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import svcqa.rubric.spec as spec
+from svcqa.models import EnglishNames
 from svcqa.rubric.bounds import MAX_DAYS_AFTER_MONTH, ColumnBound
+from svcqa.rubric.english import english_names
 from svcqa.rubric.period import PeriodRule
 from svcqa.schema import TABLES, Column, Table
 
@@ -294,6 +296,7 @@ class Kpi:
     when_empty: str = "full"
     min_basis: int = 0  # below this many rows the metric counts as empty (low volume); 0 = off
     label_en: str = ""
+    group_en: str = ""
 
     @property
     def unit(self) -> str:
@@ -310,6 +313,7 @@ class Grade:
     name: str
     min: float
     coefficient: float
+    label_en: str = ""  # the name in English outputs ("" = the name itself)
 
 
 @dataclass(frozen=True)
@@ -353,6 +357,7 @@ class Rubric:
     origin: str = ""  # preset id or file path
     description: str = ""
     language: str = "zh"  # the labels' language in outputs (LANGUAGES); --lang overrides it
+    name_en: str = ""  # the name in English outputs ("" = the name itself)
     incentives: Incentives = field(default_factory=Incentives)
     vetoes: tuple[VetoRule, ...] = ()
     failing_grades: tuple[str, ...] = ()  # grades that require rectification
@@ -386,6 +391,11 @@ class Rubric:
     @property
     def lowest_grade(self) -> Grade:
         return self.grades[-1]
+
+    @property
+    def english(self) -> EnglishNames:
+        """The English names the rubric gives, as the Scorecard carries them."""
+        return english_names(self.source_text)
 
     def kpi(self, kpi_id: str) -> Kpi:
         return next(k for k in self.kpis if k.id == kpi_id)
@@ -472,6 +482,7 @@ class Rubric:
         return {
             "id": self.id,
             "name": self.name,
+            "name_en": self.name_en,
             "kpis": len(self.kpis),
             "max": self.max,
             "origin": self.origin,
@@ -487,7 +498,9 @@ class Rubric:
                 {
                     "id": k.id,
                     "label": k.label,
+                    "label_en": k.label_en,
                     "group": k.group,
+                    "group_en": k.group_en,
                     "points": k.points,
                     "unit": k.unit,
                     "metric": k.metric.as_dict(),
@@ -500,7 +513,8 @@ class Rubric:
                 for k in self.kpis
             ],
             "grades": [
-                {"name": g.name, "min": g.min, "coefficient": g.coefficient} for g in self.grades
+                {"name": g.name, "label_en": g.label_en, "min": g.min, "coefficient": g.coefficient}
+                for g in self.grades
             ],
             "failing_grades": list(self.failing_grades),
             "rectify_last_place": self.rectify_last_place,
@@ -512,6 +526,7 @@ class Rubric:
             },
             "timezone": self.timezone,
             "date_order": self.date_order,
+            "language": self.language,
             "incentives": {
                 "enabled": self.incentives.enabled,
                 "table": self.incentives.table,

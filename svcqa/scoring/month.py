@@ -94,6 +94,7 @@ def score_month(
         generated_at=now,
         period_counts=_period_counts(rubric, results, ctx),
         as_of=as_of,
+        english=rubric.english,
     )
 
 

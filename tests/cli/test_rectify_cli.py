@@ -93,7 +93,7 @@ def test_rectify_in_english(store, tmp_path):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert f"{fx.WEAK}: last place, graded 不合格, contract review" in result.output
+    assert f"{fx.WEAK}: last place, graded Fail, contract review" in result.output
     html = next(tmp_path.glob("*.html")).read_text(encoding="utf-8")
     assert "<h2>4. Measures and plan</h2>" in html and "Signed (branch manager): " in html
 

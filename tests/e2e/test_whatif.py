@@ -208,7 +208,7 @@ def test_fees_are_base_fee_times_coefficient_and_add_up_to_the_payout_change(
     assert [line.split("│")[1].strip() for line in lines] == ["丙店", "乙店", "甲店"]
     assert "18,000.00 → 22,000.00" in lines[1] and "+4,000.00" in lines[1]
     assert "27,000.45 → 27,000.45" in lines[0]  # 30000.5 x 0.9, to the cent
-    assert "payout: 56,000.45 → 60,000.45 (+4,000.00)" in table.stdout
+    assert "总费用：56,000.45 → 60,000.45（+4,000.00）" in table.stdout  # the rubric is zh
     book = openpyxl.load_workbook(tmp_path / "w" / "whatif.xlsx", read_only=True)
     assert book.sheetnames == ["汇总", "指标得分"]
     kpi_rows = [row for row in book["指标得分"].iter_rows(min_row=2, values_only=True)]
