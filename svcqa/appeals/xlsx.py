@@ -17,12 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
 from svcqa.appeals.form import AppealForm
-from svcqa.fillable.sheet import FormLayout, FormSheet, protect_form_sheet
+from svcqa.fillable.sheet import FormLayout, FormSheet
+from svcqa.fillable.workbook import form_workbook, write_meta_sheet
 from svcqa.labels import appeal_labels
-from svcqa.output import atomic_target, xml_safe
 from svcqa.render.formats import pts2
 
 META_SHEET = "_svcqa_appeal"
@@ -40,28 +38,13 @@ def write_appeal_xlsx(form: AppealForm, path: Path, *, now: datetime | None = No
     """Write ``form`` to ``path`` atomically; return its layout (input cells, locked values)."""
     t = appeal_labels(form.lang)
     layout = FormLayout(sheet=t["sheet"], month_end=form.month.last_day.isoformat())
-    with atomic_target(path) as tmp:
-        wb = xlsxwriter.Workbook(
-            str(tmp),
-            {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
-        )
-        wb.set_properties(
-            {
-                "title": f"{form.branch} {form.month} {t['title']}",
-                "author": "svcqa",
-                "created": now or datetime(2000, 1, 1),
-            }
-        )
-        ws = wb.add_worksheet(t["sheet"])
-        sheet = FormSheet(wb, ws, layout, last_col=LAST_COL)
+    title = f"{form.branch} {form.month} {t['title']}"
+    with form_workbook(path, title=title, layout=layout, last_col=LAST_COL, now=now) as sheet:
         _header(sheet, form, t)
         _kpis(sheet, form, t)
         _rows(sheet, form, t)
-        _page_setup(ws)
-        protect_form_sheet(ws)
-        _meta_sheet(wb, form, layout, now)
-        ws.activate()
-        wb.close()
+        _page_setup(sheet.ws)
+        _meta_sheet(sheet.wb, form, layout, now)
     return layout
 
 
@@ -205,11 +188,8 @@ def _rows(s: FormSheet, form: AppealForm, t: Mapping[str, str]) -> None:
     )
 
 
-def _meta_sheet(
-    wb: xlsxwriter.Workbook, form: AppealForm, layout: FormLayout, now: datetime | None
-) -> None:
-    """Very hidden, protected: the form's identity, its rows and its locked cells as written."""
-    ws = wb.add_worksheet(META_SHEET)
+def _meta_sheet(wb: Any, form: AppealForm, layout: FormLayout, now: datetime | None) -> None:
+    """The form's identity, its rows and its locked cells as written (``collect`` reads them)."""
     items = [
         ("form_version", str(FORM_VERSION)),
         ("form_kind", FORM_KIND),
@@ -224,23 +204,6 @@ def _meta_sheet(
         ("rows", str(len(layout.rows))),
         ("locked_sha256", layout.locked_sha256),
     ]
-    for r, (key, value) in enumerate(items):
-        ws.write_string(r, 0, key)
-        ws.write_string(r, 1, xml_safe(value))
-    head = len(items) + 1  # the rows table, after a blank row
-    for c, name in enumerate(ROW_FIELDS):
-        ws.write_string(head, c, name)
-    for r, row in enumerate(layout.rows, start=head + 1):
-        for c, name in enumerate(ROW_FIELDS):
-            ws.write_string(r, c, xml_safe(str(row[name])))
-    head += len(layout.rows) + 2  # the locked cells, after another blank row
-    ws.write_string(head, 0, LOCKED_MARK)
-    ws.write_string(head, 1, "value")
-    for r, (ref, value) in enumerate(layout.locked.items(), start=head + 1):
-        ws.write_string(r, 0, ref)
-        if isinstance(value, float):
-            ws.write_number(r, 1, value)
-        else:
-            ws.write_string(r, 1, value)
-    ws.protect()
-    ws.very_hidden()
+    rows = [[str(row[name]) for name in ROW_FIELDS] for row in layout.rows]
+    locked = [[ref, value] for ref, value in layout.locked.items()]
+    write_meta_sheet(wb, META_SHEET, items, [(ROW_FIELDS, rows), ((LOCKED_MARK, "value"), locked)])

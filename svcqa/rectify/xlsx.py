@@ -21,13 +21,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from svcqa.fillable.reading import FilledForm, NotAForm, read_form_workbook
-from svcqa.fillable.sheet import FormLayout, FormSheet, protect_form_sheet
+from svcqa.fillable.sheet import FormLayout, FormSheet
+from svcqa.fillable.workbook import form_workbook, write_meta_sheet
 from svcqa.ingest.safety.limits import Limits
-from svcqa.output import atomic_target
 from svcqa.rectify.form import RectifyForm
 from svcqa.render.formats import pts2
 
@@ -91,26 +90,11 @@ def write_form_xlsx(form: RectifyForm, path: Path, *, now: datetime | None = Non
     """Write ``form`` to ``path`` atomically; return its layout (input cells, locked values)."""
     t, v = form.t, form.view
     layout = FormLayout(sheet=t["sheet"], month_end=form.month_end.isoformat())
-    with atomic_target(path) as tmp:
-        wb = xlsxwriter.Workbook(
-            str(tmp),
-            {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
-        )
-        wb.set_properties(
-            {
-                "title": f"{v.branch} {v.month} {t['title']}",
-                "author": "svcqa",
-                "created": now or datetime(2000, 1, 1),
-            }
-        )
-        ws = wb.add_worksheet(t["sheet"])
-        sheet = FormSheet(wb, ws, layout, last_col=LAST_COL)
+    title = f"{v.branch} {v.month} {t['title']}"
+    with form_workbook(path, title=title, layout=layout, last_col=LAST_COL, now=now) as sheet:
         _layout_sheet(sheet, form, t, _validations(form, t))
-        _page_setup(ws)
-        protect_form_sheet(ws)
-        _meta_sheet(wb, form, layout, now)
-        ws.activate()
-        wb.close()
+        _page_setup(sheet.ws)
+        _meta_sheet(sheet.wb, form, layout, now)
     return layout
 
 
@@ -447,11 +431,8 @@ def _coordination_and_signatures(
     )
 
 
-def _meta_sheet(
-    wb: xlsxwriter.Workbook, form: RectifyForm, layout: FormLayout, now: datetime | None
-) -> None:
-    """Very hidden, protected: what ``collect`` needs to find the issued record and read the rows."""
-    ws = wb.add_worksheet(META_SHEET)
+def _meta_sheet(wb: Any, form: RectifyForm, layout: FormLayout, now: datetime | None) -> None:
+    """What ``collect`` needs to find the issued record and read the rows."""
     items = [
         ("form_version", str(FORM_VERSION)),
         ("form_id", form.form_id),
@@ -463,18 +444,11 @@ def _meta_sheet(
         ("sheet", layout.sheet),
         ("inputs", json.dumps(layout.inputs, ensure_ascii=False)),
     ]
-    for r, (key, value) in enumerate(items):
-        ws.write_string(r, 0, key)
-        ws.write_string(r, 1, value)
     head = ["row", "kpi_id", "problem", "measure", "owner", "deadline", "target"]
-    start = len(items) + 1
-    for c, name in enumerate(head):
-        ws.write_string(start, c, name)
-    for r, row in enumerate(layout.rows, start=start + 1):
-        for c, name in enumerate(head):
-            ws.write_string(r, c, str(row["no"] if name == "row" else row[name]))
-    ws.protect()
-    ws.very_hidden()
+    rows = [
+        [str(row["no"] if name == "row" else row[name]) for name in head] for row in layout.rows
+    ]
+    write_meta_sheet(wb, META_SHEET, items, [(head, rows)])
 
 
 # ---------------------------------------------------------------------------------------------
