@@ -69,9 +69,18 @@ def _curve_record(kpi: Kpi) -> dict[str, Any]:
     if kpi.metric.kind == "share_over":
         record["threshold"] = kpi.metric.threshold
         record["op"] = kpi.metric.op
-    if kpi.metric.per is not None:
+        by = kpi.metric.threshold_by
+        if by is not None:
+            record["threshold_by"] = {
+                "column": by.column,
+                "values": dict(by.values),
+                "default": by.default,
+            }
+        if kpi.metric.span is not None:  # thresholds in the span's unit: "4 h", not "4"
+            record["threshold_unit"] = kpi.metric.span.unit
+    if kpi.metric.per is not None:  # not "per": that is a deduct curve's own parameter
         per = kpi.metric.per
-        record["per"] = {"table": per.table, "column": per.column, "scale": per.scale}
+        record["rate_per"] = {"table": per.table, "column": per.column, "scale": per.scale}
     if kpi.min_basis:
         record["min_basis"] = kpi.min_basis
     record["when_empty"] = kpi.when_empty

@@ -69,7 +69,7 @@ def test_count_per_users_divides_by_the_roster_times_scale():
     assert "7 / 12000 users × 10000" in kpis["A"].note
     assert kpis["A"].unit == "per 10000 users"
     assert kpis["B"].value == 0 and kpis["B"].points == 10
-    assert kpis["A"].curve["per"] == {"table": "branches", "column": "users", "scale": 10000.0}
+    assert kpis["A"].curve["rate_per"] == {"table": "branches", "column": "users", "scale": 10000.0}
     detail = card.evidence.loc[card.evidence["branch_key"] == "A", "detail"]
     assert len(detail) == 7 and detail.str.endswith("7 / 12000 users × 10000").all()
     assert not [n for n in card.notes if n.code == "per-basis-missing"]
