@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from svcqa.errors import UsageError
 from svcqa.table_labels import (
+    KPI_LIMIT_LABELS,
     PERIOD_RULE_LABELS,
     REJECTS_HEADERS,
     SCORECARD_COLUMNS,
@@ -363,6 +364,7 @@ REPORT_LABELS: dict[str, dict[str, str]] = {
         "rp": "）",
         "comma": "，",
         "uncategorised": "未分类",
+        **KPI_LIMIT_LABELS["zh"],
     },
     "en": {
         "title": "Branch service-quality report",
@@ -476,6 +478,7 @@ REPORT_LABELS: dict[str, dict[str, str]] = {
         "rp": ")",
         "comma": ", ",
         "uncategorised": "uncategorised",
+        **KPI_LIMIT_LABELS["en"],
     },
 }
 

@@ -1,11 +1,38 @@
 """The labels of svcqa's tables, a part of the one catalogue (``svcqa.labels`` re-exports them).
 
 The terminal tables (score, history, check), the scorecard workbook and CSV, the rejects
-workbook and the what-if workbook, each ``{lang: ...}`` in the languages of ``LANGUAGES``.
+workbook and the what-if workbook, the report KPI table's limit line (``KPI_LIMIT_LABELS``), each ``{lang: ...}`` in the languages of ``LANGUAGES``.
 Kept apart from ``svcqa.labels`` only so that neither module grows past its size limit.
 """
 
 from __future__ import annotations
+
+# What a share_over / overdue_share KPI counts, the small line under its name in the branch
+# report (svcqa.render.formats.limit_text) and its column in the report workbook's KPI sheet.
+KPI_LIMIT_LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "limit_head": "计入条件",
+        "op_gt": "超过",
+        "op_ge": "达到或超过",
+        "op_lt": "低于",
+        "op_le": "不超过",
+        "limit_by": "按 {column} {op}：{limits}",
+        "limit_other": "其他",
+        "unit_minutes": "分钟",
+        "unit_hours": "小时",
+    },
+    "en": {
+        "limit_head": "Counted when",
+        "op_gt": "over",
+        "op_ge": "at least",
+        "op_lt": "under",
+        "op_le": "at most",
+        "limit_by": "{op}, by {column}: {limits}",
+        "limit_other": "other",
+        "unit_minutes": "min",
+        "unit_hours": "h",
+    },
+}
 
 # The scorecard (svcqa.render.scorecard): sheet names, titles and rule texts.
 SCORECARD_LABELS: dict[str, dict[str, str]] = {

@@ -117,6 +117,9 @@ def thresholds(kpi: KpiResult, t: Mapping[str, str]) -> tuple[str, str]:
         )
     if kind == "deduct":
         per = curve.get("per", 1)
+        # A record stored before the metric's own per moved to rate_per holds a dict here.
+        if not isinstance(per, int | float):
+            return t["none_recorded"], DASH
         return t["none_recorded"], t["per_record"].format(per=f"{float(per):g}")
     if kind == "rating":
         scale = curve.get("scale_max") or kpi.max
@@ -130,6 +133,36 @@ def thresholds(kpi: KpiResult, t: Mapping[str, str]) -> tuple[str, str]:
         full_text = f"{sign} {threshold_text(full[0], unit, t)}" if full else DASH
         return full_text, t["otherwise"].format(points=f"{float(curve.get('otherwise', 0)):g}")
     return DASH, DASH
+
+
+# A share_over KPI's comparison, as the words of its limit line.
+_OP_KEYS = {">": "op_gt", ">=": "op_ge", "<": "op_lt", "<=": "op_le"}
+
+
+def _limit_number(value: Any, unit: str, t: Mapping[str, str]) -> str:
+    """One threshold of a share KPI: ``4 h``, ``48 天``, ``0.5`` (a column: no unit)."""
+    suffix = t.get(f"unit_{unit}", "") if unit else ""
+    return f"{float(value):g}" + (f" {suffix}" if suffix else "")
+
+
+def limit_text(kpi: KpiResult, t: Mapping[str, str]) -> str:
+    """What a share_over or overdue_share KPI counts, from its curve record: ``over 48 h``, or
+    each value's own threshold (``over, by priority: Critical 4 h · High 24 h · other 72 h``);
+    "" for other kinds and for records that carry no threshold."""
+    curve = kpi.curve or {}
+    if curve.get("over_days") is not None:
+        return f"{t['op_gt']} {_limit_number(curve['over_days'], 'days', t)}"
+    op = t.get(_OP_KEYS.get(str(curve.get("op")), ""), "")
+    unit = str(curve.get("threshold_unit") or "")
+    by = curve.get("threshold_by")
+    if op and isinstance(by, Mapping):
+        limits = [f"{value} {_limit_number(n, unit, t)}" for value, n in by["values"].items()]
+        if by.get("default") is not None:
+            limits.append(f"{t['limit_other']} {_limit_number(by['default'], unit, t)}")
+        return t["limit_by"].format(op=op, column=by["column"], limits=" · ".join(limits))
+    if op and curve.get("threshold") is not None:
+        return f"{op} {_limit_number(curve['threshold'], unit, t)}"
+    return ""
 
 
 def submission_deadline(month_text: str, lang: str) -> str:

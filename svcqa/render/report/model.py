@@ -55,6 +55,7 @@ class KpiRow:
 
     id: str
     label: str
+    limit_text: str  # what a share_over / overdue_share KPI counts ("over 48 h"); "" for others
     group: str
     unit: str
     value: float | None

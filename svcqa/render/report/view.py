@@ -21,6 +21,7 @@ from svcqa.render.formats import (
     change_text,
     figure,
     is_missing,
+    limit_text,
     metric,
     signed,
     submission_deadline,
@@ -188,6 +189,7 @@ def _kpi_row(kpi: KpiResult, ctx: ReportContext) -> KpiRow:
     return KpiRow(
         id=kpi.id,
         label=kpi.label,
+        limit_text=limit_text(kpi, t),
         group=kpi.group,
         unit=kpi.unit,
         value=value,

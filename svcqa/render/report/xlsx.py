@@ -153,11 +153,12 @@ def _kpi_sheet(wb: Workbook, view: BranchView) -> None:
         t["best"],
         t["best_branch"],
     ]
-    ws = wb.add_sheet(
-        t["sheet_kpi"], widths=[10, 22, 11, 8, 12, 12, 8, 8, 8, 8, 8, 14, 12, 24], freeze=(1, 2)
-    )
-    width = len(header) if "peers" in view.sections else len(header) - 3  # median, best, branch
-    ws.row(header[:width], "head")
+    peers = "peers" in view.sections
+    widths = [10, 22, 11, 8, 12, 12, 8, 8, 8, 8, 8] + ([14, 12, 24] if peers else [])
+    width = len(widths)  # the peer columns (median, best, branch) only with the peers section
+    limits = any(k.limit_text for k in view.kpis)  # what a share KPI counts: a last column
+    ws = wb.add_sheet(t["sheet_kpi"], widths=widths + ([40] if limits else []), freeze=(1, 2))
+    ws.row(header[:width] + ([t["limit_head"]] if limits else []), "head")
     for k in view.kpis:
         value_style = "pct" if k.unit == "rate" else "pts"
         value = t["no_data"] if k.no_data or k.value is None else k.value
@@ -195,7 +196,8 @@ def _kpi_sheet(wb: Workbook, view: BranchView) -> None:
                 "text",
             ],
         )
-        ws.row(cells[0][:width], cells[1][:width])
+        extra = ([k.limit_text], ["text"]) if limits else ([], [])
+        ws.row(cells[0][:width] + extra[0], cells[1][:width] + extra[1])
     ws.row(
         [
             "",
