@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import openpyxl
@@ -116,3 +117,22 @@ def test_report_needs_exactly_one_of_branch_or_all(store):
         runner.invoke(app, ["report", "--all", "--format", "pdf", "--db", str(store)]).exit_code
         == 2
     )
+
+
+def test_the_preset_reports_show_the_overdue_limit_under_its_two_kpis(store, tmp_path):
+    """The Chinese preset's two overdue_share KPIs read "超过 10 天" under their names, in the HTML and the KPI sheet; no other KPI has a line."""
+    result = runner.invoke(app, ["report", "--all", "--db", str(store), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    page = next(p for p in sorted(tmp_path.glob("*.html")) if p.name != "index.html")
+    html = page.read_text(encoding="utf-8")
+    limits = re.findall(
+        r'<tr data-kpi="([^"]+)">\s*<td>[^\n]*?<div class="limit">([^<]*)</div>', html
+    )
+    assert limits == [("exchange_overdue", "超过 10 天"), ("warranty_overdue", "超过 10 天")]
+    sheet = openpyxl.load_workbook(page.with_suffix(".xlsx"))["KPI"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][-1] == "计入条件"
+    assert {r[1]: r[-1] for r in rows[1:] if r[-1]} == {
+        "换机超期扣罚": "超过 10 天",
+        "保修超期扣罚": "超过 10 天",
+    }
