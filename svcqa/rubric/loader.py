@@ -367,12 +367,12 @@ def _extra_columns(
             problems.add(path, "must be a table of columns ([columns.TABLE.NAME])")
             continue
         canonical = {c.name for c in TABLES[table].columns} if table in TABLES else {"branch"}
-        for name, declared in columns.items():
+        for name, entry in columns.items():
             cpath = path + (name,)
-            if not isinstance(declared, dict):
+            if not isinstance(entry, dict):
                 problems.add(cpath, "must be a table with type, aliases, label")
                 continue
-            unknown_keys(declared, column_keys, cpath, problems)
+            unknown_keys(entry, column_keys, cpath, problems)
             if name in canonical or name in {"branch_key", "_file", "_sheet", "_row"}:
                 problems.add(
                     cpath,
@@ -384,17 +384,17 @@ def _extra_columns(
                     cpath, f"column name {name!r} must be lower-case letters, digits and '_'"
                 )
                 continue
-            ctype = declared.get("type")
+            ctype = entry.get("type")
             if ctype not in EXTRA_COLUMN_TYPES:
                 problems.add(
                     cpath + ("type",), f"{ctype!r} is not one of {', '.join(EXTRA_COLUMN_TYPES)}"
                 )
                 continue
-            names = declared.get("aliases", [])
+            names = entry.get("aliases", [])
             if not isinstance(names, list) or not all(isinstance(a, str) for a in names):
                 problems.add(cpath + ("aliases",), "must be a list of header spellings")
                 names = []
-            label = declared.get("label", name)
+            label = entry.get("label", name)
             out.setdefault(table, []).append(
                 Column(name, ctype, tuple(dict.fromkeys([*names, name])), str(label))
             )

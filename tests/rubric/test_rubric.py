@@ -126,6 +126,48 @@ def test_load_text_builds_frozen_rubric() -> None:
     assert hash(rubric) == hash(load_rubric_text(GOOD))
 
 
+def test_two_declared_tables_each_keep_their_columns() -> None:
+    """A rubric declaring two tables of its own loads the columns of both (the second table was
+    once called unknown, its 'known' list showing a column's keys: aliases, label, type)."""
+    text = """
+id = "two"
+name = "Two"
+max = 20
+[tables.bugs]
+month_column = "day"
+[tables.jobs]
+month_column = "day"
+[columns.bugs.day]
+type = "date"
+aliases = ["日期"]
+[columns.jobs.day]
+type = "date"
+[columns.jobs.hours]
+type = "number"
+aliases = ["投入时长"]
+[[kpis]]
+id = "bugs"
+label = "Bugs"
+points = 10
+metric = { kind = "count", table = "bugs" }
+curve = { kind = "deduct", per = 2 }
+[[kpis]]
+id = "hours"
+label = "Hours"
+points = 10
+metric = { kind = "sum", table = "jobs", column = "hours" }
+curve = { kind = "bands", bands = [[8, 10]], better = "higher" }
+[[grades]]
+name = "All"
+min = 0
+coefficient = 1.0
+"""
+    rubric = load_rubric_text(text)
+    assert [c.name for c in rubric.extra_columns["bugs"]] == ["day"]
+    assert [c.name for c in rubric.extra_columns["jobs"]] == ["day", "hours"]
+    assert sorted(rubric.declared_tables) == ["bugs", "jobs"]
+
+
 def test_required_columns_tell_ingest_what_to_read() -> None:
     """required_columns names the core tables and columns ingest must find; optional inputs stay optional."""
     gd = load_rubric(DEFAULT_RUBRIC)
