@@ -297,7 +297,13 @@ _OWN_TABLES = """\
 ... plus any under `[aliases.NAME]`; required, the branch is what is scored) and the columns
 declared under `[columns.NAME.COLUMN]`. A KPI then says `table = "NAME"`; a KPI reading it makes
 the table required (`svcqa check --rubric` shows its mapping like the others). Rows outside the
-month are excluded by `month_column`, duplicates of `id_column` rejected as for tickets:
+month are excluded by `month_column`, duplicates of `id_column` rejected as for tickets.
+`sheets` match a sheet (for a CSV, its file name) whose name contains one of them, case, width
+and spaces ignored.
+The branches scored are every branch found in any table read (and the roster, when there is
+one): a branch that appears only in a second table gets each KPI of the first as no data, so
+its `when_empty` (full marks unless it says otherwise) — give a roster, or `when_empty = "zero"`,
+when that is not what you want:
 
 ```toml
 [tables.calls]

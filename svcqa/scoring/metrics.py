@@ -450,16 +450,25 @@ def count_rows(kpi: Kpi, ctx: MetricContext) -> MetricResult:
     value = ctx.count(rows.codes, weights)
     basis = ctx.count(rows.codes)
 
+    # A row's points: its weight times the deduct curve's points per unit; under another curve
+    # the KPI's value is scored as a whole, so a row is said by its weight ("计 2").
+    per_unit = kpi.curve.per if kpi.curve.kind == "deduct" else None
+
     def evidence(lost: np.ndarray) -> EvidencePart:
         idx = _lost_rows(rows, weights > 0, lost)
         pos = rows.pos[idx]
         w = weights[idx]
+        said = (
+            "计 " + number_texts(w, "%g")
+            if per_unit is None
+            else "扣 " + number_texts(w * per_unit, "%g") + " 分"
+        )
         kind: np.ndarray | str
         if metric.table == "attendance" and "status" in rows.df.columns:
             status = rows.df["status"].iloc[pos]
             kind = status.map(_ATTENDANCE_KINDS).fillna("record").to_numpy(dtype=object)
             category = status.map(ATTENDANCE_LABELS).fillna("").to_numpy(dtype=object)
-            detail = category + " 扣 " + number_texts(w, "%g") + " 分"
+            detail = category + " " + said
         else:
             kind = "violation" if metric.table == "discipline" else "record"
             category = (
@@ -467,7 +476,7 @@ def count_rows(kpi: Kpi, ctx: MetricContext) -> MetricResult:
                 if metric.table == "discipline"
                 else repeated("", len(pos))
             )
-            detail = "扣 " + number_texts(w, "%g") + " 分"
+            detail = said
         return build_evidence(
             ctx, kpi.id, rows.df, pos, rows.codes[idx], kind=kind, table=metric.table, value=w,
             category=category, detail=detail,
