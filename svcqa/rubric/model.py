@@ -457,7 +457,10 @@ class Rubric:
                 {"branch"} | ({veto.column} if veto.column else set())
             )
         used.setdefault("branches", set()).update({"branch", "region", "echelon", "contract_start"})
-        for name, declared in self.declared_tables.items():  # its ids decide the duplicates rejected
+        for (
+            name,
+            declared,
+        ) in self.declared_tables.items():  # its ids decide the duplicates rejected
             if declared.id_column and name in used:
                 used[name].add(declared.id_column)
         required = self.required_columns()
