@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from svcqa.models import APPEAL_ROW_ID, EVIDENCE_COLUMNS, ROW_ISSUE_COLUMNS, MonthData
+from svcqa.models import APPEAL_ROW_ID, EVIDENCE_COLUMNS, ROW_ISSUE_COLUMNS, MonthData, Scorecard
 
 WITHDRAWN = "appeal-withdrawn"  # the excluded rows' code (svcqa/findings/)
 
@@ -143,6 +143,13 @@ def apply_rulings(
     )
     result = replace(data, tables=tables, stats=stats, excluded=excluded_frame)
     return result, outcomes, pd.DataFrame(evidence, columns=EVIDENCE_COLUMNS)
+
+
+def add_appeal_evidence(card: Scorecard, marks: pd.DataFrame | None) -> None:
+    """Append the ``appeal`` evidence rows ``apply_rulings`` returned to a month scored from its
+    ruled rows, so the run shows what was withdrawn or adjusted."""
+    if marks is not None and len(marks):
+        card.evidence = pd.concat([card.evidence, marks], ignore_index=True)
 
 
 def _stop_clock(

@@ -367,9 +367,7 @@ def apply_appeals(
     applied to the ingested rows, save it as a new run (the previous one stays, superseded, and
     the new one records what it applied, in the same transaction), write its outputs, and
     re-score later stored months as ``score`` does."""
-    import pandas as pd
-
-    from svcqa.appeals.adjust import apply_rulings
+    from svcqa.appeals.adjust import add_appeal_evidence, apply_rulings
     from svcqa.history import appeals as stored
     from svcqa.jobs.score import _rescore_later_months, stored_cut_off, write_outputs
     from svcqa.scoring import score_month
@@ -390,8 +388,7 @@ def apply_appeals(
         step("scoring")
         context = store.context(month, qtd_kpis=rubric.qtd_kpi_ids)
         card = score_month(data, rubric, context, now=now, as_of=as_of)
-        if len(marks):
-            card.evidence = pd.concat([card.evidence, marks], ignore_index=True)
+        add_appeal_evidence(card, marks)
         found = [(o.ruling.decision_id, o.row_found) for o in outcomes]
         summary = {"applied": sum(f for _, f in found), "superseded_run": previous}
         written: dict[str, Path] = {}

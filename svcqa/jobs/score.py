@@ -252,10 +252,9 @@ def _score_and_write(
         data, marks, record, mark = _reapply_appeals(store, data.month, data, now, as_of)
     step("scoring")
     scorecard = score_month(data, rubric, context, now=now, as_of=as_of)
-    if marks is not None and len(marks):
-        import pandas as pd
+    from svcqa.appeals.adjust import add_appeal_evidence  # pandas: loaded by now
 
-        scorecard.evidence = pd.concat([scorecard.evidence, marks], ignore_index=True)
+    add_appeal_evidence(scorecard, marks)
     if store is None:
         step("writing outputs")
         return ScoreRun(
@@ -411,6 +410,7 @@ def _rescore_later_months(
     same content hash; otherwise it is reported as stale so the analyst can re-score it. Each is
     re-scored under the rubric stored with it (returned as id@version), not the one just used.
     """
+    from svcqa.appeals.adjust import add_appeal_evidence
     from svcqa.history import file_sha256
     from svcqa.history.records import short_version
     from svcqa.ingest import open_month
@@ -439,10 +439,7 @@ def _rescore_later_months(
         )
         context = store.context(later, qtd_kpis=rubric_obj.qtd_kpi_ids)
         scorecard = score_month(data, rubric_obj, context, now=now, as_of=as_of)
-        if marks is not None and len(marks):
-            import pandas as pd
-
-            scorecard.evidence = pd.concat([scorecard.evidence, marks], ignore_index=True)
+        add_appeal_evidence(scorecard, marks)
         store.save(
             scorecard,
             data,
