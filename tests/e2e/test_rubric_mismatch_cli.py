@@ -14,60 +14,12 @@ from svcqa.cli import app
 from svcqa.jobs.score import run_score
 
 from conftest import SAMPLE_DATA
+from mismatch_month import GOOD_SPEED, HEADER, RUBRIC
+from mismatch_month import TICKETS as ALL_TICKETS
 
 runner = CliRunner()
 
-HEADER = [
-    "工单号",
-    "网点",
-    "受理时间",
-    "完成时间",
-    "Priority",
-    "Answered",
-    "Speed of answer in seconds",
-]
-TICKETS = [
-    ["T1", "A", "2026-10-01 09:00", "2026-10-02 09:00", "Low", "Y", 20],
-    ["T2", "A", "2026-10-02 09:00", "2026-10-03 09:00", "High", "N", 40],
-    ["T3", "B", "2026-10-03 09:00", "2026-10-05 09:00", "Low", "Y", 30],
-]
-RUBRIC = """
-id = "cc"
-name = "Call centre"
-max = 20
-
-[[grades]]
-name = "ok"
-min = 0
-coefficient = 1.0
-
-[columns.tickets.priority]
-type = "text"
-aliases = ["Priority"]
-
-[columns.tickets.answered]
-type = "flag"
-aliases = ["Answered"]
-
-[columns.tickets.speed]
-type = "number"
-aliases = ["{speed_header}"]
-
-[[kpis]]
-id = "cycle"
-label = "Cycle"
-points = 10
-metric = {{ kind = "mean_cycle_days", filter = {{ {filter} }} }}
-curve = {{ kind = "linear", full = 1, zero = 3 }}
-
-[[kpis]]
-id = "speed"
-label = "Speed"
-points = 10
-metric = {{ kind = "mean", table = "tickets", column = "speed" }}
-curve = {{ kind = "linear", full = 20, zero = 60 }}
-"""
-GOOD = "Speed of answer in seconds"
+TICKETS = ALL_TICKETS[:3]  # the messages below count the values of these three rows
 LOW = (
     'svcqa: warning: [filter-matches-nothing] KPI cycle (Cycle): filter priority = "low" on '
     'tickets.priority: "low" occurs in no row of the month; no row passes the filter, so every '
@@ -90,8 +42,8 @@ ALIAS = (
     "--aliases\n"
 )
 CASES = [
-    ('priority = "low"', GOOD, LOW),
-    ('answered = "Y"', GOOD, FLAG),
+    ('priority = "low"', GOOD_SPEED, LOW),
+    ('answered = "Y"', GOOD_SPEED, FLAG),
     ('priority = "Low"', "Speed of answer (s)", ALIAS),
 ]
 
@@ -166,7 +118,7 @@ def test_strict_exits_1_naming_the_finding_after_writing_the_outputs(
 
 def test_a_rubric_whose_filters_all_match_prints_no_warning_under_strict(make_workbook, tmp_path):
     """Every filter value present and every column found: exit 0 under --strict, stderr empty."""
-    book, rubric = _files(make_workbook, tmp_path, 'priority = "Low", answered = true', GOOD)
+    book, rubric = _files(make_workbook, tmp_path, 'priority = "Low", answered = true', GOOD_SPEED)
     result = _score(book, rubric, tmp_path / "out", "--strict", "--quiet")
     assert result.exit_code == 0 and result.stderr == ""
 
