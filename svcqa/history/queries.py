@@ -519,10 +519,16 @@ def trend_grid(
 CHANGE_NOTE = "* = scored under another rubric than the stored month before it"
 
 
-def _kpi_label(store: StoreReader, result: Any, lang: str) -> str:
-    """A KPI's label as stored, in English its rubric's ``label_en`` when it gives one."""
-    rubric = stored_rubric(store, result.month) if lang == "en" else None
-    return rubric.english.kpi(result.kpi_id, result.label) if rubric else result.label
+def _kpi_label(store: StoreReader, result: Any, lang: str, english: dict[Any, Any]) -> str:
+    """A KPI's label as stored, in English its rubric's ``label_en`` when it gives one.
+    ``english`` keeps each month's English names, so its stored rubric is loaded once."""
+    if lang != "en":
+        return str(result.label)
+    if result.month not in english:
+        rubric = stored_rubric(store, result.month)
+        english[result.month] = rubric.english if rubric else None
+    names = english[result.month]
+    return names.kpi(result.kpi_id, result.label) if names else str(result.label)
 
 
 def _mark_rubric_changes(store: StoreReader, grid: Grid, month_list: Sequence[str]) -> Grid:
@@ -560,9 +566,10 @@ def _branch_grid(
     points: dict[tuple[Any, Any], Any] = {
         (r.month, r.kpi_id): r for r in frame.itertuples(index=False)
     }
+    english: dict[Any, Any] = {}
     for kpi_id in [*kpi_order, TOTAL_KPI_ID]:
         latest = next(points[(m, kpi_id)] for m in reversed(month_list) if (m, kpi_id) in points)
-        label = t["total"] if kpi_id == TOTAL_KPI_ID else _kpi_label(store, latest, lang)
+        label = t["total"] if kpi_id == TOTAL_KPI_ID else _kpi_label(store, latest, lang, english)
         row = [label, f"{latest.max:g}"]
         for month in month_list:
             result = points.get((month, kpi_id))
