@@ -70,6 +70,7 @@ _API = {
     "run_score": "svcqa.jobs.score",
     "ScoreRun": "svcqa.jobs.score",
     "run_check": "svcqa.jobs.check",
+    "CheckRun": "svcqa.jobs.check",
     "excluded_summary": "svcqa.ingest.check",
     "write_reports": "svcqa.jobs.reports:reports_from_store",
     "parse_formats": "svcqa.render.report",

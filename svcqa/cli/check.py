@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from svcqa import settings
 from svcqa.cli.app import (
     app,
     handles_errors,
@@ -64,7 +63,7 @@ def check(
     from svcqa import Month, excluded_summary, run_check
 
     environment = Settings.from_env()
-    data, document = run_check(
+    run = run_check(
         paths,
         month=Month.parse(month) if month else None,
         out_dir=out,
@@ -75,17 +74,13 @@ def check(
         reader=environment.reader,
         lang=lang.value if lang else None,
     )
+    document = run.document
     if fmt == TableFormat.json:
         print_json(document)
     else:
         console = stdout_console()
-        from svcqa import load_rubric, output_language
-
-        language = output_language(
-            lang.value if lang else None, load_rubric(rubric or settings.RUBRIC).language
-        )
-        _print_mapping(console, document["mapping"], language)
-        _print_check(console, document, excluded_summary(data))
+        _print_mapping(console, document["mapping"], run.lang)
+        _print_check(console, document, excluded_summary(run.data))
     if strict and document["rows_rejected"]:
         say(f"svcqa: {document['rows_rejected']} row(s) rejected (--strict)")
         raise typer.Exit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,16 @@ from svcqa.settings import month_folder
 
 if TYPE_CHECKING:
     from svcqa.rubric import Rubric
+
+
+@dataclass
+class CheckRun:
+    """What ``svcqa check`` read and wrote: the month's data, the check document (what
+    ``--format json`` prints), and the language its labels are in."""
+
+    data: MonthData
+    document: dict[str, Any]
+    lang: str
 
 
 def run_check(
@@ -25,7 +36,7 @@ def run_check(
     spool_dir: str | None = None,
     reader: str | None = None,
     lang: str | None = None,
-) -> tuple[MonthData, dict[str, Any]]:
+) -> CheckRun:
     """Ingest ``paths`` as ``rubric`` reads them (a preset id, a .toml path or a ``Rubric``;
     default: the default rubric), write rejects.xlsx/csv and excluded.csv (default
     ``./svcqa-out/YYYY-MM/``), build the summary with the mapping.
@@ -54,4 +65,4 @@ def run_check(
     target = month_folder(data.month, Path(out_dir) if out_dir else None)
     lang = output_language(lang, rubric_obj.language)
     written = write_rejects(data, target, lang=lang)
-    return data, check_document(data, written, rubric_obj.optional_columns())
+    return CheckRun(data, check_document(data, written, rubric_obj.optional_columns()), lang)
