@@ -50,25 +50,6 @@ class AppealCollection:
     def ok(self) -> bool:
         return not self.problems
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "checked": self.checked,
-            "requests": [
-                {
-                    "month": str(r.month),
-                    "branch": r.branch,
-                    "table": r.table,
-                    "id": r.row_id,
-                    "kpi_id": r.kpi_id,
-                    "reason": r.reason,
-                    "reference": r.reference,
-                    "source": r.source,
-                }
-                for r in self.requests
-            ],
-            "problems": [p.as_dict() for p in self.problems],
-        }
-
 
 @dataclass(frozen=True)
 class _Record:
